@@ -1,0 +1,71 @@
+"""The `othink-bench` command line: the one place that wires core, tasks, trainers and boards.
+
+Each subcommand lives in a module that exposes ``configure_<name>(parser)`` and
+``execute_<name>(args) -> int`` (dashes in the name become underscores). Modules are imported
+only when their command is built or run, and import their heavy dependencies (torch,
+transformers, trl) inside ``execute_*``, so ``othink-bench tasks`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "tasks": ("othink_bench.commands.tasks", "list registered tasks with versions, aliases, sources"),
+    "rescore": ("othink_bench.commands.rescore", "rescore a predictions file with a task's verifier"),
+    "generate": ("othink_bench.commands.generate", "write a synthetic task's split as a dataset"),
+    "run": ("othink_bench.commands.run", "evaluate a checkpoint on tasks"),
+    "compare": ("othink_bench.commands.run", "paired comparison of two runs"),
+    "schedule": ("trainers.commands", "print a KL-weight schedule"),
+    "train": ("trainers.commands", "train with SFT, GRPO or GRPO-D"),
+    "train-and-eval": ("trainers.commands", "train and evaluate through the task matrix"),
+    "make-tiny": ("trainers.commands", "build the bundled tiny model from scratch"),
+    "leaderboard": ("leaderboard.commands", "build leaderboards from run records"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="othink-bench",
+        description="Evaluate and post-train vision-language models on verifiable tasks.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        configure = getattr(_module(module), f"configure_{name.replace('-', '_')}")
+        configure(sp)
+    return parser
+
+
+def _module(path: str):  # type: ignore[no-untyped-def]
+    return importlib.import_module(path)
+
+
+def _version() -> str:
+    from othink_bench import __version__
+
+    return f"othink-bench {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    module, _ = COMMANDS[args.command]
+    execute = getattr(_module(module), f"execute_{args.command.replace('-', '_')}")
+    try:
+        return int(execute(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted; finished work is kept and a rerun resumes it", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""`othink-bench tasks`: what can be evaluated, under which names, versions and sources."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def configure_tasks(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--knobs", action="store_true", help="also list each task's knobs")
+
+
+def execute_tasks(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from othink_bench.registry import all_tasks
+
+    infos = [t.info() for t in all_tasks()]
+    if args.json:
+        print(json.dumps(infos, indent=2, ensure_ascii=False, default=str))
+        return 0
+    rows = [
+        [i["id"], i["version"], ", ".join(i["aliases"]), ", ".join(i["sources"]),
+         i["max_new_tokens"], i["description"]]
+        for i in infos
+    ]
+    print(tabulate(rows, headers=["task", "version", "aliases", "sources", "max tokens",
+                                  "description"]))
+    if args.knobs:
+        for i in infos:
+            if i["knobs"]:
+                knobs = ", ".join(f"{k}={v}" for k, v in i["knobs"].items())
+                print(f"\n{i['id']}: {knobs}")
+    return 0

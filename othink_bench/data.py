@@ -1,0 +1,289 @@
+"""Loading task data from the three kinds of source, into :class:`Sample` objects.
+
+* ``hub``: the paper's training sets through ``datasets.load_dataset`` (columns ``image``,
+  ``problem``, ``solution``). Images are kept encoded so one corrupt image fails one sample.
+* ``local``: a JSON-lines test file in the reference evaluation layout (``image_path``,
+  ``question``, ``ground_truth``), or a parquet file / saved dataset folder with the hub columns.
+* ``synthetic``: procedural generators; see :class:`SyntheticSamples`.
+
+Malformed rows do not stop a load: they become samples carrying ``meta["error"]``, which the
+harness records as a per-sample data error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, overload
+
+from othink_bench.answers import extract_answer
+from othink_bench.task import ImageRef, Sample, SourceName, Split, Task
+
+
+class DataSourceError(RuntimeError):
+    """A data source cannot be used as asked; the message says what to do instead."""
+
+
+OFFLINE_HINT = (
+    "Offline alternatives: the procedural tasks (`--tasks vc-synth,gr-synth`, no download "
+    "needed), or `--source local --data PATH` with a parquet file, a saved dataset folder, or a "
+    "JSON-lines file (image_path, question, ground_truth) copied from a machine that has them."
+)
+
+
+def _stable_id(*parts: str) -> str:
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:10]
+
+
+def _error_sample(sample_id: str, message: str) -> Sample:
+    return Sample(
+        id=sample_id, question="", gold="", image=ImageRef(), meta={"error": message}
+    )
+
+
+def load_jsonl(
+    path: str | Path,
+    *,
+    image_root: str | Path | None = None,
+    limit: int | None = None,
+    gold_to_str: Callable[[Any], str] = str,
+) -> list[Sample]:
+    """Read a reference-layout JSON-lines test file; relative image paths resolve against
+    ``image_root`` when given, else against the file's folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataSourceError(f"no such data file: {path}")
+    root = Path(image_root) if image_root is not None else path.parent
+    samples: list[Sample] = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if limit is not None and len(samples) >= limit:
+                break
+            if not line.strip():
+                continue
+            fallback_id = f"line{lineno:05d}"
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError("row is not a JSON object")
+                missing = [k for k in ("image_path", "question", "ground_truth") if k not in row]
+                if missing:
+                    raise ValueError(f"missing field(s) {', '.join(missing)}")
+            except ValueError as exc:
+                samples.append(_error_sample(fallback_id, f"{path}:{lineno}: malformed row: {exc}"))
+                continue
+            image_path = Path(str(row["image_path"]))
+            if not image_path.is_absolute():
+                image_path = root / image_path
+            question = str(row["question"])
+            sid = str(row.get("id") or f"{image_path.stem}-{_stable_id(question)}")
+            samples.append(
+                Sample(
+                    id=sid,
+                    question=question,
+                    gold=gold_to_str(row["ground_truth"]),
+                    image=ImageRef(path=str(image_path)),
+                    meta={"line": lineno},
+                )
+            )
+    return samples
+
+
+def _hub_rows_to_samples(rows: Any, prefix: str, limit: int | None) -> list[Sample]:
+    """Convert rows with the hub's columns (image, problem, solution[, id]) to samples."""
+    missing = [c for c in ("image", "problem", "solution") if c not in rows.column_names]
+    if missing:
+        raise DataSourceError(
+            f"dataset lacks column(s) {', '.join(missing)}; expected the hub schema "
+            "image / problem / solution (as written by `othink-bench generate`)"
+        )
+    from datasets import Image as ImageFeature
+
+    rows = rows.cast_column("image", ImageFeature(decode=False))
+    n = len(rows) if limit is None else min(limit, len(rows))
+    samples: list[Sample] = []
+    for i in range(n):
+        row = rows[i]
+        sid = str(row.get("id") or f"{prefix}-{i:06d}")
+        solution = row.get("solution")
+        problem = row.get("problem")
+        if not isinstance(problem, str) or not isinstance(solution, str):
+            samples.append(_error_sample(sid, f"row {i}: problem/solution is not a string"))
+            continue
+        gold = extract_answer(solution)
+        if gold is None:
+            gold = solution.strip()
+        img = row.get("image") or {}
+        ref = ImageRef(data=img.get("bytes"), path=img.get("path") if not img.get("bytes") else None)
+        samples.append(Sample(id=sid, question=problem, gold=gold, image=ref, solution=solution))
+    return samples
+
+
+def load_table(path: str | Path, *, limit: int | None = None, split: str = "train") -> list[Sample]:
+    """Read a parquet file, a folder of parquet files, or a ``save_to_disk`` dataset folder."""
+    import datasets
+
+    path = Path(path)
+    if not path.exists():
+        raise DataSourceError(f"no such data path: {path}")
+    if path.is_dir() and (path / "dataset_info.json").exists():
+        loaded: Any = datasets.load_from_disk(str(path))
+        if isinstance(loaded, datasets.DatasetDict):
+            if split not in loaded:
+                raise DataSourceError(f"{path} has splits {list(loaded)}, not {split!r}")
+            loaded = loaded[split]
+    else:
+        if path.is_dir():
+            files = sorted(str(p) for p in path.glob(f"{split}*.parquet")) or sorted(
+                str(p) for p in path.glob("*.parquet")
+            )
+            if not files:
+                raise DataSourceError(f"no parquet files in {path}")
+        else:
+            files = [str(path)]
+        loaded = datasets.load_dataset("parquet", data_files=files, split="train")
+    return _hub_rows_to_samples(loaded, path.stem, limit)
+
+
+def load_local(
+    data: str | Path | None,
+    *,
+    split: str,
+    image_root: str | Path | None,
+    limit: int | None,
+    missing_hint: str,
+    gold_to_str: Callable[[Any], str] = str,
+) -> list[Sample]:
+    """Dispatch a ``local`` source on the file type; ``missing_hint`` explains where data lives."""
+    if data is None:
+        raise DataSourceError(f"this source needs --data PATH. {missing_hint}")
+    p = Path(data)
+    if p.suffix in (".jsonl", ".json") and p.is_file():
+        return load_jsonl(p, image_root=image_root, limit=limit, gold_to_str=gold_to_str)
+    return load_table(p, limit=limit, split=split)
+
+
+def load_hub(dataset_id: str, *, split: str = "train", limit: int | None = None) -> list[Sample]:
+    """The paper's training data from the hub; a clear error when it cannot be reached."""
+    import datasets
+
+    try:
+        rows = datasets.load_dataset(dataset_id, split=split)
+    except Exception as exc:  # offline, missing, or blocked: all end the same way for the user
+        raise DataSourceError(
+            f"cannot load {dataset_id!r} from the Hugging Face hub ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}). {OFFLINE_HINT}"
+        ) from exc
+    return _hub_rows_to_samples(rows, dataset_id.split("/")[-1], limit)
+
+
+class SyntheticSamples(Sequence[Sample]):
+    """A lazily generated split: item ``i`` is a pure function of (seed, i)."""
+
+    def __init__(self, n: int, make: Callable[[int], Sample]) -> None:
+        if n < 0:
+            raise ValueError(f"split size must be >= 0, got {n}")
+        self._n = n
+        self._make = make
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> Sample: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Sample]: ...
+    def __getitem__(self, i: int | slice) -> Sample | list[Sample]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        return self._make(i)
+
+    def __iter__(self) -> Iterator[Sample]:
+        for i in range(self._n):
+            yield self._make(i)
+
+
+SPLIT_CODES = {"test": 0, "train": 1}
+
+
+def split_seed(split: str, seed: int) -> int:
+    """Seeds of different splits never coincide: test uses even, train odd stream seeds."""
+    if split not in SPLIT_CODES:
+        raise ValueError(f"unknown split {split!r}; use one of {sorted(SPLIT_CODES)}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    return 2 * seed + SPLIT_CODES[split]
+
+
+
+class PaperDataTask(Task):
+    """A task on the paper's data: the hub training set, or local files (the test sets)."""
+
+    hub_id: str = ""
+    test_hint: str = ""
+
+    def load(
+        self,
+        split: Split = "test",
+        source: SourceName | None = None,
+        data: str | Path | None = None,
+        image_root: str | Path | None = None,
+        limit: int | None = None,
+        seed: int = 0,
+    ) -> Sequence[Sample]:
+        source = source or ("hub" if split == "train" and data is None else "local")
+        if source == "hub":
+            if split != "train":
+                raise DataSourceError(
+                    f"task {self.id} has only a training split on the hub ({self.hub_id}). "
+                    f"{self.test_hint}"
+                )
+            return load_hub(self.hub_id, split="train", limit=limit)
+        if source == "local":
+            return load_local(
+                data, split=split, image_root=image_root, limit=limit,
+                missing_hint=self.test_hint,
+            )
+        raise DataSourceError(f"task {self.id} has no {source!r} source; use hub or local")
+
+
+class SyntheticTask(Task):
+    """A procedural task: generated on the fly, or a generated copy read back (``local``)."""
+
+    sources: tuple[SourceName, ...] = ("synthetic", "local")
+    default_source: SourceName = "synthetic"
+    sizes: dict[str, int] = {"test": 200, "train": 100_000}
+
+    @abstractmethod
+    def make_sample(self, split: str, seed: int, index: int) -> Sample:
+        """Item ``index`` of a split: a pure function of (split, seed, index)."""
+
+    def load(
+        self,
+        split: Split = "test",
+        source: SourceName | None = None,
+        data: str | Path | None = None,
+        image_root: str | Path | None = None,
+        limit: int | None = None,
+        seed: int = 0,
+    ) -> Sequence[Sample]:
+        source = source or ("local" if data is not None else "synthetic")
+        if source == "local":
+            return load_local(
+                data, split=split, image_root=image_root, limit=limit,
+                missing_hint=f"write one with `othink-bench generate --task {self.id}`.",
+            )
+        if source != "synthetic":
+            raise DataSourceError(
+                f"task {self.id} has no {source!r} source; use synthetic or local"
+            )
+        split_seed(split, seed)  # validates split and seed
+        n = self.sizes[split] if limit is None else min(limit, self.sizes[split])
+        return SyntheticSamples(n, lambda i: self.make_sample(split, seed, i))

@@ -1,0 +1,184 @@
+"""Run records: the source of truth for every metric and board.
+
+A run directory holds ``manifest.json`` (what produced the run) and ``records.jsonl`` (one line
+per scored sample). Lines are appended and flushed per batch; a process killed mid-write leaves
+at most one partial final line, which :func:`read_records` ignores and :func:`repair_tail`
+removes before the next append, so a resumed run never trips on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RECORDS_FILE = "records.jsonl"
+MANIFEST_FILE = "manifest.json"
+SCHEMA_VERSION = 1
+
+
+class RunRecord(BaseModel):
+    """One sample's generation and score."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sample_id: str
+    index: int = Field(description="position of the sample in the loaded split")
+    task: str
+    task_version: str
+    k: int = Field(0, description="which of the K samples drawn for this prompt (0 for greedy)")
+    gold: str
+    breakdown: str = ""
+    output: str | None = None
+    extracted: str | None = None
+    correct: bool = False
+    lenient_extracted: str | None = None
+    lenient_correct: bool = False
+    format_ok: bool = False
+    error: str | None = Field(None, description="why this sample has no valid score, if so")
+    error_kind: str | None = Field(None, description="image | generation | gold")
+    tokens: int | None = None
+    latency_s: float | None = None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.sample_id, self.k)
+
+
+class ModelInfo(BaseModel):
+    """What was evaluated: a checkpoint and, for trained ones, how it was made."""
+
+    name: str = Field(description="what the user passed (path, hub id or 'tiny')")
+    path: str | None = None
+    revision: str | None = Field(None, description="hub revision or a hash of the weights' index")
+    base_model: str | None = None
+    method: str | None = Field(None, description="base | sft | grpo | grpod | ...")
+    train_task: str | None = None
+    step: int | None = None
+    label: str | None = Field(None, description="display name on boards")
+
+
+class Manifest(BaseModel):
+    """What determined a run's results, and where and when it ran."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    model: ModelInfo
+    task: str
+    task_version: str
+    source: str
+    split: str
+    data: str | None = None
+    limit: int | None = None
+    generation: dict[str, Any] = Field(default_factory=dict)
+    seed: int = 0
+    backend: str = "hf"
+    packages: dict[str, str] = Field(default_factory=dict)
+    git_revision: str | None = None
+    hardware: dict[str, Any] = Field(default_factory=dict)
+    started: str | None = None
+    finished: str | None = None
+    n_samples: int | None = None
+    status: str = "running"
+
+
+def repair_tail(path: Path) -> None:
+    """Cut a partial final line (left by a killed writer) so the next append starts clean."""
+    if not path.exists():
+        return
+    with path.open("rb+") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        if size == 0:
+            return
+        fh.seek(size - 1)
+        if fh.read(1) == b"\n":
+            return
+        # Walk back to the last newline and truncate after it.
+        pos = size - 1
+        chunk = 4096
+        while pos > 0:
+            start = max(0, pos - chunk)
+            fh.seek(start)
+            buf = fh.read(pos - start)
+            nl = buf.rfind(b"\n")
+            if nl >= 0:
+                fh.truncate(start + nl + 1)
+                return
+            pos = start
+        fh.truncate(0)
+
+
+def append_records(path: Path, records: Iterable[RunRecord]) -> None:
+    """Append records as JSON lines and flush them to disk."""
+    lines = "".join(r.model_dump_json() + "\n" for r in records)
+    if not lines:
+        return
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(lines)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_records(path: Path) -> list[RunRecord]:
+    """Read a records file; a partial final line (killed writer) is ignored.
+
+    A malformed line elsewhere means the file was edited or damaged: that is an error that
+    names the line, not something to skip silently.
+    """
+    if not path.exists():
+        return []
+    raw = path.read_bytes()
+    lines = raw.split(b"\n")
+    complete, tail = lines[:-1], lines[-1]
+    out: list[RunRecord] = []
+    for no, line in enumerate(complete, 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(RunRecord.model_validate_json(line))
+        except ValueError as exc:
+            raise ValueError(
+                f"{path}:{no}: malformed record line ({exc.__class__.__name__}); "
+                "remove the line or the run directory to redo those samples"
+            ) from exc
+    del tail  # no newline yet: the writer died mid-line
+    return out
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
+def write_manifest(run_dir: Path, manifest: Manifest) -> None:
+    write_json_atomic(run_dir / MANIFEST_FILE, manifest.model_dump(mode="json"))
+
+
+def read_manifest(run_dir: Path) -> Manifest:
+    path = Path(run_dir) / MANIFEST_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{run_dir} is not a run directory (no {MANIFEST_FILE})")
+    return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def find_run_dirs(roots: Iterable[str | Path]) -> list[Path]:
+    """Run directories under the given paths (a run dir itself, or any folder containing them)."""
+    found: set[Path] = set()
+    for root in roots:
+        root = Path(root)
+        if (root / MANIFEST_FILE).exists():
+            found.add(root)
+            continue
+        if not root.exists():
+            raise FileNotFoundError(f"no such run directory or runs root: {root}")
+        for manifest in root.rglob(MANIFEST_FILE):
+            found.add(manifest.parent)
+    return sorted(found)

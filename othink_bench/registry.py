@@ -1,0 +1,119 @@
+"""The task registry: one place that maps names (ids and aliases) to Task objects.
+
+The core never imports a task module. Built-in tasks, and tasks of other installed packages,
+announce themselves through the ``othink_bench.tasks`` entry-point group: each entry point is a
+callable taking no arguments that calls :func:`register` for its tasks. Discovery runs once,
+lazily, on the first lookup.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Callable
+from importlib.metadata import entry_points
+
+from othink_bench.task import Task
+
+ENTRY_POINT_GROUP = "othink_bench.tasks"
+
+log = logging.getLogger(__name__)
+
+_TASKS: dict[str, Task] = {}
+_ALIASES: dict[str, str] = {}
+_discovered = False
+
+
+class UnknownTaskError(KeyError):
+    """No task is registered under a name."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want it readable
+        return str(self.args[0])
+
+
+class DuplicateTaskError(ValueError):
+    """A task id or alias is registered twice."""
+
+
+def register(task: Task) -> Task:
+    """Register a task under its id and aliases. Names are case-insensitive."""
+    names = [task.id, *task.aliases]
+    for name in names:
+        key = name.lower()
+        if key in _TASKS or key in _ALIASES:
+            owner = _ALIASES.get(key, key)
+            raise DuplicateTaskError(
+                f"task name {name!r} is already registered (by task {owner!r}); "
+                "choose another id or alias"
+            )
+    _TASKS[task.id.lower()] = task
+    for alias in task.aliases:
+        _ALIASES[alias.lower()] = task.id.lower()
+    return task
+
+
+def unregister(task_id: str) -> None:
+    """Remove a task and its aliases (for tests and plugins that replace a task)."""
+    key = task_id.lower()
+    _TASKS.pop(key, None)
+    for alias in [a for a, t in _ALIASES.items() if t == key]:
+        del _ALIASES[alias]
+
+
+def discover() -> None:
+    """Load every ``othink_bench.tasks`` entry point once. A failing plugin is logged, not fatal."""
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            hook: Callable[[], object] = ep.load()
+            hook()
+        except DuplicateTaskError:
+            raise
+        except Exception as exc:
+            log.warning("task plugin %s (%s) failed to load: %s", ep.name, ep.value, exc)
+    if not _TASKS:
+        # Running from a source tree that was never installed: fall back to the built-ins.
+        try:
+            import tasks  # noqa: PLC0415
+
+            tasks.register_all()
+        except ImportError:
+            pass
+
+
+def get_task(name: str) -> Task:
+    """Look a task up by id or alias; an unknown name lists close matches and all tasks."""
+    discover()
+    key = name.strip().lower()
+    key = _ALIASES.get(key, key)
+    if key in _TASKS:
+        return _TASKS[key]
+    known = sorted([*_TASKS, *_ALIASES])
+    close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise UnknownTaskError(
+        f"unknown task {name!r}.{hint} Known tasks: {', '.join(sorted(_TASKS))} "
+        "(`othink-bench tasks` lists them with their aliases)."
+    )
+
+
+def get_tasks(names: str | list[str]) -> list[Task]:
+    """Resolve a comma-separated list (or a list) of names, keeping order, dropping repeats."""
+    items = names.split(",") if isinstance(names, str) else list(names)
+    out: list[Task] = []
+    for item in items:
+        if item.strip():
+            task = get_task(item)
+            if task not in out:
+                out.append(task)
+    if not out:
+        raise UnknownTaskError("no task named; pass e.g. --tasks vc,gr")
+    return out
+
+
+def all_tasks() -> list[Task]:
+    discover()
+    return [_TASKS[k] for k in sorted(_TASKS)]

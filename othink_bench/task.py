@@ -1,0 +1,184 @@
+"""The Task contract: what a task must provide so that training and evaluation agree.
+
+A task owns its prompt, its answer extraction and its verifier. Rewards (training) and the
+harness (evaluation) both call :meth:`Task.score`, so a model is never trained against one
+parser and scored by another - the defect of the reference code this project replaces.
+"""
+
+from __future__ import annotations
+
+import io
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from PIL import Image
+from pydantic import BaseModel, ConfigDict
+
+from othink_bench.answers import extract_answer, has_format, lenient_answer
+
+Split = Literal["train", "test"]
+SourceName = Literal["hub", "local", "synthetic"]
+
+PROMPT_SUFFIX = (
+    "Output the thinking process in <think> </think> and final answer (number) in "
+    "<answer> </answer> tags."
+)
+
+
+class ImageError(RuntimeError):
+    """A sample's image is missing or cannot be decoded (recorded per sample, never fatal)."""
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """Where a sample's image comes from: a file, encoded bytes, or an in-memory image.
+
+    Decoding is deferred to :meth:`load` so that a corrupt image fails one sample, not the load.
+    """
+
+    path: str | None = None
+    data: bytes | None = None
+    pil: Image.Image | None = field(default=None, compare=False, repr=False)
+
+    def load(self) -> Image.Image:
+        try:
+            if self.pil is not None:
+                return self.pil.convert("RGB")
+            if self.data is not None:
+                with Image.open(io.BytesIO(self.data)) as im:
+                    return im.convert("RGB")
+            if self.path is not None:
+                if not Path(self.path).is_file():
+                    raise ImageError(f"image file not found: {self.path}")
+                with Image.open(self.path) as im:
+                    return im.convert("RGB")
+        except ImageError:
+            raise
+        except Exception as exc:  # PIL raises many types for truncated or foreign files
+            where = self.path or "<embedded bytes>"
+            raise ImageError(f"cannot decode image {where}: {type(exc).__name__}: {exc}") from exc
+        raise ImageError("sample has no image (no path, bytes or in-memory image)")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One question about one image, with its ground truth as the data gives it."""
+
+    id: str
+    question: str
+    gold: str
+    image: ImageRef
+    solution: str | None = None  # SFT target when the data has one (e.g. "<answer> 3 </answer>")
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+class ScoreRecord(BaseModel):
+    """How one model output scored against one sample."""
+
+    model_config = ConfigDict(frozen=True)
+
+    extracted: str | None
+    correct: bool
+    lenient_extracted: str | None
+    lenient_correct: bool
+    format_ok: bool
+    error: str | None = None
+
+
+class Task(ABC):
+    """A verifiable task. Subclasses set the class attributes and implement the abstract methods.
+
+    ``version`` must change whenever anything that affects scores changes (prompt, extraction,
+    verifier, data); the leaderboard never mixes versions in one cell.
+    """
+
+    id: str
+    version: str
+    family: str = ""  # "counting" | "geometry": which paper settings (betas, tokens) apply
+    aliases: tuple[str, ...] = ()
+    sources: tuple[SourceName, ...] = ()
+    default_source: SourceName = "local"
+    description: str = ""
+    max_new_tokens: int = 256
+    knobs: dict[str, Any] = {}
+
+    @abstractmethod
+    def load(
+        self,
+        split: Split = "test",
+        source: SourceName | None = None,
+        data: str | Path | None = None,
+        image_root: str | Path | None = None,
+        limit: int | None = None,
+        seed: int = 0,
+    ) -> Sequence[Sample]:
+        """Return the samples of a split from a source (``None``: the task's default source)."""
+
+    @abstractmethod
+    def verify(self, answer: str | None, gold: str) -> bool:
+        """Whether an extracted answer is correct for a gold answer (the one verifier)."""
+
+    def check_gold(self, gold: str) -> None:  # noqa: B027 - optional hook
+        """Raise ``ValueError`` when a gold answer cannot be verified against (a data error)."""
+
+    def prompt_text(self, sample: Sample) -> str:
+        return f"{sample.question.strip()} {PROMPT_SUFFIX}"
+
+    def prompt(self, sample: Sample) -> list[dict[str, Any]]:
+        """Chat messages for a sample: one user turn, the image first, then the text."""
+        return [
+            {
+                "role": "user",
+                "content": [{"type": "image"}, {"type": "text", "text": self.prompt_text(sample)}],
+            }
+        ]
+
+    def extract(self, text: str) -> str | None:
+        return extract_answer(text)
+
+    def breakdown(self, sample: Sample) -> str:
+        """A label to group accuracy by (e.g. the true count); '' when the task has none."""
+        return ""
+
+    def score(self, text: str, sample: Sample) -> ScoreRecord:
+        return self.score_gold(text, sample.gold)
+
+    def score_gold(self, text: str, gold: str) -> ScoreRecord:
+        """Score raw model text against a gold answer; never raises for bad model text."""
+        text = text or ""
+        extracted = self.extract(text)
+        lenient = lenient_answer(text)
+        try:
+            correct = self.verify(extracted, gold) if extracted is not None else False
+            lenient_correct = self.verify(lenient, gold) if lenient is not None else False
+        except ValueError as exc:  # unverifiable gold: a data error, reported not hidden
+            return ScoreRecord(
+                extracted=extracted,
+                correct=False,
+                lenient_extracted=lenient,
+                lenient_correct=False,
+                format_ok=has_format(text),
+                error=f"gold answer {gold!r} cannot be verified: {exc}",
+            )
+        return ScoreRecord(
+            extracted=extracted,
+            correct=correct,
+            lenient_extracted=lenient,
+            lenient_correct=lenient_correct,
+            format_ok=has_format(text),
+        )
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "aliases": list(self.aliases),
+            "sources": list(self.sources),
+            "default_source": self.default_source,
+            "max_new_tokens": self.max_new_tokens,
+            "description": self.description,
+            "knobs": dict(self.knobs),
+        }
