@@ -1,0 +1,214 @@
+"""Time the answer layer against math_verify on the same (output, gold) pairs.
+
+Why: the verifier runs once per sampled completion in GRPO and once per prediction in every
+evaluation, so it must be cheap (target: median under 50 us, p99 under 5 ms, at least 5x faster
+than ``math_verify.parse``/``verify``). The pairs cover every gold form of ANSWERS.md (degrees,
+units, fractions, decimals, unicode and LaTeX surds, pi, the odd ``5cm^2^``) with correct and
+incorrect model answers, tag variants and the failure modes the document lists.
+
+Timed per pair:
+    ours         ``math_equal(extract_answer(output), gold)`` (gold parse cached, as in use)
+    ours-cold    the same with the gold cache cleared before every call
+    math_verify  ``verify(parse(gold), parse(output))`` on the whole output, as the reference
+                 code did
+
+Also printed: how often each verdict matches the label the pair was built with (the label is
+our policy's intended verdict, so this is a sanity check, not a neutral accuracy).
+
+Usage: ``python benchmarks/verify_speed.py [--n N] [--seed S]``. Not run by the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tabulate import tabulate
+
+from othink_bench.answers import extract_answer, math_equal
+from othink_bench.answers.compare import GoldError, _gold_cached
+
+Case = tuple[str, list[str], list[str]]  # gold, correct answers, wrong answers
+
+SQUAREFREE = [2, 3, 5, 6, 7, 10, 15]
+UNITS = ["cm", "m", "米", "海里", "mm", "厘米", "秒", "小时"]
+
+
+def _round2(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def _cases(rng: random.Random) -> list[Case]:
+    out: list[Case] = []
+    d = rng.randint(10, 240)
+    out.append(
+        (
+            f"{d}°",
+            [f"{d}", f"{d}°", f"{d}^\\circ", f"{d} degrees", f"{d}.0", f"C. {d}", f"∠1 = {d}°"],
+            [f"{d + 5}°", f"{d}.5", f"A. {d} B. {d + 10}", "Q", f"{d} + PE + PF"],
+        )
+    )
+    out.append(("17.5°", ["17.5", "17.50°", "35/2"], ["17", "18", "17.4"]))
+    n = rng.randint(2, 60)
+    out.append((f"{n}", [f"{n}", f"{n}.0", f"(C) {n}", f"x = {n}"], [f"{n + 1}", f"{n}, {n + 2}"]))
+    u = rng.choice(UNITS)
+    out.append((f"{n}{u}", [f"{n}", f"{n} {u}", f"{n}{u}"], [f"{n - 1}{u}", f"{n}.1"]))
+    out.append((f"{n * n}cm²", [f"{n * n}", f"{n * n}cm^2", f"{n * n} cm^{{2}}"], [f"{n}"]))
+    a, b = rng.choice([(12, 5), (24, 5), (1, 2), (3, 4), (9, 8), (7, 10)])
+    out.append(
+        (
+            f"\\frac{{{a}}}{{{b}}}cm",
+            [f"{a / b:g}", f"\\frac{{{a}}}{{{b}}}", f"{a}/{b}", f"\\dfrac{{{a}}}{{{b}}} cm"],
+            [f"{a / b + 0.1:g}", f"{b}/{a}"],
+        )
+    )
+    out.append(("1/3", ["0.33", "\\frac{1}{3}", "0.333"], ["0.3", "0.34", "3"]))
+    out.append(("6.00米", ["6", "6.0", "6米"], ["6.01", "60"]))
+    k = rng.choice(SQUAREFREE)
+    c = rng.randint(2, 12)
+    val = c * k**0.5
+    out.append(
+        (
+            f"{c}√{{{k}}}",
+            [f"{c}\\sqrt{{{k}}}", f"{c}√{k}", f"{c}*sqrt({k})", _round2(val), f"√{{{c * c * k}}}"],
+            [f"{val:.1f}", f"{c}", f"{c + 1}√{k}", f"{float(_round2(val)) + 0.01:.2f}"],
+        )
+    )
+    out.append(
+        (
+            "\\frac{√{3}}{2}",
+            ["sqrt(3)/2", "\\frac{\\sqrt{3}}{2}", "0.87", "√3/2"],
+            ["0.9", "3/2", "√2/2"],
+        )
+    )
+    out.append(("2√{2}-2", ["2\\sqrt{2}-2", "-2+2√2", "0.83"], ["2√2", "0.8"]))
+    out.append(("60√{3}+1", ["1+60√3", "60\\sqrt{3}+1", "104.92"], ["60√3", "104.9"]))
+    out.append(("(√{3}+1)小时", ["√3+1", "(\\sqrt{3}+1)", "2.73"], ["√3", "2.7"]))
+    p = rng.randint(2, 300)
+    out.append(
+        (
+            f"{p}π",
+            [f"{p}\\pi", f"{p}π", f"{p}pi", _round2(p * 3.141592653589793)],
+            [f"{p}", f"{p + 1}π", f"{p * 3.14:.2f}"],
+        )
+    )
+    out.append(("240πcm^{2}", ["240π", "240\\pi cm^2", "753.98"], ["240", "754"]))
+    out.append(("\\frac{1}{6}π", ["π/6", "\\frac{\\pi}{6}", "0.52"], ["1/6", "0.5"]))
+    out.append(("5cm^2^", ["5", "5cm^2", "5 cm²"], ["25", "5.5"]))
+    return out
+
+
+def _wrap(rng: random.Random, ans: str) -> tuple[str, bool]:
+    """A model output around ``ans``; the flag says whether the strict verdict can be True."""
+    r = rng.random()
+    think = "<think>Angle ABC is 40 degrees, so by the triangle sum we get the result.</think>"
+    if r < 0.55:
+        return f"{think}<answer>{ans}</answer>", True
+    if r < 0.75:
+        return f"{think}\n<answer> {ans} </answer>", True
+    if r < 0.85:
+        return f"<answer>\n    {ans}\n    </answer>", True
+    if r < 0.92:
+        return f"{think}<answer>{ans}</answer><answer>{ans}</answer>", True
+    if r < 0.96:
+        return f"Therefore, the answer is {ans}.", False  # no tags: strict "no answer"
+    return f"{think}<answer>{ans}</ans", False  # cut off mid-tag
+
+
+def build_pairs(n: int, seed: int) -> list[tuple[str, str, bool]]:
+    rng = random.Random(seed)
+    pairs: list[tuple[str, str, bool]] = []
+    while len(pairs) < n:
+        for gold, good, bad in _cases(rng):
+            for ans, label in [(a, True) for a in good] + [(a, False) for a in bad]:
+                out, ok = _wrap(rng, ans)
+                pairs.append((out, gold, label and ok))
+    rng.shuffle(pairs)
+    return pairs[:n]
+
+
+def _time(fn: Callable[[str, str], bool], pairs: list[tuple[str, str, bool]]) -> tuple:
+    times: list[float] = []
+    verdicts: list[bool] = []
+    for out, gold, _ in pairs:
+        t0 = time.perf_counter_ns()
+        v = fn(out, gold)
+        times.append((time.perf_counter_ns() - t0) / 1000.0)
+        verdicts.append(bool(v))
+    return times, verdicts
+
+
+def ours(out: str, gold: str) -> bool:
+    try:
+        return math_equal(extract_answer(out), gold)
+    except GoldError:
+        return False
+
+
+def ours_cold(out: str, gold: str) -> bool:
+    _gold_cached.cache_clear()
+    return ours(out, gold)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=3000, help="number of (output, gold) pairs")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    pairs = build_pairs(args.n, args.seed)
+    labels = [lab for _, _, lab in pairs]
+    runners: list[tuple[str, Callable[[str, str], bool]]] = [
+        ("ours", ours),
+        ("ours-cold", ours_cold),
+    ]
+    try:
+        from math_verify import parse, verify
+
+        def mv(out: str, gold: str) -> bool:
+            return bool(verify(parse(gold), parse(out)))
+
+        runners.append(("math_verify", mv))
+    except ImportError:
+        print("math_verify not installed: timing ours only", file=sys.stderr)
+
+    for _, fn in runners:  # warm up imports and caches
+        for out, gold, _ in pairs[:50]:
+            fn(out, gold)
+
+    rows = []
+    results = {}
+    for name, fn in runners:
+        times, verdicts = _time(fn, pairs)
+        times.sort()
+        med = statistics.median(times)
+        p99 = times[min(len(times) - 1, int(0.99 * len(times)))]
+        agree = sum(v == lab for v, lab in zip(verdicts, labels, strict=True)) / len(pairs)
+        results[name] = (med, p99)
+        rows.append([name, f"{med:.1f}", f"{p99:.1f}", f"{max(times):.1f}", f"{100 * agree:.1f}"])
+    headers = ["verifier", "median us", "p99 us", "max us", "% = label"]
+    if "math_verify" in results:
+        mv_med, mv_p99 = results["math_verify"]
+        headers += ["speedup median", "speedup p99"]
+        for row in rows:
+            med, p99 = results[row[0]]
+            row += [f"{mv_med / med:.1f}x", f"{mv_p99 / p99:.1f}x"]
+    print(f"{len(pairs)} pairs, {sum(labels)} labelled correct")
+    print(tabulate(rows, headers=headers, tablefmt="github"))
+    med, p99 = results["ours"]
+    ok = med < 50 and p99 < 5000
+    if "math_verify" in results:
+        ok = ok and results["math_verify"][0] >= 5 * med
+    print("target (median < 50 us, p99 < 5 ms, >= 5x math_verify):", "met" if ok else "NOT met")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
