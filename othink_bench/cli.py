@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("trainers.commands", "print a KL-weight schedule"),
     "train": ("trainers.commands", "train with SFT, GRPO or GRPO-D"),
     "train-and-eval": ("trainers.commands", "train and evaluate through the task matrix"),
-    "make-tiny": ("trainers.commands", "build the bundled tiny model from scratch"),
+    "make-tiny": ("trainers.make_tiny", "build the bundled tiny model from scratch"),
     "leaderboard": ("leaderboard.commands", "build leaderboards from run records"),
 }
 

@@ -77,7 +77,7 @@ def discover() -> None:
     if not _TASKS:
         # Running from a source tree that was never installed: fall back to the built-ins.
         try:
-            import tasks  # noqa: PLC0415
+            import tasks
 
             tasks.register_all()
         except ImportError:
