@@ -28,7 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported (all others stay unloaded)."""
     parser = argparse.ArgumentParser(
         prog="othink-bench",
         description="Evaluate and post-train vision-language models on verifiable tasks.",
@@ -37,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
-        configure = getattr(_module(module), f"configure_{name.replace('-', '_')}")
-        configure(sp)
+        if name == command:
+            configure = getattr(_module(module), f"configure_{name.replace('-', '_')}")
+            configure(sp)
     return parser
 
 
@@ -53,7 +55,9 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()

@@ -84,9 +84,11 @@ class SyntheticGeometry(SyntheticTask, GeometryTask):
         test_size: int = 200,
         train_size: int = 100_000,
         aliases: tuple[str, ...] = (),
+        max_new_tokens: int = 1024,
     ) -> None:
         from tasks.geoproblems import GeoConfig
 
+        self.max_new_tokens = max_new_tokens
         self.id = task_id
         self.version = version
         self.description = description
@@ -130,5 +132,6 @@ TASKS: list[Task] = [
             "height": 112,
             "max_steps": 2,
         },
+        max_new_tokens=256,
     ),
 ]

@@ -25,17 +25,25 @@ def _png(color: str, size: tuple[int, int] = (32, 24)) -> bytes:
 def hub_parquet(tmp_path: Path) -> Path:
     """A parquet file exactly as the hub's training sets: image (Image feature), problem,
     solution; one row carries corrupt image bytes."""
-    features = datasets.Features({
-        "image": datasets.Image(),
-        "problem": datasets.Value("string"),
-        "solution": datasets.Value("string"),
-    })
+    features = datasets.Features(
+        {
+            "image": datasets.Image(),
+            "problem": datasets.Value("string"),
+            "solution": datasets.Value("string"),
+        }
+    )
     ds = datasets.Dataset.from_dict(
         {
-            "image": [{"bytes": _png("red"), "path": None}, {"bytes": _png("blue"), "path": None},
-                      {"bytes": b"not an image at all", "path": None}],
-            "problem": ["How many items are there in the image?",
-                        "As shown in the figure, then angle ABC is ()", "How many?"],
+            "image": [
+                {"bytes": _png("red"), "path": None},
+                {"bytes": _png("blue"), "path": None},
+                {"bytes": b"not an image at all", "path": None},
+            ],
+            "problem": [
+                "How many items are there in the image?",
+                "As shown in the figure, then angle ABC is ()",
+                "How many?",
+            ],
             "solution": ["<answer> 3 </answer>", "<answer> 145° </answer>", "<answer> 4 </answer>"],
         },
         features=features,
@@ -70,8 +78,11 @@ def jsonl_test(tmp_path: Path) -> Path:
     (tmp_path / "images" / "a.png").write_bytes(_png("green"))
     (tmp_path / "images" / "bad.png").write_bytes(b"\x89PNG garbage")
     rows = [
-        {"image_path": "images/a.png", "question": "How many items are there in the image?",
-         "ground_truth": 7},
+        {
+            "image_path": "images/a.png",
+            "question": "How many items are there in the image?",
+            "ground_truth": 7,
+        },
         {"image_path": "images/bad.png", "question": "How many?", "ground_truth": 3},
         {"image_path": "images/missing.png", "question": "How many?", "ground_truth": 4},
     ]
@@ -108,8 +119,12 @@ def test_image_root_overrides_the_files_folder(jsonl_test: Path, tmp_path: Path)
 
 def test_geoqa_string_ground_truths_are_kept_verbatim(tmp_path: Path) -> None:
     path = tmp_path / "geoqa_test_prompts.jsonl"
-    path.write_text(json.dumps({"image_path": "x.png", "question": "q",
-                                "ground_truth": "8√{3}"}, ensure_ascii=False) + "\n")
+    path.write_text(
+        json.dumps(
+            {"image_path": "x.png", "question": "q", "ground_truth": "8√{3}"}, ensure_ascii=False
+        )
+        + "\n"
+    )
     (sample,) = get_task("gr").load(data=path)
     assert sample.gold == "8√{3}"
     assert get_task("gr").score(sample.gold and "<answer>8\\sqrt{3}</answer>", sample).correct

@@ -84,8 +84,15 @@ def parse_filter(question: str) -> dict[str, str]:
     else:
         assert noun in ("objects", "things"), question
     for w in words:
-        key = ("size" if w in SIZES else "color" if w in CLEVR_COLORS
-               else "material" if w in MATERIALS else None)
+        key = (
+            "size"
+            if w in SIZES
+            else "color"
+            if w in CLEVR_COLORS
+            else "material"
+            if w in MATERIALS
+            else None
+        )
         assert key is not None and key not in out, question
         out[key] = w
     assert out, question
@@ -135,8 +142,14 @@ def test_same_in_a_fresh_process() -> None:
         " + s.question.encode()).hexdigest())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run([sys.executable, "-c", code, str(ROOT)], env=env, check=True,
-                         capture_output=True, text=True, timeout=120).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout.strip()
     s = make_scene(OCCLUDED, 4, 2)
     want = hashlib.sha256(s.image.tobytes() + s.mask.tobytes() + s.question.encode()).hexdigest()
     assert out == want
@@ -178,8 +191,7 @@ def check_common(s: Scene, cfg: SceneConfig) -> None:
     else:
         assert s.kind == "filtered"
         want = parse_filter(s.question)
-        assert s.answer == sum(all(getattr(o, k) == v for k, v in want.items())
-                               for o in s.objects)
+        assert s.answer == sum(all(getattr(o, k) == v for k, v in want.items()) for o in s.objects)
 
 
 def test_default_scenes_count_back_from_the_mask() -> None:
@@ -198,7 +210,7 @@ def test_default_scenes_count_back_from_the_mask() -> None:
         for a in range(n):
             for b in range(a + 1, n):
                 p, q = boxes[a], boxes[b]
-                assert (p[2] < q[0] or q[2] < p[0] or p[3] < q[1] or q[3] < p[1]), (p, q)
+                assert p[2] < q[0] or q[2] < p[0] or p[3] < q[1] or q[3] < p[1], (p, q)
 
 
 def test_occluded_scenes_keep_objects_visible() -> None:
@@ -274,13 +286,25 @@ def test_grid_off_centre_and_rectangular() -> None:
     index=st.integers(0, 10**6),
 )
 def test_invariants_hold_for_any_valid_config(
-    width: int, height: int, grid: bool, cell: int, lo: int, extra: int, occlusion: bool,
-    share: float, seed: int, index: int,
+    width: int,
+    height: int,
+    grid: bool,
+    cell: int,
+    lo: int,
+    extra: int,
+    occlusion: bool,
+    share: float,
+    seed: int,
+    index: int,
 ) -> None:
     try:
         cfg = SceneConfig(
-            count_range=(lo, lo + extra), width=width, height=height,
-            layout="grid" if grid else "free", cell=cell, occlusion=occlusion and not grid,
+            count_range=(lo, lo + extra),
+            width=width,
+            height=height,
+            layout="grid" if grid else "free",
+            cell=cell,
+            occlusion=occlusion and not grid,
             filtered_share=share,
         )
     except ValueError:

@@ -25,8 +25,8 @@ def execute_tasks(args: argparse.Namespace) -> int:
          i["max_new_tokens"], i["description"]]
         for i in infos
     ]
-    print(tabulate(rows, headers=["task", "version", "aliases", "sources", "max tokens",
-                                  "description"]))
+    headers = ["task", "version", "aliases", "sources", "max tokens", "description"]
+    print(tabulate(rows, headers=headers, disable_numparse=True))
     if args.knobs:
         for i in infos:
             if i["knobs"]:
