@@ -1,0 +1,53 @@
+"""Leaderboards: pure functions from run records to tables, markdown, HTML, CSV, JSON and plots.
+
+Nothing on a board is typed in: :func:`build_board` reads run directories (``manifest.json`` and
+``records.jsonl``), groups records by everything that determines a number (model, method, train
+task, step, task, task version, source, split) so that versions and sources never mix, and
+renders the paper's tables (same-task Table 1, cross-task matrices) with intervals, relative
+improvements and paired tests. The package imports neither trainers nor torch.
+
+    from leaderboard import build_board, write_board
+    board = build_board(["runs"], title="My board")
+    write_board(board, "board", formats=["md", "json"])
+"""
+
+from leaderboard.collect import (
+    Collection,
+    EvalKey,
+    ModelKey,
+    Run,
+    collect,
+    records_frame,
+    runs_frame,
+)
+from leaderboard.render import (
+    Board,
+    board_from_collection,
+    build_board,
+    render_csv,
+    render_html,
+    render_json,
+    render_markdown,
+    write_board,
+)
+from leaderboard.tables import Analysis, analyse
+
+__all__ = [
+    "Analysis",
+    "Board",
+    "Collection",
+    "EvalKey",
+    "ModelKey",
+    "Run",
+    "analyse",
+    "board_from_collection",
+    "build_board",
+    "collect",
+    "records_frame",
+    "render_csv",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "runs_frame",
+    "write_board",
+]

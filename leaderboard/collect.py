@@ -1,0 +1,594 @@
+"""Read run directories into typed runs, cells and tidy frames: the only part that reads files.
+
+A board is a pure function of run records. This module turns run directories (``manifest.json``
+plus ``records.jsonl``) into :class:`Run` objects keyed by everything that determines a number:
+the model (base model, method, label), how it was trained (train task, step) and what it was
+scored on (task, task version, source, split). Those keys are what later code groups by, so
+records of different task versions or sources can never meet in one cell. It also finds the
+trainer logs (TRL's ``trainer_state.json``) next to the checkpoints the plots need.
+
+Nothing here formats text or draws; nothing here depends on the clock or on the order in which
+directories were given.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from othink_bench.records import (
+    RECORDS_FILE,
+    Manifest,
+    RunRecord,
+    find_run_dirs,
+    read_manifest,
+    read_records,
+)
+from othink_bench.stats import Proportion, wilson
+
+if TYPE_CHECKING:  # pandas is imported lazily: the frames are an API, not needed for a board
+    import pandas as pd
+
+METHOD_ORDER: tuple[str, ...] = ("base", "sft", "grpo", "grpod")
+METHOD_NAMES: dict[str, str] = {"base": "base", "sft": "SFT", "grpo": "GRPO", "grpod": "GRPO-D"}
+# Records whose error is a property of the data (the same for every model) are left out of n;
+# a generation error is the model's failure and counts as wrong.
+DATA_ERROR_KINDS = frozenset({"gold", "image"})
+TRAINER_STATE = "trainer_state.json"
+# Manifest statuses of a run that ran to its end (the harness writes "complete").
+DONE_STATUSES = frozenset({"complete", "finished"})
+
+
+def method_rank(method: str) -> int:
+    return METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER)
+
+
+def method_name(method: str) -> str:
+    return METHOD_NAMES.get(method, method)
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders embedded numbers numerically ("v2" < "v10", "3" < "10")."""
+    parts = re.split(r"(\d+)", text)
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p != "")
+
+
+def short_model_name(name: str) -> str:
+    """A model name for display: a local path shows its last component, a hub id stays whole."""
+    if name.startswith(("/", "./", "../", "~")) or "\\" in name or name.count("/") > 1:
+        return Path(name.rstrip("/\\")).name or name
+    return name
+
+
+@dataclass(frozen=True)
+class EvalKey:
+    """What a number was scored on: one board column. Versions and sources never merge."""
+
+    task: str
+    version: str
+    source: str
+    split: str
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.task, natural_key(self.version), self.source, self.split)
+
+    @property
+    def version_label(self) -> str:
+        return f"v{self.version}" if self.version[:1].isdigit() else self.version
+
+    @property
+    def slug(self) -> str:
+        return slugify(f"{self.task}-{self.version_label}-{self.source}-{self.split}")
+
+
+@dataclass(frozen=True)
+class ModelKey:
+    """Which model produced a number: one board row (before the train task is chosen).
+
+    ``variant`` separates two models of the same base and method (e.g. two recipes). It is the
+    manifests' label, but only where labels actually tell apart runs of one cell; labels that
+    merely restate method, train task and step (the matrix writes ``grpod:vc@300``) leave it
+    empty, so every checkpoint of a method stays in one row.
+    """
+
+    base: str
+    method: str
+    variant: str = ""
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (natural_key(self.base), method_rank(self.method), self.method, self.variant)
+
+    @property
+    def display(self) -> str:
+        if self.variant:
+            return self.variant
+        if self.method == "base":
+            return short_model_name(self.base)
+        return f"+ {method_name(self.method)}"
+
+    @property
+    def base_key(self) -> ModelKey:
+        return ModelKey(self.base, "base")
+
+
+@dataclass(frozen=True)
+class CellKey:
+    """Everything that identifies one measured number."""
+
+    model: ModelKey
+    train_task: str | None
+    step: int | None
+    column: EvalKey
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (
+            self.model.sort_key(),
+            natural_key(self.train_task or ""),
+            step_key(self.step),
+            self.column.sort_key(),
+        )
+
+
+def step_key(step: int | None) -> float:
+    """Steps in order; an unknown step (the final saved model) sorts after every known one."""
+    return math.inf if step is None else float(step)
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
+    return slug or "x"
+
+
+@dataclass(eq=False)
+class Run:
+    """One run directory: its manifest and its scored records."""
+
+    run_dir: Path
+    path: str  # posix path shown on boards, relative to the collection's anchor
+    manifest: Manifest
+    records: list[RunRecord]  # one per (sample_id, k), data-error records left out
+    excluded: int = 0  # records left out because of a data error (bad gold or image)
+    ref: str = ""  # short name on boards: r1, r2, ...
+    superseded_by: str | None = None  # ref of the run chosen instead for the same cell
+    variant: str = ""  # see ModelKey; set by assign_variants
+
+    @property
+    def run_id(self) -> str:
+        return self.manifest.run_id
+
+    @property
+    def model(self) -> ModelKey:
+        info = self.manifest.model
+        method = info.method or "base"
+        base = info.base_model or info.name
+        return ModelKey(base=base, method=method, variant=self.variant)
+
+    @property
+    def label(self) -> str:
+        return self.manifest.model.label or ""
+
+    @property
+    def train_task(self) -> str | None:
+        return self.manifest.model.train_task
+
+    @property
+    def step(self) -> int | None:
+        return self.manifest.model.step
+
+    @property
+    def column(self) -> EvalKey:
+        m = self.manifest
+        return EvalKey(task=m.task, version=m.task_version, source=m.source, split=m.split)
+
+    @property
+    def cell_key(self) -> CellKey:
+        return CellKey(self.model, self.train_task, self.step, self.column)
+
+    @property
+    def done(self) -> bool:
+        """Whether the run ran to its end (not running, not aborted)."""
+        return self.manifest.status in DONE_STATUSES
+
+    @property
+    def same_task(self) -> bool:
+        return self.train_task is not None and self.train_task == self.manifest.task
+
+    @cached_property
+    def outcomes(self) -> dict[tuple[str, int], bool]:
+        return {r.key: r.correct for r in self.records}
+
+    @cached_property
+    def accuracy(self) -> Proportion:
+        return wilson(sum(r.correct for r in self.records), len(self.records))
+
+    @cached_property
+    def lenient_accuracy(self) -> Proportion:
+        return wilson(sum(r.lenient_correct for r in self.records), len(self.records))
+
+    @cached_property
+    def format_rate(self) -> Proportion:
+        return wilson(sum(r.format_ok for r in self.records), len(self.records))
+
+    @property
+    def fraction(self) -> Fraction:
+        """The accuracy as an exact fraction, so that ties are ties."""
+        acc = self.accuracy
+        return Fraction(acc.k, acc.n) if acc.n else Fraction(-1)
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (*self.cell_key.sort_key(), self.run_id)
+
+
+@dataclass
+class TrainingLog:
+    """One training's TRL log history, found next to a checkpoint a run evaluated."""
+
+    model: ModelKey
+    train_task: str | None
+    path: str  # posix path shown on boards
+    history: list[dict[str, Any]]
+    refs: tuple[str, ...] = ()  # runs that evaluated checkpoints of this training
+
+    def series(self, key: str) -> tuple[list[float], list[float]]:
+        """(steps, values) of one logged quantity, by step, one value per step (the last)."""
+        by_step: dict[float, float] = {}
+        for entry in self.history:
+            step, value = entry.get("step"), entry.get(key)
+            if _is_number(step) and _is_number(value):
+                by_step[float(cast(float, step))] = float(cast(float, value))
+        steps = sorted(by_step)
+        return steps, [by_step[s] for s in steps]
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.model.sort_key(), natural_key(self.train_task or ""), self.path)
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+@dataclass
+class Collection:
+    """Every run found, the run chosen for each cell, and the trainer logs."""
+
+    runs: list[Run]
+    anchor: Path
+    cells: dict[CellKey, Run] = field(default_factory=dict)
+    logs: list[TrainingLog] = field(default_factory=list)
+
+    @property
+    def superseded(self) -> list[Run]:
+        return [r for r in self.runs if r.superseded_by]
+
+    @property
+    def columns(self) -> list[EvalKey]:
+        return sorted({k.column for k in self.cells}, key=EvalKey.sort_key)
+
+    @property
+    def models(self) -> list[ModelKey]:
+        return sorted({k.model for k in self.cells}, key=ModelKey.sort_key)
+
+    @property
+    def bases(self) -> list[str]:
+        return sorted({m.base for m in self.models}, key=natural_key)
+
+    def final(self, model: ModelKey, train_task: str | None, column: EvalKey) -> Run | None:
+        """The run of the last checkpoint (highest step; no step means the final model)."""
+        best: Run | None = None
+        for key, run in self.cells.items():
+            if key.model == model and key.train_task == train_task and key.column == column:
+                if best is None or step_key(key.step) > step_key(best.step):
+                    best = run
+        return best
+
+    def steps(self, model: ModelKey, train_task: str | None, column: EvalKey) -> list[Run]:
+        """Every checkpoint of one training evaluated on one column, by step."""
+        found = [
+            run
+            for key, run in self.cells.items()
+            if key.model == model and key.train_task == train_task and key.column == column
+        ]
+        return sorted(found, key=lambda r: step_key(r.step))
+
+    def train_tasks(self, model: ModelKey) -> list[str | None]:
+        tasks = {k.train_task for k in self.cells if k.model == model}
+        return sorted(tasks, key=lambda t: (t is None, natural_key(t or "")))
+
+
+def default_anchor(paths: Sequence[str | Path]) -> Path:
+    """Where displayed paths start: the common folder above the given inputs."""
+    parents = [str(Path(p).resolve().parent) for p in paths]
+    return Path(os.path.commonpath(parents)) if parents else Path.cwd()
+
+
+def display_path(path: Path, anchor: Path) -> str:
+    try:
+        return Path(os.path.relpath(path.resolve(), anchor)).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.resolve().as_posix()
+
+
+def load_run(run_dir: Path, anchor: Path) -> Run:
+    """Read one run directory; duplicate (sample, k) lines keep the last one written."""
+    manifest = read_manifest(run_dir)
+    by_key: dict[tuple[str, int], RunRecord] = {}
+    for record in read_records(run_dir / RECORDS_FILE):
+        by_key[record.key] = record
+    excluded = sum(1 for r in by_key.values() if r.error_kind in DATA_ERROR_KINDS)
+    kept = [r for r in by_key.values() if r.error_kind not in DATA_ERROR_KINDS]
+    kept.sort(key=lambda r: (r.index, r.sample_id, r.k))
+    for r in kept:
+        if (r.task, r.task_version) != (manifest.task, manifest.task_version):
+            raise ValueError(
+                f"{run_dir}: record {r.sample_id!r} is for {r.task} {r.task_version}, but the "
+                f"manifest says {manifest.task} {manifest.task_version}; a run holds one task version"
+            )
+    return Run(
+        run_dir=run_dir,
+        path=display_path(run_dir, anchor),
+        manifest=manifest,
+        records=kept,
+        excluded=excluded,
+    )
+
+
+def assign_variants(runs: Sequence[Run]) -> None:
+    """Give a run its label as variant only where labels tell apart runs of one cell.
+
+    Runs of one base model and method that share train task, step and column but carry
+    different labels are different models (two recipes, say): every label seen in such a clash
+    becomes a variant, for all runs with that label. Otherwise the label is display text and
+    the run joins its method's row.
+    """
+    groups: dict[tuple[Any, ...], set[str]] = {}
+    for run in runs:
+        model = run.model
+        key = (model.base, model.method, run.train_task, run.step, run.column)
+        groups.setdefault(key, set()).add(run.label)
+    distinct: set[tuple[str, str, str]] = set()
+    for (base, method, *_), labels in groups.items():
+        if len(labels) > 1:
+            distinct.update((base, method, label) for label in labels)
+    for run in runs:
+        model = run.model
+        if (model.base, model.method, run.label) in distinct:
+            run.variant = run.label
+
+
+def _preference(run: Run) -> tuple[Any, ...]:
+    m = run.manifest
+    return (run.done, m.finished or "", len(run.records), run.run_id)
+
+
+def select_cells(runs: Iterable[Run]) -> dict[CellKey, Run]:
+    """One run per cell key. Duplicates (reruns) give way to the finished, latest, largest run."""
+    groups: dict[CellKey, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(run.cell_key, []).append(run)
+    chosen: dict[CellKey, Run] = {}
+    for key in sorted(groups, key=CellKey.sort_key):
+        group = sorted(groups[key], key=_preference)
+        winner = group[-1]
+        chosen[key] = winner
+        for loser in group[:-1]:
+            loser.superseded_by = winner.ref or winner.run_id
+    return chosen
+
+
+def _resolve_model_path(run: Run) -> list[Path]:
+    """Where the checkpoint a run evaluated may be: as given, or relative to the run's folders."""
+    raw = run.manifest.model.path
+    if not raw:
+        return []
+    given = Path(raw).expanduser()
+    if given.is_absolute():
+        return [given]
+    bases = [*run.run_dir.resolve().parents, Path.cwd()]
+    return [b / given for b in bases]
+
+
+def find_trainer_states(run: Run) -> list[Path]:
+    """trainer_state.json files of the training a run's checkpoint came from.
+
+    TRL writes one into every checkpoint folder (the history up to that step) and one into the
+    output folder at the end (the whole history). The checkpoint folder, its parent and the
+    parent's other checkpoints are all candidates; :func:`load_training_logs` keeps the longest.
+    """
+    found: list[Path] = []
+    for ckpt in _resolve_model_path(run):
+        for folder in (ckpt, ckpt.parent):
+            candidate = folder / TRAINER_STATE
+            if candidate.is_file():
+                found.append(candidate)
+        if ckpt.is_dir():
+            found.extend(sorted(p for p in ckpt.glob(f"checkpoint-*/{TRAINER_STATE}")))
+        if found:
+            break
+    unique: dict[Path, Path] = {}
+    for p in found:
+        unique.setdefault(p.resolve(), p)
+    return sorted(unique.values())
+
+
+def _read_history(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable trainer_state.json ({exc})") from exc
+    history = data.get("log_history", []) if isinstance(data, dict) else []
+    return [e for e in history if isinstance(e, dict)]
+
+
+def load_training_logs(runs: Iterable[Run], anchor: Path) -> list[TrainingLog]:
+    """One log per training (model key and train task): the longest history found."""
+    best: dict[tuple[ModelKey, str | None], tuple[int, str, list[dict[str, Any]]]] = {}
+    refs: dict[tuple[ModelKey, str | None], set[str]] = {}
+    for run in runs:
+        if run.model.method == "base":
+            continue
+        key = (run.model, run.train_task)
+        for path in find_trainer_states(run):
+            history = _read_history(path)
+            shown = display_path(path, anchor)
+            refs.setdefault(key, set()).add(run.ref)
+            current = best.get(key)
+            if current is None or (len(history), shown) > (current[0], current[1]):
+                best[key] = (len(history), shown, history)
+    logs = [
+        TrainingLog(
+            model=model,
+            train_task=task,
+            path=shown,
+            history=history,
+            refs=tuple(sorted(refs.get((model, task), set()), key=natural_key)),
+        )
+        for (model, task), (_, shown, history) in best.items()
+    ]
+    return sorted(logs, key=TrainingLog.sort_key)
+
+
+def collect(paths: Sequence[str | Path], root: str | Path | None = None) -> Collection:
+    """Find and read every run under ``paths`` (run directories or folders holding them).
+
+    ``root`` is where displayed paths start (default: the folder above the inputs), so a board
+    names ``runs/<run-id>`` rather than a machine-specific absolute path.
+    """
+    if not paths:
+        raise ValueError("no run directories or runs roots given")
+    anchor = Path(root).resolve() if root is not None else default_anchor(paths)
+    dirs = {d.resolve(): d for d in find_run_dirs(paths)}  # one run given twice is one run
+    runs = [load_run(d, anchor) for _, d in sorted(dirs.items())]
+    ids: dict[str, Path] = {}
+    for run in runs:
+        other = ids.setdefault(run.run_id, run.run_dir)
+        if other != run.run_dir:  # two copies of a run would count its samples twice
+            raise ValueError(f"run id {run.run_id!r} appears twice: {other} and {run.run_dir}")
+    assign_variants(runs)
+    runs.sort(key=Run.sort_key)
+    for no, run in enumerate(runs, 1):
+        run.ref = f"r{no}"
+    cells = select_cells(runs)
+    logs = load_training_logs(runs, anchor)
+    return Collection(runs=runs, anchor=anchor, cells=cells, logs=logs)
+
+
+# -- tidy frames -------------------------------------------------------------------------------
+
+RUN_COLUMNS = (
+    "ref",
+    "run_id",
+    "path",
+    "base_model",
+    "method",
+    "label",
+    "variant",
+    "train_task",
+    "step",
+    "task",
+    "task_version",
+    "source",
+    "split",
+)
+
+
+def _run_fields(run: Run) -> dict[str, Any]:
+    model = run.model
+    col = run.column
+    return {
+        "ref": run.ref,
+        "run_id": run.run_id,
+        "path": run.path,
+        "base_model": model.base,
+        "method": model.method,
+        "label": run.label,
+        "variant": model.variant,
+        "train_task": run.train_task,
+        "step": run.step,
+        "task": col.task,
+        "task_version": col.version,
+        "source": col.source,
+        "split": col.split,
+    }
+
+
+def records_frame(runs: Iterable[Run]) -> pd.DataFrame:
+    """One row per scored record with the run's group keys: the tidy form of everything."""
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    for run in runs:
+        fields = _run_fields(run)
+        for r in run.records:
+            rows.append(
+                {
+                    **fields,
+                    "sample_id": r.sample_id,
+                    "k": r.k,
+                    "breakdown": r.breakdown,
+                    "correct": r.correct,
+                    "lenient_correct": r.lenient_correct,
+                    "format_ok": r.format_ok,
+                    "error_kind": r.error_kind,
+                }
+            )
+    columns = [
+        *RUN_COLUMNS,
+        "sample_id",
+        "k",
+        "breakdown",
+        "correct",
+        "lenient_correct",
+        "format_ok",
+        "error_kind",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def runs_frame(runs: Iterable[Run]) -> pd.DataFrame:
+    """One row per run: group keys, accuracy with its Wilson interval, rates and dates."""
+    import pandas as pd
+
+    rows = []
+    for run in runs:
+        acc = run.accuracy
+        rows.append(
+            {
+                **_run_fields(run),
+                "k": acc.k,
+                "n": acc.n,
+                "accuracy": acc.value,
+                "low": acc.low,
+                "high": acc.high,
+                "lenient_accuracy": run.lenient_accuracy.value,
+                "format_rate": run.format_rate.value,
+                "excluded": run.excluded,
+                "status": run.manifest.status,
+                "started": run.manifest.started,
+                "finished": run.manifest.finished,
+                "superseded_by": run.superseded_by,
+            }
+        )
+    columns = [
+        *RUN_COLUMNS,
+        "k",
+        "n",
+        "accuracy",
+        "low",
+        "high",
+        "lenient_accuracy",
+        "format_rate",
+        "excluded",
+        "status",
+        "started",
+        "finished",
+        "superseded_by",
+    ]
+    return pd.DataFrame(rows, columns=columns)
