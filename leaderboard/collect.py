@@ -24,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from othink_bench.metrics import EXCLUDED_ERROR_KINDS
 from othink_bench.records import (
     RECORDS_FILE,
     Manifest,
@@ -41,7 +42,7 @@ METHOD_ORDER: tuple[str, ...] = ("base", "sft", "grpo", "grpod")
 METHOD_NAMES: dict[str, str] = {"base": "base", "sft": "SFT", "grpo": "GRPO", "grpod": "GRPO-D"}
 # Records whose error is a property of the data (the same for every model) are left out of n;
 # a generation error is the model's failure and counts as wrong.
-DATA_ERROR_KINDS = frozenset({"gold", "image"})
+DATA_ERROR_KINDS = EXCLUDED_ERROR_KINDS  # the same exclusions as `othink-bench run`
 TRAINER_STATE = "trainer_state.json"
 # Manifest statuses of a run that ran to its end (the harness writes "complete").
 DONE_STATUSES = frozenset({"complete", "finished"})

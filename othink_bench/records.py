@@ -40,7 +40,7 @@ class RunRecord(BaseModel):
     lenient_correct: bool = False
     format_ok: bool = False
     error: str | None = Field(None, description="why this sample has no valid score, if so")
-    error_kind: str | None = Field(None, description="image | generation | gold")
+    error_kind: str | None = Field(None, description="image | generation | gold | data | score")
     tokens: int | None = None
     latency_s: float | None = None
 

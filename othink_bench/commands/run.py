@@ -1,0 +1,357 @@
+"""`othink-bench run` (evaluate a checkpoint on tasks) and `othink-bench compare` (two runs).
+
+``run`` is a thin layer over :func:`othink_bench.harness.evaluate`: it maps flags to
+:class:`~othink_bench.harness.RunSettings`, prints the summary table, and turns the harness's
+expected failures (bad data, too many errors, a locked run) into one clear line and an exit
+code instead of a traceback. ``compare`` pairs two runs of the same task version on their
+shared samples and reports an exact McNemar test and a paired bootstrap interval.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from othink_bench.backends.base import BACKENDS
+
+
+def configure_run(parser: argparse.ArgumentParser) -> None:
+    p = parser
+    p.add_argument(
+        "--model",
+        required=True,
+        help="checkpoint folder, hub id (owner/name), 'tiny' (the package's tiny Qwen2-VL: "
+        "a trained one when bundled, else random weights built offline), a served model name (--backend openai), or a script "
+        "JSON file (--backend scripted)",
+    )
+    p.add_argument("--tasks", required=True, help="comma-separated task ids, e.g. gr,vc,vc-synth")
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="hf",
+        help="hf: transformers in process (default); vllm: GPU, needs "
+        "othink-bench[vllm]; openai: an OpenAI-compatible endpoint; "
+        "scripted: outputs from a JSON file (tests, examples)",
+    )
+    data = p.add_argument_group("data")
+    data.add_argument(
+        "--source",
+        choices=["hub", "local", "synthetic"],
+        help="where samples come from (default: the task's own)",
+    )
+    data.add_argument("--split", choices=["test", "train"], default="test")
+    data.add_argument("--data", help="data file or folder for --source local")
+    data.add_argument("--image-root", help="folder that relative image paths resolve against")
+    data.add_argument("--limit", type=int, help="first N samples only (a larger N later resumes)")
+    gen = p.add_argument_group("generation (defaults follow the paper: greedy)")
+    gen.add_argument("--batch-size", type=int, default=8)
+    gen.add_argument(
+        "--max-new-tokens", type=int, help="default: the task's (256 counting, 1024 geometry)"
+    )
+    gen.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+    gen.add_argument("--top-p", type=float, default=1.0)
+    gen.add_argument(
+        "--samples", type=int, default=1, help="outputs drawn per prompt (needs --temperature > 0)"
+    )
+    gen.add_argument("--seed", type=int, default=0)
+    hw = p.add_argument_group("model loading (hf, vllm)")
+    hw.add_argument(
+        "--dtype",
+        choices=["auto", "bf16", "fp16", "fp32"],
+        default="auto",
+        help="auto: bf16 on GPU, fp32 on CPU",
+    )
+    hw.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    hw.add_argument("--attn", help="attention implementation, e.g. flash_attention_2, sdpa")
+    hw.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="run the checkpoint's own Python code (off by default)",
+    )
+    hw.add_argument("--revision", help="hub revision to pin in the run id")
+    hw.add_argument("--tensor-parallel-size", type=int, help="vllm: GPUs per model replica")
+    hw.add_argument("--gpu-memory-utilization", type=float, help="vllm: share of GPU memory")
+    hw.add_argument("--max-model-len", type=int, help="vllm: context length")
+    api = p.add_argument_group("openai-compatible endpoint")
+    api.add_argument("--base-url", help="e.g. http://localhost:8000/v1 (or env OPENAI_BASE_URL)")
+    api.add_argument("--api-key", help="default: env OPENAI_API_KEY")
+    api.add_argument("--concurrency", type=int, help="parallel requests (default 8)")
+    api.add_argument("--timeout", type=float, help="seconds per request (default 120)")
+    api.add_argument("--max-retries", type=int, help="retries on 429/5xx/timeouts (default 5)")
+    out = p.add_argument_group("output")
+    out.add_argument("--out", default="runs", help="runs root (default: runs/)")
+    out.add_argument(
+        "--max-errors",
+        type=float,
+        default=0.1,
+        help="stop a task when more than this fraction of samples fail "
+        "(checked after 20; default 0.1; 1 disables)",
+    )
+    out.add_argument(
+        "--no-retry-errors",
+        action="store_true",
+        help="keep earlier image/generation errors instead of redoing them",
+    )
+    out.add_argument("--no-progress", action="store_true", help="no progress bars")
+    out.add_argument("--json", action="store_true", help="print the summaries as JSON")
+    out.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also print accuracy per breakdown (counting: true count; geometry: answer form)",
+    )
+    info = p.add_argument_group("model description (recorded in the manifest)")
+    info.add_argument("--label", help="display name on boards")
+    info.add_argument("--method", help="base | sft | grpo | grpod | ...")
+    info.add_argument("--train-task", help="task the checkpoint was trained on")
+    info.add_argument("--base-model", help="model the checkpoint was trained from")
+    info.add_argument("--step", type=int, help="training step of the checkpoint")
+
+
+def _backend_options(args: argparse.Namespace) -> dict[str, Any]:
+    opts = {
+        "attn": args.attn,
+        "trust_remote_code": args.trust_remote_code or None,
+        "revision": args.revision,
+        "tensor_parallel_size": args.tensor_parallel_size,
+        "gpu_memory_utilization": args.gpu_memory_utilization,
+        "max_model_len": args.max_model_len,
+        "base_url": args.base_url,
+        "api_key": args.api_key,
+        "concurrency": args.concurrency,
+        "timeout": args.timeout,
+        "max_retries": args.max_retries,
+    }
+    return {k: v for k, v in opts.items() if v is not None}
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """Failures that deserve one line, not a traceback."""
+    from othink_bench.harness import HarnessError
+    from othink_bench.registry import UnknownTaskError
+
+    errors: list[type[BaseException]] = [
+        HarnessError,
+        UnknownTaskError,
+        FileNotFoundError,
+        ValueError,
+        ImportError,
+    ]
+    with contextlib.suppress(ImportError):
+        from othink_bench.data import DataSourceError
+
+        errors.append(DataSourceError)
+    with contextlib.suppress(ImportError):
+        from othink_bench.models.processor import ModelLoadError
+
+        errors.append(ModelLoadError)
+    return tuple(errors)
+
+
+def execute_run(args: argparse.Namespace) -> int:
+    from othink_bench.backends.base import distributed_env
+    from othink_bench.harness import RunSettings, TooManyErrors, evaluate, format_summary
+    from othink_bench.records import ModelInfo
+
+    info = ModelInfo(
+        name=args.model,
+        path=None,
+        revision=None,
+        label=args.label,
+        method=args.method,
+        train_task=args.train_task,
+        base_model=args.base_model,
+        step=args.step,
+    )
+    settings = RunSettings(
+        backend=args.backend,
+        source=args.source,
+        split=args.split,
+        data=args.data,
+        image_root=args.image_root,
+        limit=args.limit,
+        batch_size=args.batch_size,
+        max_new_tokens=args.max_new_tokens,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        samples=args.samples,
+        seed=args.seed,
+        out=args.out,
+        dtype=args.dtype,
+        device=args.device,
+        max_errors=args.max_errors,
+        retry_errors=not args.no_retry_errors,
+        progress=not args.no_progress,
+        backend_options=_backend_options(args),
+    )
+    rank = distributed_env()[0]
+    try:
+        summaries = evaluate(args.model, args.tasks, model_info=info, settings=settings)
+    except TooManyErrors as exc:
+        if rank == 0 and exc.summaries:
+            print(format_summary(exc.summaries, breakdown=args.breakdown))
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except _expected_errors() as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if rank != 0:
+        return 0
+    if args.json:
+        print(json.dumps([_summary_json(s) for s in summaries], indent=2))
+    else:
+        print(format_summary(summaries, breakdown=args.breakdown))
+    return 0
+
+
+def _summary_json(s: Any) -> dict[str, Any]:
+    return {
+        "run_id": s.run_id,
+        "run_dir": str(s.run_dir),
+        "task": s.task,
+        "task_version": s.task_version,
+        "model": s.model.model_dump(),
+        "status": s.status,
+        "n_new": s.n_new,
+        "n_resumed": s.n_resumed,
+        "elapsed_s": s.elapsed_s,
+        "samples_per_s": s.samples_per_s,
+        "settings": s.settings,
+        "metrics": s.metrics.as_dict(),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def configure_compare(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_a", help="run directory (or run id under --out)")
+    parser.add_argument("run_b", help="run directory (or run id under --out)")
+    parser.add_argument("--out", default="runs", help="runs root for run ids (default: runs/)")
+    parser.add_argument("--boot", type=int, default=2000, help="bootstrap resamples")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+class CompareError(ValueError):
+    """Two runs cannot be compared; the message says why."""
+
+
+def _run_dir(spec: str, root: str) -> Path:
+    p = Path(spec)
+    if p.is_dir():
+        return p
+    if (Path(root) / spec).is_dir():
+        return Path(root) / spec
+    raise CompareError(f"no run directory {spec!r} (nor {Path(root) / spec})")
+
+
+def compare_runs(dir_a: Path, dir_b: Path, *, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Paired comparison of two run directories (strict and lenient accuracy)."""
+    from othink_bench.harness import load_run_records
+    from othink_bench.metrics import pair_records
+    from othink_bench.records import read_manifest
+    from othink_bench.stats import paired_compare
+
+    ma, mb = read_manifest(dir_a), read_manifest(dir_b)
+    if ma.task != mb.task:
+        raise CompareError(f"the runs are of different tasks ({ma.task} vs {mb.task})")
+    if ma.task_version != mb.task_version:
+        raise CompareError(
+            f"the runs are of different versions of task {ma.task} ({ma.task_version} vs "
+            f"{mb.task_version}); scores of different versions are not comparable - rerun the "
+            "older one"
+        )
+    pairing = pair_records(load_run_records(dir_a), load_run_records(dir_b))
+    if not pairing.keys:
+        raise CompareError(
+            f"the runs share no scored samples ({ma.task}: {ma.source}/{ma.split} "
+            f"data={ma.data} vs {mb.source}/{mb.split} data={mb.data})"
+        )
+    rows = {}
+    for metric in ("correct", "lenient_correct"):
+        c = paired_compare(
+            [getattr(r, metric) for r in pairing.a],
+            [getattr(r, metric) for r in pairing.b],
+            n_boot=n_boot,
+            seed=seed,
+        )
+        rows["strict" if metric == "correct" else "lenient"] = c
+    return {
+        "task": ma.task,
+        "task_version": ma.task_version,
+        "a": {"dir": str(dir_a), "model": ma.model.label or ma.model.name},
+        "b": {"dir": str(dir_b), "model": mb.model.label or mb.model.name},
+        "shared": len(pairing.keys),
+        "only_in_a": pairing.only_in_a,
+        "only_in_b": pairing.only_in_b,
+        "comparisons": rows,
+    }
+
+
+def execute_compare(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from tabulate import tabulate
+
+    try:
+        report = compare_runs(
+            _run_dir(args.run_a, args.out),
+            _run_dir(args.run_b, args.out),
+            n_boot=args.boot,
+            seed=args.seed,
+        )
+    except (CompareError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        out = dict(report)
+        out["comparisons"] = {
+            k: {**asdict(v), "significant": v.significant} for k, v in report["comparisons"].items()
+        }
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"task {report['task']} v{report['task_version']}")
+    print(f"  A: {report['a']['model']}  ({report['a']['dir']})")
+    print(f"  B: {report['b']['model']}  ({report['b']['dir']})")
+    rows = []
+    for name, c in report["comparisons"].items():
+        rows.append(
+            [
+                name,
+                c.n,
+                f"{100 * c.acc_a:.1f}",
+                f"{100 * c.acc_b:.1f}",
+                f"{100 * c.diff:+.1f} [{100 * c.diff_low:+.1f}, {100 * c.diff_high:+.1f}]",
+                c.only_a,
+                c.only_b,
+                f"{c.p_value:.3g}",
+                "yes" if c.significant else "no",
+            ]
+        )
+    print(
+        tabulate(
+            rows,
+            headers=[
+                "accuracy",
+                "n",
+                "A %",
+                "B %",
+                "B-A pts [95% CI]",
+                "only A",
+                "only B",
+                "McNemar p",
+                "p<0.05",
+            ],
+            disable_numparse=True,
+        )
+    )
+    if report["only_in_a"] or report["only_in_b"]:
+        print(
+            f"not paired: {report['only_in_a']} scored only in A, "
+            f"{report['only_in_b']} only in B (missing or errored in the other)"
+        )
+    return 0

@@ -1,0 +1,99 @@
+"""`othink-bench compare`: paired comparison on shared samples, and refusals that explain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from harness_fixtures import ToyCount, cli, gold_of, install
+
+from othink_bench.backends import GenRequest, ScriptedBackend
+from othink_bench.commands.run import CompareError, compare_runs
+from othink_bench.harness import evaluate
+from othink_bench.registry import unregister
+from othink_bench.stats import mcnemar_exact
+
+
+def answer(right: set[int]):
+    def script(request: GenRequest) -> str:
+        i = int(request.sample_id.rsplit("-", 1)[1])
+        g = gold_of(i)
+        return f"<think>.</think><answer>{g if i in right else g + 1}</answer>"
+
+    script.__qualname__ = f"answer_{len(right)}_{min(right, default=-1)}"
+    return script
+
+
+@pytest.fixture
+def toys():
+    install(ToyCount(n=40))
+    install(ToyCount("toy-count-v2", n=40, version="2"))
+    yield
+    unregister("toy-count")
+    unregister("toy-count-v2")
+
+
+def run_dir(out: Path, right: set[int], task: str = "toy-count", name: str = "m", **kw) -> Path:
+    (s,) = evaluate(
+        name, task, backend=ScriptedBackend(answer(right)), out=out, progress=False, **kw
+    )
+    return s.run_dir
+
+
+def test_paired_counts_and_mcnemar(toys: None, tmp_path: Path) -> None:
+    # A right on 0..19; B right on 10..37: B-only 18, A-only 10, both 10, neither 2
+    a = run_dir(tmp_path, set(range(20)), name="base")
+    b = run_dir(tmp_path, set(range(10, 38)), name="grpod")
+    report = compare_runs(a, b, n_boot=500, seed=1)
+    c = report["comparisons"]["strict"]
+    assert report["shared"] == c.n == 40
+    assert (c.only_a, c.only_b) == (10, 18)
+    assert c.acc_a == pytest.approx(0.5) and c.acc_b == pytest.approx(0.7)
+    assert c.diff == pytest.approx(0.2) and c.diff_low < 0.2 < c.diff_high
+    assert c.p_value == pytest.approx(mcnemar_exact(10, 18))
+    assert report["a"]["model"] == "base" and report["b"]["model"] == "grpod"
+
+
+def test_compare_pairs_only_shared_scored_samples(toys: None, tmp_path: Path) -> None:
+    a = run_dir(tmp_path, set(range(40)), limit=30)
+    b = run_dir(tmp_path, set(), name="other")  # all 40
+    report = compare_runs(a, b, n_boot=200)
+    assert report["shared"] == 30 and report["only_in_b"] == 10 and report["only_in_a"] == 0
+    assert report["comparisons"]["strict"].only_a == 30
+
+
+def test_compare_refuses_different_task_versions_and_disjoint_runs(
+    toys: None, tmp_path: Path
+) -> None:
+    a = run_dir(tmp_path, {1})
+    v2 = run_dir(tmp_path, {1}, task="toy-count-v2")
+    with pytest.raises(CompareError, match="different tasks"):
+        compare_runs(a, v2)
+    # same task id, another version: rewrite the manifest as if the task had been bumped
+    manifest = json.loads((v2 / "manifest.json").read_text())
+    manifest["task"] = "toy-count"
+    (v2 / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CompareError, match="different versions of task toy-count"):
+        compare_runs(a, v2)
+    install(ToyCount(n=40, missing_image=range(40)))
+    broken = run_dir(tmp_path, {1}, name="broken", max_errors=1.0, image_root="/elsewhere")
+    with pytest.raises(CompareError, match="share no scored samples"):
+        compare_runs(a, broken)
+
+
+def test_compare_cli_prints_table_and_errors(
+    toys: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = run_dir(tmp_path, set(range(20)), name="base")
+    b = run_dir(tmp_path, set(range(10, 38)), name="grpod")
+    assert cli(["compare", str(a), str(b), "--boot", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "McNemar p" in out and "B-A pts [95% CI]" in out
+    assert "strict" in out and "lenient" in out and "+20.0" in out
+    # run ids resolve under --out
+    assert cli(["compare", a.name, b.name, "--out", str(tmp_path), "--json", "--boot", "100"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["comparisons"]["strict"]["only_b"] == 18
+    assert cli(["compare", str(a), str(tmp_path / "nope")]) == 2
+    assert "no run directory" in capsys.readouterr().err

@@ -1,0 +1,271 @@
+"""The openai backend against a real HTTP server on 127.0.0.1 speaking the chat format.
+
+The server "looks" at the image: the toy images encode their sample index in a pixel colour, so
+it can only answer correctly if the base64 PNG data URL arrived intact. It can also fail on
+purpose (500 once, 429 with Retry-After, 400, a stall past the client's timeout) to exercise
+retries, backoff and per-request failures; it tracks how many requests are in flight at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness_fixtures import ToyCount, gold_of, install
+from PIL import Image
+
+from othink_bench.backends import GenRequest, generate_all
+from othink_bench.backends.openai import OpenAIBackend, to_openai_messages
+from othink_bench.harness import evaluate
+from othink_bench.records import read_manifest
+from othink_bench.registry import unregister
+
+TOY = ToyCount(n=12)
+
+
+class ChatServer:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.bodies: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.attempts: Counter[int] = Counter()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        # sample index -> list of behaviours for successive attempts ("500", "429", "400",
+        # "stall"); afterwards the server answers normally
+        self.script: dict[int, list[str]] = {}
+        self.delay_s = 0.0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep pytest output clean
+                return
+
+            def do_POST(self) -> None:
+                server.handle(self)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            self._respond(h)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _respond(self, h: BaseHTTPRequestHandler) -> None:
+        if h.path != "/v1/chat/completions":
+            return self._send(h, 404, {"error": {"message": f"no route {h.path}"}})
+        body = json.loads(h.rfile.read(int(h.headers["Content-Length"])))
+        image = self._image(body)
+        index = image.getpixel((0, 0))[2]  # toy_image: blue = 200 - i % 50
+        index = 200 - index
+        with self.lock:
+            self.bodies.append(body)
+            self.headers.append(dict(h.headers))
+            attempt = self.attempts[index]
+            self.attempts[index] += 1
+        plan = self.script.get(index, [])
+        action = plan[attempt] if attempt < len(plan) else "ok"
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if action == "500":
+            return self._send(h, 500, {"error": {"message": "internal error"}})
+        if action == "429":
+            return self._send(h, 429, {"error": {"message": "slow down"}}, {"Retry-After": "0"})
+        if action == "400":
+            return self._send(h, 400, {"error": {"message": "image too large"}})
+        if action == "stall":
+            time.sleep(1.0)
+        g = gold_of(index)
+        return self._send(
+            h,
+            200,
+            {
+                "id": f"chatcmpl-{index}",
+                "object": "chat.completion",
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {
+                            "role": "assistant",
+                            "content": f"<think>I see {g}.</think><answer>{g}</answer>",
+                        },
+                    }
+                ],
+                "usage": {"prompt_tokens": 30, "completion_tokens": 9, "total_tokens": 39},
+            },
+        )
+
+    @staticmethod
+    def _image(body: dict[str, Any]) -> Image.Image:
+        (part,) = [p for p in body["messages"][0]["content"] if p["type"] == "image_url"]
+        url = part["image_url"]["url"]
+        assert url.startswith("data:image/png;base64,")
+        return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB")
+
+    @staticmethod
+    def _send(
+        h: BaseHTTPRequestHandler,
+        code: int,
+        data: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        raw = json.dumps(data).encode()
+        try:
+            h.send_response(code)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(raw)))
+            for k, v in (headers or {}).items():
+                h.send_header(k, v)
+            h.end_headers()
+            h.wfile.write(raw)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
+            return
+
+
+@pytest.fixture
+def server() -> Iterator[ChatServer]:
+    s = ChatServer()
+    yield s
+    s.close()
+
+
+def requests(n: int) -> list[GenRequest]:
+    return [
+        GenRequest(
+            sample_id=s.id, messages=TOY.prompt(s), images=[s.image.load()], max_new_tokens=64
+        )
+        for s in TOY.load(limit=n)
+    ]
+
+
+def backend(server: ChatServer, **kw: Any) -> OpenAIBackend:
+    kw.setdefault("backoff_s", 0.01)
+    return OpenAIBackend("served-model", base_url=server.url, api_key="sk-test", **kw)
+
+
+def test_messages_carry_images_as_png_data_urls() -> None:
+    (req,) = requests(1)
+    msgs = to_openai_messages(req.messages, req.images)
+    parts = msgs[0]["content"]
+    assert [p["type"] for p in parts] == ["image_url", "text"]
+    assert parts[1]["text"].startswith("How many objects are there?")
+    with pytest.raises(ValueError, match="more image placeholders"):
+        to_openai_messages(req.messages, [])
+
+
+def test_answers_retries_a_500_and_sends_the_image(server: ChatServer) -> None:
+    server.script = {2: ["500"], 5: ["429", "500"]}
+    be = backend(server)
+    reqs = requests(8)
+    out = generate_all(be, reqs)
+    assert all(r.ok for r in out), [r.error for r in out]
+    assert [r.text for r in out] == [
+        f"<think>I see {gold_of(i)}.</think><answer>{gold_of(i)}</answer>" for i in range(8)
+    ]
+    assert all(r.tokens == 9 and r.latency_s is not None for r in out)
+    assert server.attempts[2] == 2 and server.attempts[5] == 3 and be.retries == 3
+    assert all(h["Authorization"] == "Bearer sk-test" for h in server.headers)
+    sizes = {}
+    for body in server.bodies:
+        assert body["model"] == "served-model" and body["max_tokens"] == 64
+        assert body["temperature"] == 0.0 and "seed" not in body
+        sent = ChatServer._image(body)
+        sizes[200 - sent.getpixel((0, 0))[2]] = sent.size
+    # the PNGs arrived whole: each sample's image at its own size
+    assert sizes == {i: r.images[0].size for i, r in enumerate(reqs)}
+
+
+def test_client_errors_fail_one_request_without_retry(server: ChatServer) -> None:
+    server.script = {1: ["400"]}
+    out = generate_all(backend(server), requests(3))
+    assert out[0].ok and out[2].ok
+    assert (
+        not out[1].ok
+        and "HTTP 400" in (out[1].error or "")
+        and "image too large" in (out[1].error or "")
+    )
+    assert server.attempts[1] == 1
+
+
+def test_timeouts_are_retried_and_retries_are_bounded(server: ChatServer) -> None:
+    server.script = {0: ["stall"], 1: ["500", "500", "500", "500"]}
+    out = generate_all(backend(server, timeout=0.3, max_retries=2), requests(2))
+    assert out[0].ok and server.attempts[0] == 2
+    assert not out[1].ok and "gave up after 3 attempts" in (out[1].error or "")
+    assert "HTTP 500" in (out[1].error or "") and server.attempts[1] == 3
+
+
+def test_concurrency_is_bounded(server: ChatServer) -> None:
+    server.delay_s = 0.05
+    be = backend(server, concurrency=3)
+    groups = list(be.generate(requests(12)))
+    assert sorted(i for g in groups for i, _ in g) == list(range(12))
+    assert 1 < server.max_in_flight <= 3
+
+
+def test_unreachable_endpoint_is_a_generation_error() -> None:
+    be = OpenAIBackend(
+        "m", base_url="http://127.0.0.1:9/v1", max_retries=1, backoff_s=0.01, timeout=1
+    )
+    (out,) = generate_all(be, requests(1))
+    assert not out.ok and "gave up after 2 attempts" in (out.error or "")
+
+
+def test_evaluate_through_the_endpoint(
+    server: ChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install(ToyCount(n=12))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    server.script = {3: ["500"]}
+    (s,) = evaluate(
+        "served-model",
+        "toy-count",
+        backend="openai",
+        out=tmp_path,
+        progress=False,
+        backend_options={"base_url": server.url + "/", "concurrency": 4, "backoff_s": 0.01},
+    )
+    assert s.metrics.n == 12 and s.metrics.accuracy.k == 12 and s.metrics.format_rate.k == 12
+    assert all(h["Authorization"] == "Bearer sk-from-env" for h in server.headers)
+    manifest = (s.run_dir / "manifest.json").read_text()
+    assert "sk-from-env" not in manifest
+    m = read_manifest(s.run_dir)
+    assert m.backend == "openai" and m.model.name == "served-model"
+    key = json.loads(manifest)["run_key"]["backend"]
+    assert key == {"backend": "openai", "model": "served-model", "base_url": server.url}
+    unregister("toy-count")
+
+
+def test_hosted_api_without_a_key_fails_before_any_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    be = OpenAIBackend("gpt-4o")
+    assert be.identity()["base_url"] == "https://api.openai.com/v1"
+    with pytest.raises(ValueError, match="OPENAI_API_KEY"):
+        be.load()
+    OpenAIBackend("m", base_url="http://127.0.0.1:1/v1").load()  # a local server needs no key
+    with pytest.raises(ValueError, match="http:// or https://"):
+        OpenAIBackend("m", base_url="localhost:8000")
