@@ -1,0 +1,218 @@
+"""train-and-eval on the tiny model: 2 methods x 2 train tasks x 2 eval tasks (+ the base model),
+records the leaderboard reads, and resumption of an interrupted matrix."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("trl")
+
+from othink_bench.records import find_run_dirs, read_manifest, read_records
+from trainers.checkpoints import TRAINING_MARKER
+from trainers.config import ConfigError
+from trainers.matrix import MATRIX_FILE, MATRIX_MD, Matrix, MatrixSpec
+from trainers.run import train
+
+TASKS = ["vc-synth-tiny", "gr-synth-tiny"]
+METHODS = ["sft", "grpod"]
+STEPS = 2
+LIMIT = 2
+OVERRIDES = {
+    "max_steps": STEPS,
+    "save_steps": 1,
+    "train_samples": 8,
+    "per_device_train_batch_size": 4,
+    "num_generations": 2,
+    "max_completion_length": 8,
+}
+
+
+def length_bonus(fn: Any) -> Any:
+    """The random tiny model never earns a reward; without a signal GRPO leaves the weights
+    as they were, and identical weights are one harness run. A tiny length term on the
+    accuracy reward makes every training move its weights, as a real one does."""
+    from othink_bench.rewards import completion_text
+
+    def wrapped(completions: list[Any], **columns: Any) -> list[float]:
+        out = fn(completions, **columns)
+        if fn.__name__.startswith("accuracy"):
+            out = [r + 1e-3 * len(completion_text(c)) for r, c in zip(out, completions,
+                                                                       strict=True)]
+        return out
+
+    return wrapped
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread() -> Any:
+    """One intra-op thread: on a shared 2-core machine, two threads per op oversubscribe the
+    CPU and make these tiny steps 10x slower; results do not depend on it."""
+    import torch as _torch
+
+    before = _torch.get_num_threads()
+    _torch.set_num_threads(1)
+    yield
+    _torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from othink_bench.models.tiny import build_tiny
+
+    return str(build_tiny(tmp_path_factory.mktemp("tiny-model"), seed=0))
+
+
+def _spec(model: str, out: Path) -> MatrixSpec:
+    return MatrixSpec(
+        model=model,
+        methods=["base", *METHODS],
+        train_tasks=list(TASKS),
+        eval_tasks=list(TASKS),
+        out=out,
+        recipe="tiny",
+        eval_checkpoints="all",
+        overrides=dict(OVERRIDES),
+        eval_limit=LIMIT,
+        eval_settings={"max_new_tokens": 8, "batch_size": 4, "progress": False},
+    )
+
+
+class Counting:
+    """Counts trainings that really ran and evaluate() calls."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import othink_bench.harness as harness
+
+        self.trained: list[tuple[str, str]] = []
+        self.evaluated: list[tuple[str, tuple[str, ...]]] = []
+        real = harness.evaluate
+
+        def evaluate(model: str, tasks: Any, **kw: Any) -> Any:
+            self.evaluated.append((model, tuple(tasks)))
+            return real(model, tasks, **kw)
+
+        monkeypatch.setattr(harness, "evaluate", evaluate)
+
+    def train(self, method: str, task: str, model: str, **kw: Any) -> Any:
+        result = train(method, task, model, **kw)
+        if not result.reused:
+            self.trained.append((method, task))
+        return result
+
+
+@pytest.fixture(scope="module")
+def matrix_run(tiny_model: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    out = tmp_path_factory.mktemp("matrix")
+    cells = Matrix(_spec(tiny_model, out), echo=lambda _: None,
+                   train_kwargs={"reward_wrapper": length_bonus}).run()
+    return out, cells
+
+
+def test_full_matrix_of_records(matrix_run: tuple[Path, Any], tiny_model: str) -> None:
+    out, cells = matrix_run
+    # base on each eval task, and every (method, train task, checkpoint, eval task)
+    assert len(cells) == len(TASKS) + len(METHODS) * len(TASKS) * STEPS * len(TASKS)
+    keys = {(c.method, c.train_task, c.eval_task, c.step) for c in cells}
+    for method in METHODS:
+        for train_task in TASKS:
+            for eval_task in TASKS:
+                for step in range(1, STEPS + 1):
+                    assert (method, train_task, eval_task, step) in keys
+    for eval_task in TASKS:
+        assert ("base", None, eval_task, 0) in keys
+    finals = [c for c in cells if c.final and c.method != "base"]
+    assert len(finals) == len(METHODS) * len(TASKS) ** 2 and {c.step for c in finals} == {STEPS}
+    assert sum(c.same_task for c in finals) == len(METHODS) * len(TASKS)
+
+    # every cell is a harness run directory the leaderboard can read on its own
+    run_dirs = find_run_dirs([out / "runs"])
+    assert len(run_dirs) == len(cells)
+    for cell in cells:
+        assert cell.status == "complete" and cell.n == LIMIT
+        manifest = read_manifest(Path(cell.run_dir))
+        assert manifest.status == "complete" and manifest.task == cell.eval_task
+        model = manifest.model
+        assert (model.method, model.train_task, model.step) == (
+            cell.method, cell.train_task, cell.step)
+        assert model.base_model == tiny_model
+        if cell.method != "base":
+            meta = json.loads((Path(cell.checkpoint) / "othink_checkpoint.json").read_text())
+            assert (meta["method"], meta["task"], meta["step"]) == (
+                cell.method, cell.train_task, cell.step)
+        records = read_records(Path(cell.run_dir) / "records.jsonl")
+        assert len(records) == LIMIT and {r.task for r in records} == {cell.eval_task}
+
+    data = json.loads((out / MATRIX_FILE).read_text())
+    assert len(data["cells"]) == len(cells)
+    assert set(data["trainings"]) == {f"{m}/{t}" for m in METHODS for t in TASKS}
+    md = (out / MATRIX_MD).read_text()
+    assert "### sft" in md and "### grpod" in md and "accuracy % by step" in md
+    assert "| base |" in md
+
+
+def test_matrix_resumes(
+    matrix_run: tuple[Path, Any], tiny_model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, cells = matrix_run
+    spy = Counting(monkeypatch)
+
+    # Nothing to do on a finished matrix: no training, no evaluation.
+    again = Matrix(_spec(tiny_model, out), echo=lambda _: None, train_fn=spy.train).run()
+    assert spy.trained == [] and spy.evaluated == []
+    assert {c.run_dir for c in again} == {c.run_dir for c in cells}
+
+    # An evaluation killed mid-run: its cell is redone (from the records), the rest reused.
+    victim = next(c for c in cells if c.method == "grpod" and c.step == 1)
+    manifest = Path(victim.run_dir) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["status"] = "interrupted"
+    manifest.write_text(json.dumps(data))
+    records = Path(victim.run_dir) / "records.jsonl"
+    records.write_text(records.read_text().splitlines(keepends=True)[0])
+    # A training killed before its marker: it is redone, and its checkpoints evaluated anew.
+    (out / "train" / Path(tiny_model).name / "gr-synth-tiny" / "sft" / TRAINING_MARKER).unlink()
+    resumed = Matrix(_spec(tiny_model, out), echo=lambda _: None, train_fn=spy.train).run()
+    assert spy.trained == [("sft", "gr-synth-tiny")]
+    evaluated = sorted(spy.evaluated)
+    retrained = sorted(
+        (str(out / "train" / Path(tiny_model).name / "gr-synth-tiny" / "sft" / f"checkpoint-{s}"),
+         tuple(TASKS))
+        for s in range(1, STEPS + 1)
+    )
+    assert evaluated == sorted([*retrained, (victim.checkpoint, (victim.eval_task,))])
+    assert len(resumed) == len(cells)
+    redone = next(c for c in resumed if c.cell_key == victim.cell_key)
+    assert redone.status == "complete" and redone.n == LIMIT
+
+
+def test_spec_validation_and_cli(tmp_path: Path) -> None:
+    from trainers.commands import configure_train_and_eval, matrix_spec_from_args
+
+    with pytest.raises(ConfigError, match="unknown method"):
+        MatrixSpec(model="tiny", methods=["ppo"], train_tasks=["vc"], eval_tasks=["vc"],
+                   out=tmp_path)
+    with pytest.raises(ConfigError, match="eval-checkpoints"):
+        MatrixSpec(model="tiny", methods=["sft"], train_tasks=["vc"], eval_tasks=["vc"],
+                   out=tmp_path, eval_checkpoints="best")
+    parser = argparse.ArgumentParser()
+    configure_train_and_eval(parser)
+    args = parser.parse_args([
+        "--method", "grpod", "--model", "tiny", "--train-tasks", "vc-synth,gr-synth",
+        "--eval-limit", "5", "--eval-data", "vc-synth=/data/vc.jsonl", "--out", str(tmp_path),
+        "max_steps=3", "grpod.beta_max=0.2",
+    ])
+    spec = matrix_spec_from_args(args)
+    assert spec.methods == ["base", "grpod"] and spec.eval_tasks == ["vc-synth", "gr-synth"]
+    assert spec.recipe == "tiny" and spec.overrides == {"max_steps": 3, "grpod.beta_max": 0.2}
+    assert spec.eval_data == {"vc-synth": "/data/vc.jsonl"} and spec.eval_limit == 5
+    args = parser.parse_args(["--methods", "sft,grpo", "--model", "Qwen/Qwen2-VL-7B-Instruct",
+                              "--eval-tasks", "vc"])
+    spec = matrix_spec_from_args(args)
+    assert spec.methods == ["sft", "grpo"] and spec.train_tasks == ["vc", "gr"]
+    assert spec.eval_tasks == ["vc"] and spec.recipe == "qwen2-vl-7b"

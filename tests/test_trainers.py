@@ -1,0 +1,485 @@
+"""Trainers on the tiny Qwen2-VL: configs, data, and real GRPO-D / GRPO / SFT runs on CPU.
+
+The runs are short (a few optimizer steps, a handful of tokens) but go through the whole
+pipeline: recipe -> TRL config -> task dataset -> trl trainer -> checkpoints -> final marker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("trl")
+
+from othink_bench.registry import get_task  # noqa: E402
+from othink_bench.rewards import completion_text  # noqa: E402
+from trainers.callbacks import (  # noqa: E402
+    BETA_LOG_FILE,
+    ScheduleAlignmentError,
+    check_alignment,
+    zero_steps,
+)
+from trainers.checkpoints import (  # noqa: E402
+    CHECKPOINT_META,
+    TRAINING_MARKER,
+    finished_training,
+    list_checkpoints,
+)
+from trainers.config import (  # noqa: E402
+    ConfigError,
+    GRPODConfig,
+    SFTRecipeConfig,
+    load_recipe,
+    parse_overrides,
+    resolve_recipe,
+    task_family,
+)
+from trainers.data import build_dataset  # noqa: E402
+from trainers.run import train  # noqa: E402
+from trainers.schedules import BetaSchedule  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+COUNTING = "vc-synth-tiny"
+# Small GRPO settings: 2 prompts x 2 generations per micro-batch, 8 new tokens.
+FAST_GRPO = {
+    "per_device_train_batch_size": 4,
+    "num_generations": 2,
+    "max_completion_length": 8,
+    "train_samples": 16,
+    "save_steps": 4,
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread() -> Any:
+    """One intra-op thread: on a shared 2-core machine, two threads per op oversubscribe the
+    CPU and make these tiny steps 10x slower; results do not depend on it."""
+    import torch as _torch
+
+    before = _torch.get_num_threads()
+    _torch.set_num_threads(1)
+    yield
+    _torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from othink_bench.models.tiny import build_tiny
+
+    return str(build_tiny(tmp_path_factory.mktemp("tiny-model"), seed=0))
+
+
+def _weights(folder: str | Path) -> dict[str, Any]:
+    from safetensors.torch import load_file
+
+    return load_file(str(Path(folder) / "model.safetensors"))
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    assert set(before) == set(after)
+    return [k for k in before if not torch.equal(before[k], after[k])]
+
+
+class RewardSpy:
+    """Wraps reward functions to record what TRL passes them (and the beta in force).
+
+    The random tiny model never earns a reward, so every group would have zero advantage and
+    zero gradient; a tiny length term on the accuracy reward gives the policy loss a signal.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.trainer: Any = None
+
+    def hook(self, trainer: Any) -> None:
+        self.trainer = trainer
+
+    def wrap(self, fn: Any) -> Any:
+        def wrapped(completions: list[Any], **columns: Any) -> list[float]:
+            out = fn(completions, **columns)
+            self.calls.append({
+                "name": fn.__name__,
+                "columns": set(columns),
+                "gold": list(columns["gold"]),
+                "n": len(completions),
+                "out": list(out),
+                "step": columns["trainer_state"].global_step,
+                "beta": self.trainer.beta,
+            })
+            if fn.__name__.startswith("accuracy"):
+                out = [r + 1e-3 * len(completion_text(c)) for r, c in zip(out, completions,
+                                                                           strict=True)]
+            return out
+
+        return wrapped
+
+
+# ---------------------------------------------------------------------------------------------
+# Configs and recipes
+
+
+def test_grpod_config_defaults_and_schedule() -> None:
+    cfg = GRPODConfig(output_dir="/tmp/unused", beta_schedule="grpod", beta_min=0.04,
+                      beta_max=0.1)
+    assert cfg.loss_type == "grpo" and cfg.use_bias_correction_kl is False
+    assert cfg.bf16 is False  # no GPU here: TRL would default it to True
+    assert cfg.beta == pytest.approx(0.07)  # beta_mid: TRL loads a reference model
+    assert cfg.reward_weights == [1.0, 1.0]
+    assert cfg.schedule == BetaSchedule(name="grpod", beta_min=0.04, beta_max=0.1, ratio=0.3)
+    lin = GRPODConfig(output_dir="/tmp/unused", beta_schedule="linear", beta_max=0.05, alpha=0.5)
+    assert lin.beta == 0.05  # starts at 0, so the peak is used to get a reference model
+    assert lin.reward_weights == [1.0, 0.5]
+    const = GRPODConfig(output_dir="/tmp/unused", beta=0.01)
+    assert const.schedule.is_constant and const.beta == 0.01
+    for field in ("beta_schedule", "beta_min", "beta_max", "beta_ratio", "alpha"):
+        assert GRPODConfig.__dataclass_fields__[field].metadata["help"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"beta_schedule": "grpod", "beta_min": 0.04, "beta_max": 0.1, "use_liger_kernel": True},
+         "Liger"),
+        ({"beta_schedule": "step"}, "unknown"),
+        ({"beta_schedule": "grpod", "beta_min": 0.2, "beta_max": 0.1}, "beta_min"),
+        ({"beta_schedule": "grpod", "beta_max": 0.1, "beta_ratio": 0.0}, "ratio"),
+        ({"alpha": -1.0}, "alpha"),
+    ],
+)
+def test_grpod_config_validation(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        GRPODConfig(output_dir="/tmp/unused", **kwargs)
+
+
+def test_sft_config_defaults() -> None:
+    cfg = SFTRecipeConfig(output_dir="/tmp/unused")
+    assert cfg.completion_only_loss is True and cfg.max_length is None and cfg.bf16 is False
+
+
+def test_recipes_validate_and_resolve() -> None:
+    for name in ("tiny", "qwen2-vl-2b", "qwen2-vl-7b"):
+        load_recipe(name)
+        for method in ("sft", "grpo", "grpod"):
+            for family in ("counting", "geometry"):
+                cfg = resolve_recipe(name, method, family).build_config("/tmp/unused")
+                assert cfg.bf16 is False  # CPU
+    r = resolve_recipe("qwen2-vl-2b", "grpod", "geometry")
+    cfg = r.build_config("/tmp/unused")
+    assert isinstance(cfg, GRPODConfig)
+    assert (cfg.beta_min, cfg.beta_max, cfg.beta_ratio) == (0.0, 0.02, 0.3)
+    assert cfg.model_init_kwargs == {"dtype": "float32"}  # bf16 weights only on a GPU
+    assert r.options.max_pixels == 401408 and r.options.train_samples is None
+    assert resolve_recipe("qwen2-vl-7b", "sft", "counting").options.train_samples == 120
+
+
+def test_overrides_and_unknown_keys(tmp_path: Path) -> None:
+    ov = parse_overrides(["learning_rate=1e-5", "max_completion_length=9", "grpod.beta_max=0.5",
+                          "report_to=none", "bf16=false"])
+    assert ov["learning_rate"] == 1e-5 and ov["bf16"] is False
+    sft = resolve_recipe("tiny", "sft", "counting", ov)
+    assert sft.values["learning_rate"] == 1e-5
+    assert "max_completion_length" not in sft.values and sft.values.get("beta_max") is None
+    grpod = resolve_recipe("tiny", "grpod", "counting", ov)
+    assert grpod.values["beta_max"] == 0.5 and grpod.values["max_completion_length"] == 9
+    with pytest.raises(ConfigError, match="Did you mean 'learning_rate'"):
+        resolve_recipe("tiny", "grpo", "counting", parse_overrides(["learnin_rate=1"]))
+    with pytest.raises(ConfigError, match="not key=value"):
+        parse_overrides(["learning_rate"])
+    with pytest.raises(ConfigError, match="expected a number"):
+        resolve_recipe("tiny", "grpo", "counting", {"beta": "high"}).build_config(tmp_path)
+    with pytest.raises(ConfigError, match="constant beta"):
+        resolve_recipe("tiny", "grpo", "counting", {"beta_schedule": "grpod"})
+    with pytest.raises(ConfigError, match="unknown recipe"):
+        resolve_recipe("nope", "grpo", "counting")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("common:\n  learning_rat: 0.1\n")
+    with pytest.raises(ConfigError, match="learning_rate"):
+        load_recipe(bad)
+    bad.write_text("common:\n  max_completion_length: 8\n")
+    with pytest.raises(ConfigError, match="does not apply to every method"):
+        load_recipe(bad)
+    bad.write_text("trainer:\n  x: 1\n")
+    with pytest.raises(ConfigError, match="unknown section"):
+        load_recipe(bad)
+
+
+def test_task_family() -> None:
+    assert task_family(get_task("vc")) == "counting"
+    assert task_family(get_task("gr-synth")) == "geometry"
+
+    class Anon:
+        id = "gr-custom"
+
+    assert task_family(Anon()) == "geometry"
+
+
+def test_alignment_check() -> None:
+    geometry = BetaSchedule(name="grpod", beta_min=0.0, beta_max=0.02)
+    assert zero_steps(geometry, 10) == [3]
+
+    class Args:
+        gradient_accumulation_steps = 2
+        steps_per_generation = 2
+        num_iterations = 1
+
+    check_alignment(geometry, 10, Args())  # one generation per optimizer step: fine
+    Args.num_iterations = 2
+    with pytest.raises(ScheduleAlignmentError, match="reference log-probabilities"):
+        check_alignment(geometry, 10, Args())
+    check_alignment(BetaSchedule(name="grpod", beta_min=0.04, beta_max=0.1), 10, Args())
+    check_alignment(BetaSchedule(name="constant", beta=0.0), 10, Args())
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def test_dataset_columns_match_evaluation_prompt() -> None:
+    task = get_task(COUNTING)
+    samples = list(task.load(split="train", limit=3))
+    ds = build_dataset(task, samples, for_sft=True)
+    assert set(ds.column_names) == {"id", "prompt", "image", "solution", "gold", "completion"}
+    row = ds[0]
+    assert row["gold"] == samples[0].gold and row["solution"] == samples[0].solution
+    prompt = task.prompt(samples[0])
+    assert [m["role"] for m in row["prompt"]] == [m["role"] for m in prompt]
+    got = [{k: v for k, v in c.items() if v is not None} for c in row["prompt"][0]["content"]]
+    assert got == prompt[0]["content"]
+    assert row["completion"][0]["content"][0]["text"] == samples[0].solution
+    assert row["image"].size == samples[0].image.load().size
+
+
+def test_dataset_drops_bad_samples() -> None:
+    from othink_bench.task import ImageRef, Sample
+    from trainers.data import DataReport, TrainingDataError
+
+    task = get_task(COUNTING)
+    good = task.load(split="train", limit=1)[0]
+    bad = [
+        Sample(id="e1", question="q", gold="3", image=ImageRef(), meta={"error": "bad row"}),
+        Sample(id="e2", question="q", gold="3", image=ImageRef(path="/no/such.png")),
+        Sample(id="e3", question="q", gold="3", image=good.image),  # no solution
+    ]
+    report = DataReport()
+    ds = build_dataset(task, [good, *bad], for_sft=True, report=report)
+    assert len(ds) == 2 and report.dropped == {"data error": 1, "image error": 1}
+    assert ds[1]["solution"] == "<answer> 3 </answer>" and report.solutions_from_gold == 1
+    with pytest.raises(TrainingDataError, match="none of the 2"):
+        build_dataset(task, bad[:2])
+
+
+# ---------------------------------------------------------------------------------------------
+# Real runs on the tiny model
+
+
+def _check_checkpoints(out: Path, method: str, steps: int, save_every: int) -> None:
+    ckpts = list_checkpoints(out)
+    expected = sorted({*range(save_every, steps + 1, save_every), steps})
+    assert [c.step for c in ckpts] == expected
+    for c in ckpts:
+        assert c.meta["method"] == method and c.meta["task"] == COUNTING
+        assert c.meta["step"] == c.step and c.meta["recipe"]["name"] == "tiny"
+        assert c.final == (c.step == steps)
+        assert (c.path / "config.json").is_file() and (c.path / CHECKPOINT_META).is_file()
+    marker = finished_training(out)
+    assert marker is not None and marker["final_checkpoint"] == f"checkpoint-{steps}"
+    assert (out / TRAINING_MARKER).is_file()
+
+
+def test_grpod_tiny_run(tiny_model: str, tmp_path: Path) -> None:
+    spy = RewardSpy()
+    steps = 10
+    out = tmp_path / "grpod"
+    # The paper's geometry betas (0 -> 0.02, beta = 0 exactly at w = 3) on counting data.
+    result = train(
+        "grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
+        overrides={**FAST_GRPO, "max_steps": steps, "beta_min": 0.0, "beta_max": 0.02},
+        trainer_hook=spy.hook, reward_wrapper=spy.wrap,
+    )
+    schedule = BetaSchedule(name="grpod", beta_min=0.0, beta_max=0.02, ratio=0.3)
+    expected = [(s, schedule(s, steps)) for s in range(steps)]
+
+    # the logged beta sequence is the schedule, step by step
+    assert result.steps == steps and result.beta_history == expected
+    assert 0.0 in [b for _, b in expected]
+    logged = [json.loads(x) for x in (out / BETA_LOG_FILE).read_text().splitlines()]
+    assert [(x["step"], x["beta"]) for x in logged] == expected
+    history = spy.trainer.state.log_history
+    per_step = [(h["step"], h["beta"]) for h in history if "beta" in h]
+    assert per_step == [(s + 1, b) for s, b in expected]  # logged after step s completes
+
+    # TRL saw the scheduled beta while generating and scoring each step
+    seen = {(c["step"], c["beta"]) for c in spy.calls}
+    assert seen == set(expected)
+
+    # the rewards were the task's, called with the dataset's columns
+    names = {c["name"] for c in spy.calls}
+    assert names == {"accuracy_vc_synth_tiny", "format_reward"}
+    golds = {s.gold for s in get_task(COUNTING).load(split="train", limit=16)}
+    for call in spy.calls:
+        assert {"gold", "solution", "image", "id", "prompts", "trainer_state"} <= call["columns"]
+        assert len(call["gold"]) == call["n"] and set(call["gold"]) <= golds
+        assert set(call["out"]) <= {0.0, 1.0}
+
+    # the paper's loss, with a reference model, and the weights moved
+    trainer = spy.trainer
+    assert trainer.ref_model is not None and trainer.loss_type == "grpo"
+    assert trainer.args.use_bias_correction_kl is False
+    assert trainer.args.reward_weights == [1.0, 1.0]
+    changed = _changed(_weights(tiny_model), _weights(result.final_checkpoint))
+    assert len(changed) > 10
+    _check_checkpoints(out, "grpod", steps, FAST_GRPO["save_steps"])
+    final_meta = json.loads((result.final_checkpoint / CHECKPOINT_META).read_text())
+    assert final_meta["beta"] == pytest.approx(expected[-1][1])
+    assert final_meta["schedule"]["name"] == "grpod"
+
+    # a finished training is reused, not redone; one made with other settings is not reused
+    overrides = {**FAST_GRPO, "max_steps": steps, "beta_min": 0.0, "beta_max": 0.02}
+    again = train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
+                  overrides=overrides)
+    assert again.reused and again.final_checkpoint == result.final_checkpoint
+    assert again.beta_history == expected
+    with pytest.raises(ConfigError, match=r"recipe.beta_max: 0.02 -> 0.1"):
+        train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
+              overrides={**FAST_GRPO, "max_steps": steps, "beta_min": 0.0})
+
+
+def test_grpo_tiny_run(tiny_model: str, tmp_path: Path) -> None:
+    spy = RewardSpy()
+    out = tmp_path / "grpo"
+    result = train(
+        "grpo", COUNTING, tiny_model, recipe="tiny", output_dir=out,
+        overrides={**FAST_GRPO, "max_steps": 4}, trainer_hook=spy.hook, reward_wrapper=spy.wrap,
+    )
+    assert result.beta_history == [(s, 0.04) for s in range(4)]
+    assert {c["beta"] for c in spy.calls} == {0.04}
+    assert {c["step"] for c in spy.calls} == {0, 1, 2, 3}
+    assert all({"gold", "solution", "image"} <= c["columns"] for c in spy.calls)
+    assert spy.trainer.ref_model is not None and spy.trainer.beta == 0.04
+    assert _changed(_weights(tiny_model), _weights(result.final_checkpoint))
+    _check_checkpoints(out, "grpo", 4, FAST_GRPO["save_steps"])
+
+
+def test_sft_tiny_run(tiny_model: str, tmp_path: Path) -> None:
+    captured: dict[str, Any] = {}
+    out = tmp_path / "sft"
+    result = train(
+        "sft", COUNTING, tiny_model, recipe="tiny", output_dir=out,
+        overrides={"max_steps": 3, "save_steps": 2, "train_samples": 8,
+                   "per_device_train_batch_size": 2},
+        trainer_hook=lambda t: captured.setdefault("trainer", t),
+    )
+    trainer = captured["trainer"]
+    processor = trainer.processing_class
+    task = get_task(COUNTING)
+    samples = list(task.load(split="train", limit=2))
+    batch = trainer.data_collator([dict(trainer.train_dataset[i]) for i in range(2)])
+    for i, sample in enumerate(samples):
+        ids, labels, mask = batch["input_ids"][i], batch["labels"][i], batch["attention_mask"][i]
+        trained = ids[labels != -100]
+        # loss only on the assistant turn: the solution and its end-of-turn
+        assert processor.tokenizer.decode(trained) == sample.solution + "<|im_end|>\n"
+        assert torch.equal(labels[labels != -100], trained)
+        # everything before it is exactly what evaluation feeds the model
+        prompt_text = processor.apply_chat_template(
+            task.prompt(sample), tokenize=False, add_generation_prompt=True
+        )
+        eval_ids = processor(text=[prompt_text], images=[sample.image.load()],
+                             return_tensors="pt")["input_ids"][0]
+        untrained = ids[(labels == -100) & (mask == 1)]
+        assert torch.equal(untrained, eval_ids)
+    assert result.steps == 3 and result.beta_history == []
+    assert _changed(_weights(tiny_model), _weights(result.final_checkpoint))
+    _check_checkpoints(out, "sft", 3, 2)
+    meta = json.loads((result.final_checkpoint / CHECKPOINT_META).read_text())
+    assert meta["beta"] is None and meta["schedule"] is None
+    # --overwrite retrains from scratch and leaves no checkpoint of the old training behind
+    shorter = train("sft", COUNTING, tiny_model, recipe="tiny", output_dir=out, overwrite=True,
+                    overrides={"max_steps": 1, "save_steps": 2, "train_samples": 8,
+                               "per_device_train_batch_size": 2})
+    assert not shorter.reused and [c.step for c in list_checkpoints(out)] == [1]
+
+
+def test_interrupted_training_resumes(tiny_model: str, tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "resume"
+    overrides = {**FAST_GRPO, "max_steps": 4, "save_steps": 2, "save_only_model": False}
+    first = train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
+                  overrides=overrides)
+    # kill after the step-2 checkpoint: no final checkpoint, no marker
+    shutil.rmtree(out / "checkpoint-4")
+    (out / TRAINING_MARKER).unlink()
+    assert finished_training(out) is None
+    spy = RewardSpy()
+    second = train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
+                   overrides=overrides, trainer_hook=spy.hook, reward_wrapper=spy.wrap)
+    assert not second.reused and {c["step"] for c in spy.calls} == {2, 3}  # resumed at 2
+    assert second.beta_history == first.beta_history  # the log keeps steps 0-1
+    assert finished_training(out) is not None
+
+
+@pytest.mark.slow
+def test_accelerate_two_process_cpu_run(tiny_model: str, tmp_path: Path) -> None:
+    script = tmp_path / "train_ddp.py"
+    out = tmp_path / "ddp"
+    script.write_text(textwrap.dedent(f"""
+        import json, os, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from trainers.run import train
+        result = train("grpod", {COUNTING!r}, {tiny_model!r}, recipe="tiny",
+                       output_dir={str(out)!r},
+                       overrides={{**{FAST_GRPO!r}, "max_steps": 3}})
+        trainer = result.trainer
+        info = {{"rank": trainer.args.process_index, "world": trainer.args.world_size,
+                "history": result.beta_history, "steps": result.steps}}
+        with open(os.path.join({str(tmp_path)!r}, f"rank{{info['rank']}}.json"), "w") as fh:
+            json.dump(info, fh)
+    """))
+    # `accelerate launch --cpu --num_processes 2` hands several CPU processes to mpirun; without
+    # MPI the torchrun-based launcher plus ACCELERATE_USE_CPU (what --cpu sets) gives 2 gloo
+    # processes.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
+           "ACCELERATE_USE_CPU": "true"}
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
+           "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+           "--dynamo_backend", "no", "--main_process_port", "0", str(script)]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    infos = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    schedule = BetaSchedule(name="grpod", beta_min=0.04, beta_max=0.1)
+    for rank, info in enumerate(infos):
+        assert info["rank"] == rank and info["world"] == 2 and info["steps"] == 3
+        assert [tuple(x) for x in info["history"]] == [(s, schedule(s, 3)) for s in range(3)]
+    assert finished_training(out) is not None
+    assert [c.step for c in list_checkpoints(out)] == [3]
+
+
+def test_vllm_settings_pass_through(tmp_path: Path) -> None:
+    cfg = resolve_recipe(
+        "tiny", "grpod", "counting",
+        parse_overrides(["use_vllm=true", "vllm_mode=server", "vllm_server_port=8001"]),
+    ).build_config(tmp_path)
+    assert isinstance(cfg, GRPODConfig)
+    assert (cfg.use_vllm, cfg.vllm_mode, cfg.vllm_server_port) == (True, "server", 8001)
+    assert cfg.schedule.name == "grpod"
+
+
+@pytest.mark.parametrize("name", ["ddp", "zero2", "zero3"])
+def test_accelerate_configs_load(name: str) -> None:
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    from trainers.recipes import ACCELERATE_DIR
+
+    config = load_config_from_file(str(ACCELERATE_DIR / f"{name}.yaml"))
+    assert config.num_processes == 8 and config.mixed_precision == "bf16"
+    if name != "ddp":
+        assert config.deepspeed_config["zero_stage"] == int(name[-1])

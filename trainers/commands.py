@@ -1,0 +1,294 @@
+"""The trainer commands: ``schedule``, ``train`` and ``train-and-eval``.
+
+Each command has ``configure_<name>(parser)`` and ``execute_<name>(args) -> int`` (the CLI's
+contract). Heavy imports (torch, transformers, TRL) happen inside ``execute_*`` of the commands
+that train, so ``othink-bench schedule`` and ``--help`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from trainers.recipes import ConfigError, default_recipe, list_recipes, merged_values, read_recipe
+from trainers.schedules import BetaSchedule, ScheduleError
+
+log = logging.getLogger(__name__)
+
+TASK_FAMILIES = {"vc": "counting", "gr": "geometry"}
+
+
+def _family_of(task_name: str) -> str:
+    """The settings family of a task name: a family name itself, the registered task's
+    ``family``, or the id prefix (vc: counting, gr: geometry)."""
+    if task_name in ("counting", "geometry"):
+        return task_name
+    family = ""
+    try:
+        from othink_bench.registry import get_task
+
+        family = str(getattr(get_task(task_name), "family", "") or "")
+    except Exception:  # an unknown name or a broken plugin: fall back to the prefix
+        family = ""
+    if family:
+        return family
+    prefix = task_name.lower()[:2]
+    if prefix in TASK_FAMILIES:
+        return TASK_FAMILIES[prefix]
+    raise ConfigError(
+        f"cannot tell whether task {task_name!r} is counting or geometry; "
+        "pass --task vc or --task gr"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# schedule
+
+
+def configure_schedule(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--method", default="grpod", choices=["grpo", "grpod"],
+                        help="grpod (Eq. 3) or grpo (constant beta)")
+    parser.add_argument("--schedule", default=None, choices=["constant", "grpod", "linear", "cosine"],
+                        help="override the method's schedule kind (ablations)")
+    parser.add_argument("--task", default="vc",
+                        help="task (or family: counting, geometry) whose betas to use")
+    parser.add_argument("--recipe", default="qwen2-vl-2b",
+                        help=f"recipe the betas come from ({', '.join(list_recipes())} or a path)")
+    parser.add_argument("--beta", type=float, default=None, help="constant beta (grpo)")
+    parser.add_argument("--beta-min", type=float, default=None)
+    parser.add_argument("--beta-max", type=float, default=None)
+    parser.add_argument("--ratio", type=float, default=None, help="w/t of grpod (paper: 0.3)")
+    parser.add_argument("--total-steps", type=int, default=100, help="t: optimizer steps")
+    parser.add_argument("--csv", action="store_true", help="print CSV with columns step,beta")
+    parser.add_argument("--plot", default=None, metavar="PNG", help="also save a plot")
+
+
+def schedule_from_args(args: argparse.Namespace) -> BetaSchedule:
+    family = _family_of(args.task)
+    values = merged_values(read_recipe(args.recipe), args.method, family)
+    name = args.schedule or values.get("beta_schedule") or (
+        "grpod" if args.method == "grpod" else "constant")
+    params = {
+        "beta": args.beta if args.beta is not None else values.get("beta", 0.0),
+        "beta_min": args.beta_min if args.beta_min is not None else values.get("beta_min", 0.0),
+        "beta_max": args.beta_max if args.beta_max is not None else values.get("beta_max", 0.0),
+        "ratio": args.ratio if args.ratio is not None else values.get("beta_ratio", 0.3),
+    }
+    return BetaSchedule(name=name, **{k: float(v) for k, v in params.items()})
+
+
+def execute_schedule(args: argparse.Namespace) -> int:
+    try:
+        schedule = schedule_from_args(args)
+        values = schedule.values(args.total_steps)
+    except (ConfigError, ScheduleError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.csv:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["step", "beta"])
+        for step, beta in enumerate(values):
+            writer.writerow([step, repr(beta)])
+        sys.stdout.write(buf.getvalue())
+    else:
+        params = ", ".join(f"{k}={v:g}" for k, v in schedule.params.items())
+        print(f"# {schedule.name} ({params}), total steps {args.total_steps}")
+        width = len(str(args.total_steps))
+        for step, beta in enumerate(values):
+            print(f"{step:>{width}}  {beta:.6f}")
+    if args.plot:
+        plot_schedule(schedule, args.total_steps, Path(args.plot))
+        print(f"plot saved to {args.plot}", file=sys.stderr)
+    return 0
+
+
+def plot_schedule(schedule: BetaSchedule, total: int, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(range(total + 1), schedule.values(total), lw=2)
+    if schedule.name == "grpod":
+        ax.axvline(schedule.ratio * total, color="grey", ls="--", lw=1, label="w = ratio * t")
+        ax.legend()
+    ax.set_xlabel("optimizer step s")
+    ax.set_ylabel("KL weight beta(s)")
+    ax.set_title(f"{schedule.name} schedule")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------------------------------
+# train
+
+
+def _add_recipe_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True,
+                        help="base checkpoint: a folder, a hub id, or 'tiny'")
+    parser.add_argument("--recipe", default=None,
+                        help=f"recipe name ({', '.join(list_recipes())}) or YAML path "
+                        "(default: tiny for --model tiny, else qwen2-vl-2b / -7b by name)")
+    parser.add_argument("--train-samples", type=int, default=None, metavar="N",
+                        help="train on the first N samples (few-shot; paper counting: 100)")
+    parser.add_argument("overrides", nargs="*", metavar="key=value",
+                        help="recipe settings (any field of the method's TRL config or of "
+                        "RecipeOptions; scope one method with sft.key=value)")
+
+
+def configure_train(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--method", required=True, choices=["sft", "grpo", "grpod"])
+    parser.add_argument("--task", required=True, help="training task: vc, gr, vc-synth, ...")
+    parser.add_argument("--output", default=None, metavar="DIR",
+                        help="output folder (default runs/train/<model>/<task>/<method>)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="train again even if DIR holds a finished training")
+    _add_recipe_args(parser)
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Errors whose message tells the user what to do: printed, not traced."""
+    from othink_bench.data import DataSourceError
+    from othink_bench.models.processor import ModelLoadError
+    from othink_bench.registry import UnknownTaskError
+    from trainers.callbacks import ScheduleAlignmentError
+    from trainers.data import TrainingDataError
+
+    return (ConfigError, ScheduleError, DataSourceError, ModelLoadError, UnknownTaskError,
+            ScheduleAlignmentError, TrainingDataError)
+
+
+def execute_train(args: argparse.Namespace) -> int:
+    _setup_logging()
+    from trainers.config import parse_overrides
+    from trainers.run import train
+
+    try:
+        overrides = parse_overrides(args.overrides)
+        result = train(
+            args.method,
+            args.task,
+            args.model,
+            recipe=args.recipe,
+            output_dir=args.output,
+            train_samples=args.train_samples,
+            overrides=overrides,
+            overwrite=args.overwrite,
+        )
+    except _user_errors() as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    verb = "reused finished training" if result.reused else "trained"
+    print(f"{verb}: {result.method} on {result.task}, {result.steps} steps")
+    print(f"final checkpoint: {result.final_checkpoint}")
+    if result.beta_history:
+        first, last = result.beta_history[0], result.beta_history[-1]
+        print(f"beta: step {first[0]} {first[1]:.4g} ... step {last[0]} {last[1]:.4g}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# train-and-eval
+
+
+def _csv_list(text: str | None) -> list[str]:
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
+def _task_map(items: list[str] | None, flag: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        task, sep, path = item.partition("=")
+        if not sep or not task or not path:
+            raise ConfigError(f"{flag} takes TASK=PATH (e.g. {flag} vc=data/vc.jsonl), got {item!r}")
+        out[task.strip()] = path.strip()
+    return out
+
+
+def configure_train_and_eval(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--method", choices=["sft", "grpo", "grpod"], default=None,
+                       help="one method (the base model is evaluated too)")
+    group.add_argument("--methods", default=None,
+                       help="comma list from base,sft,grpo,grpod (default: all four)")
+    parser.add_argument("--train-tasks", default="vc,gr", help="comma list of training tasks")
+    parser.add_argument("--eval-tasks", default=None,
+                        help="comma list of evaluation tasks (default: the training tasks)")
+    parser.add_argument("--eval-checkpoints", choices=["final", "all"], default="final",
+                        help="evaluate the final checkpoint, or every saved one (curves)")
+    parser.add_argument("--eval-limit", type=int, default=None, metavar="N",
+                        help="evaluate the first N test samples of each task")
+    parser.add_argument("--eval-batch-size", type=int, default=8)
+    parser.add_argument("--eval-max-new-tokens", type=int, default=None, metavar="N",
+                        help="generation budget (default: the task's own, 256 / 1024)")
+    parser.add_argument("--eval-backend", default="hf", help="harness backend: hf or vllm")
+    parser.add_argument("--eval-data", action="append", metavar="TASK=PATH",
+                        help="local test data of an eval task (repeatable)")
+    parser.add_argument("--eval-image-root", action="append", metavar="TASK=DIR",
+                        help="image folder of an eval task's data (repeatable)")
+    parser.add_argument("--out", default="runs/matrix", metavar="DIR",
+                        help="folder for checkpoints, run records and matrix.json")
+    _add_recipe_args(parser)
+
+
+def matrix_spec_from_args(args: argparse.Namespace) -> Any:
+    from trainers.config import parse_overrides
+    from trainers.matrix import MatrixSpec
+
+    if args.method:
+        methods = ["base", args.method]
+    elif args.methods:
+        methods = _csv_list(args.methods)
+    else:
+        methods = ["base", "sft", "grpo", "grpod"]
+    train_tasks = _csv_list(args.train_tasks)
+    eval_tasks = _csv_list(args.eval_tasks) or list(train_tasks)
+    return MatrixSpec(
+        model=args.model,
+        methods=methods,
+        train_tasks=train_tasks,
+        eval_tasks=eval_tasks,
+        out=Path(args.out),
+        recipe=args.recipe or default_recipe(args.model),
+        eval_checkpoints=args.eval_checkpoints,
+        train_samples=args.train_samples,
+        overrides=parse_overrides(args.overrides),
+        eval_limit=args.eval_limit,
+        eval_settings={
+            "batch_size": args.eval_batch_size,
+            "backend": args.eval_backend,
+            **({"max_new_tokens": args.eval_max_new_tokens} if args.eval_max_new_tokens else {}),
+        },
+        eval_data=_task_map(args.eval_data, "--eval-data"),
+        eval_image_root=_task_map(args.eval_image_root, "--eval-image-root"),
+    )
+
+
+def execute_train_and_eval(args: argparse.Namespace) -> int:
+    _setup_logging()
+    from trainers.matrix import MATRIX_FILE, MATRIX_MD, render_markdown, run_matrix
+
+    try:
+        spec = matrix_spec_from_args(args)
+        cells = run_matrix(spec)
+    except _user_errors() as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(render_markdown(cells))
+    print(f"\n{len(cells)} cells; {spec.out / MATRIX_FILE}, {spec.out / MATRIX_MD}, "
+          f"run records under {spec.out / 'runs'}")
+    return 0
