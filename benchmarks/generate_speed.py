@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tabulate import tabulate  # noqa: E402
+from tabulate import tabulate
 
-from tasks.geoproblems import GeoConfig, make_problem  # noqa: E402
-from tasks.scenes import SceneConfig, make_scene  # noqa: E402
+from tasks.geoproblems import GeoConfig, make_problem
+from tasks.scenes import SceneConfig, make_scene
 
 
 def rate(make: Callable[[int], object], n: int) -> float:
