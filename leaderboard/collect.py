@@ -500,7 +500,8 @@ RUN_COLUMNS = (
 )
 
 
-def _run_fields(run: Run) -> dict[str, Any]:
+def run_fields(run: Run) -> dict[str, Any]:
+    """The keys that identify a run's cell (shared by the frames and the CSV/JSON outputs)."""
     model = run.model
     col = run.column
     return {
@@ -526,7 +527,7 @@ def records_frame(runs: Iterable[Run]) -> pd.DataFrame:
 
     rows: list[dict[str, Any]] = []
     for run in runs:
-        fields = _run_fields(run)
+        fields = run_fields(run)
         for r in run.records:
             rows.append(
                 {
@@ -562,7 +563,7 @@ def runs_frame(runs: Iterable[Run]) -> pd.DataFrame:
         acc = run.accuracy
         rows.append(
             {
-                **_run_fields(run),
+                **run_fields(run),
                 "k": acc.k,
                 "n": acc.n,
                 "accuracy": acc.value,

@@ -30,6 +30,7 @@ from leaderboard.collect import (
     collect,
     method_name,
     natural_key,
+    run_fields,
     short_model_name,
     slugify,
 )
@@ -741,28 +742,14 @@ CSV_COLUMNS = (
 
 
 def _csv_run(run: Run) -> dict[str, Any]:
-    model = run.model
     acc = run.accuracy
-    c = run.column
     return {
-        "ref": run.ref,
-        "run_id": run.run_id,
-        "base_model": model.base,
-        "method": model.method,
-        "label": run.label,
-        "variant": model.variant,
-        "train_task": run.train_task,
-        "step": run.step,
-        "task": c.task,
-        "task_version": c.version,
-        "source": c.source,
-        "split": c.split,
+        **run_fields(run),
         "k": acc.k,
         "n": acc.n,
         "accuracy": _num(acc.value),
         "low": _num(acc.low),
         "high": _num(acc.high),
-        "path": run.path,
         "status": run.manifest.status,
         "finished": run.manifest.finished,
     }

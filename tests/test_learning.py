@@ -11,15 +11,11 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 from othink_bench.models.tiny import is_bundled_tiny, resolve_model
 from trainers.run import train
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)  # 2 threads per op on a 2-core machine shared with pytest thrashes
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.slow

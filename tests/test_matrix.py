@@ -49,23 +49,7 @@ def length_bonus(fn: Any) -> Any:
     return wrapped
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Any:
-    """One intra-op thread: on a shared 2-core machine, two threads per op oversubscribe the
-    CPU and make these tiny steps 10x slower; results do not depend on it."""
-    import torch as _torch
-
-    before = _torch.get_num_threads()
-    _torch.set_num_threads(1)
-    yield
-    _torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from othink_bench.models.tiny import build_tiny
-
-    return str(build_tiny(tmp_path_factory.mktemp("tiny-model"), seed=0))
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _spec(model: str, out: Path) -> MatrixSpec:
