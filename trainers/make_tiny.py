@@ -20,16 +20,22 @@ reproducible:
 4. a model card (``README.md``) and a machine-readable ``make_tiny.json`` next to the weights,
    and the folder swapped into place atomically.
 
-What is known to work (measured on 2 CPU cores; see the issue): 112x112 grid images with a 16-bit
-occupancy scratchpad, 1500 SFT steps at batch 16, lr 1e-3 cosine; the loss plateaus until about
-step 1000 and then falls. Determinism: the weights come from ``torch.manual_seed(seed)``, the data
+The recipe starts from what was known to work on 2 CPU cores (112x112 grid images with a 16-bit
+occupancy scratchpad, batch 16, lr 1e-3 cosine, 1500 steps of counting alone). Mixed with geometry
+in task-homogeneous batches, counting is learned sooner: 1500 steps gave 96% on the validation
+stream, far above the 30-75% the bundled model should have (RL needs room), while 1000 steps gave
+55-70% - hence the default of 1000 steps (:data:`STEP_CHOICE` records the sweep). Determinism: the weights come from ``torch.manual_seed(seed)``, the data
 from the tasks' seeded generators, the batch order from ``random.Random(seed)`` with a sequential
-sampler and no dataloader workers, so the same seed on the same software gives the same model.
+sampler and no dataloader workers, and torch runs one thread by default (the same float rounding
+whatever the machine's core count, and no collapse when another job shares the cores: two threads
+on one free core ran about 20 times slower), so the same seed on the same software gives the same
+model.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -45,6 +51,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from othink_bench.task import Split
+
 log = logging.getLogger(__name__)
 
 COUNTING_TASK = "vc-synth-tiny"
@@ -55,12 +63,22 @@ TASKS: tuple[str, str] = (COUNTING_TASK, GEOMETRY_TASK)
 CARD_FILE = "README.md"
 RESULT_FILE = "make_tiny.json"
 
-#: What the bundled model is meant to reach (the issue's targets); reported, never tuned on.
-TARGETS = {
-    "counting_accuracy": (0.30, 0.75),
-    "geometry_ci_low_above": 0.0,
-    "format_rate_above": 0.80,
-}
+#: What the bundled model is meant to reach (the issue's targets); reported, never tuned on:
+#: counting accuracy in this range (above chance, with room for RL), a geometry interval whose
+#: lower end is above 0, and a format rate above 80% on both tasks.
+COUNTING_TARGET: tuple[float, float] = (0.30, 0.75)
+FORMAT_TARGET: float = 0.80
+
+#: How the default step count was chosen: development runs of this recipe (seed 0, everything
+#: else at its default) scored on the *validation* stream (train split, data seed 1, 100 samples
+#: per task), never on the test split: (steps, torch threads, counting %, geometry %). The
+#: default thread count went from 2 to 1 after the sweep (robust speed on shared cores, the same
+#: rounding on every machine); the step count was not re-tuned for it.
+STEP_CHOICE: tuple[tuple[int, int, float, float], ...] = (
+    (1500, 2, 96.0, 5.0),
+    (1000, 2, 55.0, 6.0),
+    (1000, 1, 70.0, 6.0),
+)
 
 
 @dataclass
@@ -70,7 +88,7 @@ class MakeTinyOptions:
     out: Path | None = None  # None: the bundled folder othink_bench/models/tiny_ckpt
     seed: int = 0
     data_seed: int = 0
-    steps: int = 1500
+    steps: int = 1000
     batch_size: int = 16
     learning_rate: float = 1e-3
     lr_scheduler: str = "cosine"
@@ -79,9 +97,10 @@ class MakeTinyOptions:
     counting_pool: int | None = None  # None: every counting batch row is a distinct sample
     geometry_pool: int | None = None
     eval_limit: int = 200
-    val_limit: int = 0
+    val_limit: int = 100
     eval_batch_size: int = 32
     max_new_tokens: int | None = None  # None: the tasks' own budgets (256 / 1024)
+    threads: int = 1  # torch intra-op threads: fixed, so every machine rounds the same way
     logging_steps: int = 50
     work: Path | None = None  # None: a temporary folder, removed at the end
     keep_work: bool = False
@@ -98,6 +117,8 @@ class MakeTinyOptions:
             raise ValueError("seeds must be >= 0")
         if self.eval_limit < 1:
             raise ValueError(f"eval limit must be >= 1, got {self.eval_limit}")
+        if self.threads < 1:
+            raise ValueError(f"threads must be >= 1, got {self.threads}")
         if self.max_new_tokens is not None and self.max_new_tokens < 1:
             raise ValueError(f"max new tokens must be >= 1, got {self.max_new_tokens}")
         if self.val_limit < 0:
@@ -134,7 +155,7 @@ class TaskResult:
     lenient: float
     errors: int
     elapsed_s: float
-    run_dir: str
+    run_id: str  # the harness's run folder name under the work folder's runs/
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -150,7 +171,9 @@ class MakeTinyResult:
     test: dict[str, TaskResult]
     validation: dict[str, TaskResult]
     timings: dict[str, float]
+    cpu_timings: dict[str, float]
     weights_bytes: int
+    weights_sha256: str
     num_parameters: int
     software: dict[str, str]
     targets_met: dict[str, bool]
@@ -165,7 +188,9 @@ class MakeTinyResult:
             "test": {k: asdict(v) for k, v in self.test.items()},
             "validation": {k: asdict(v) for k, v in self.validation.items()},
             "timings": self.timings,
+            "cpu_timings": self.cpu_timings,
             "weights_bytes": self.weights_bytes,
+            "weights_sha256": self.weights_sha256,
             "num_parameters": self.num_parameters,
             "software": self.software,
             "targets_met": self.targets_met,
@@ -287,9 +312,16 @@ def _loss_logger(progress: bool) -> Any:
     return LossLog()
 
 
-def train_sft(base: Path, dataset: Any, opts: MakeTinyOptions, work: Path) -> tuple[Any, dict]:
+def train_sft(
+    base: Path,
+    dataset: Any,
+    opts: MakeTinyOptions,
+    work: Path,
+    callbacks: Sequence[Any] = (),
+) -> tuple[Any, dict[str, Any]]:
     """SFT the random tiny at ``base`` on ``dataset`` (rows already in order) with the project's
-    SFT trainer; returns the trained model (in memory) and a description of the training."""
+    SFT trainer; returns the trained model (in memory) and a description of the training.
+    ``callbacks`` (transformers ``TrainerCallback``) are added to the trainer's."""
     import torch
 
     from othink_bench.models.processor import load_model
@@ -321,7 +353,8 @@ def train_sft(base: Path, dataset: Any, opts: MakeTinyOptions, work: Path) -> tu
         use_cpu=True,
     )
     logger = _loss_logger(opts.progress)
-    trainer = build_sft_trainer(model, processor, config, dataset, callbacks=[logger])
+    trainer = build_sft_trainer(model, processor, config, dataset,
+                                callbacks=[logger, *callbacks])
     # The stock PrinterCallback would print every log dict again; ours prints one line.
     from transformers.trainer_callback import PrinterCallback
 
@@ -369,7 +402,7 @@ def save_trained(base: Path, model: Any, dest: Path) -> int:
 # Evaluation
 
 
-def _task_result(summary: Any, split: str, data_seed: int) -> TaskResult:
+def _task_result(summary: Any, split: Split, data_seed: int) -> TaskResult:
     m = summary.metrics
     return TaskResult(
         task=summary.task,
@@ -388,19 +421,20 @@ def _task_result(summary: Any, split: str, data_seed: int) -> TaskResult:
         lenient=m.lenient.value,
         errors=m.errors,
         elapsed_s=round(summary.elapsed_s, 1),
-        run_dir=str(summary.run_dir),
+        run_id=str(summary.run_id),
     )
 
 
 def evaluate_folder(
-    folder: Path, *, split: str, data_seed: int, limit: int, opts: MakeTinyOptions, work: Path
+    folder: Path, *, split: Split, data_seed: int, limit: int, opts: MakeTinyOptions, work: Path
 ) -> dict[str, TaskResult]:
     """Greedy evaluation of a checkpoint folder on both tiny tasks through the harness."""
     from othink_bench.harness import evaluate, load_run_records
     from othink_bench.records import ModelInfo
     from othink_bench.registry import get_task
 
-    info = ModelInfo(name="tiny", path=str(folder), method="sft", base_model="random tiny",
+    info = ModelInfo(name="tiny", path=str(folder), revision=None, method="sft",
+                     base_model="random tiny", train_task=None, step=None,
                      label="tiny (make-tiny)")
     summaries = evaluate(
         str(folder),
@@ -470,7 +504,7 @@ def occupancy_report(records: Sequence[Any], samples: Sequence[Any]) -> dict[str
     """
     by_id = {s.id: s for s in samples}
     n = well = exact = ones_true = ones_answer = 0
-    agree = 0
+    agree = chance = 0.0
     for r in records:
         sample = by_id.get(r.sample_id)
         if sample is None or r.error is not None:
@@ -483,7 +517,9 @@ def occupancy_report(records: Sequence[Any], samples: Sequence[Any]) -> dict[str
         well += 1
         exact += written == truth
         agree += sum(a == b for a, b in zip(written, truth, strict=True))
-        ones = written.count("1")
+        ones, true_ones = written.count("1"), truth.count("1")
+        # expected agreement if the written ones were placed at random (same number of ones)
+        chance += (ones * true_ones + (16 - ones) * (16 - true_ones)) / 16
         ones_true += ones == int(sample.gold)
         ones_answer += r.extracted is not None and r.extracted.strip() == str(ones)
     return {
@@ -491,6 +527,7 @@ def occupancy_report(records: Sequence[Any], samples: Sequence[Any]) -> dict[str
         "well_formed_maps": well,
         "exact_maps": exact,
         "bit_agreement": round(agree / (16 * well), 4) if well else None,
+        "bit_agreement_if_random_positions": round(chance / (16 * well), 4) if well else None,
         "ones_equal_true_count": ones_true,
         "ones_equal_own_answer": ones_answer,
     }
@@ -520,12 +557,12 @@ def _fmt(r: TaskResult) -> str:
 
 
 def targets_met(test: dict[str, TaskResult]) -> dict[str, bool]:
-    lo, hi = TARGETS["counting_accuracy"]
+    lo, hi = COUNTING_TARGET
     count, geo = test[COUNTING_TASK], test[GEOMETRY_TASK]
-    fmt = TARGETS["format_rate_above"]
+    fmt = FORMAT_TARGET
     return {
         "counting_accuracy_in_30_75": lo <= count.accuracy <= hi,
-        "geometry_ci_excludes_0": geo.accuracy_low > TARGETS["geometry_ci_low_above"],
+        "geometry_ci_excludes_0": geo.accuracy_low > 0.0,
         "counting_format_above_80": count.format_rate > fmt,
         "geometry_format_above_80": geo.format_rate > fmt,
     }
@@ -599,15 +636,27 @@ def render_card(result: MakeTinyResult) -> str:
         "",
         f"- well-formed 16-bit maps: {well}/{occ.get('n')}",
         f"- maps exactly equal to the true map: {occ.get('exact_maps')}/{well}",
-        f"- bits agreeing with the true map: {_pct(occ.get('bit_agreement') or 0.0)}%",
+        f"- bits agreeing with the true map: {_pct(occ.get('bit_agreement') or 0.0)}% (the same "
+        "numbers of ones at random positions would agree on "
+        f"{_pct(occ.get('bit_agreement_if_random_positions') or 0.0)}%)",
         f"- maps whose number of ones equals the true count: {occ.get('ones_equal_true_count')}"
         f"/{well}",
         f"- maps whose number of ones equals the model's own answer: "
         f"{occ.get('ones_equal_own_answer')}/{well}",
         "",
-        _occupancy_sentence(occ),
+        _occupancy_sentence(occ, count.accuracy),
         "",
         "## How it was built",
+        "",
+        "The step count is the one knob chosen by measurement, on the validation stream only "
+        "(train split, data seed 1, 100 samples per task; seed 0, other settings at their "
+        "defaults): "
+        + "; ".join(f"{st} steps with {th} torch thread{'s' if th != 1 else ''} gave counting "
+                    f"{c:.0f}%, geometry {g:.0f}%" for st, th, c, g in STEP_CHOICE)
+        + ". 1500 steps left no room for RL on counting, so the default is 1000. The default "
+        "thread count went from 2 to 1 after that sweep (two threads on a shared core ran about "
+        "20 times slower, and one thread rounds the same way on every machine); the step count "
+        "was not re-tuned for it.",
         "",
         "```bash",
         result.command,
@@ -619,7 +668,7 @@ def render_card(result: MakeTinyResult) -> str:
         "single non-special tokens), Qwen2-VL chat template, Qwen2-VL image processor (a 112x112 "
         "image is 16 image tokens).",
         f"   {result.num_parameters:,} parameters; `model.safetensors` is "
-        f"{result.weights_bytes / 1e6:.1f} MB (float32).",
+        f"{result.weights_bytes / 1e6:.1f} MB (float32), sha256 `{result.weights_sha256}`.",
         "2. SFT with `trainers.sft.build_sft_trainer` (`trl.SFTTrainer`; prompt-completion data "
         "from `trainers.data.build_dataset`: the evaluation prompt with the image first, the "
         "solution as the completion, loss on the completion only).",
@@ -675,14 +724,17 @@ def render_card(result: MakeTinyResult) -> str:
         "### Timings",
         "",
         f"On {sw.get('cpu_count')} CPU cores ({sw.get('machine')}), torch "
-        f"{sw.get('torch')} with {t['torch_threads']} threads:",
+        f"{sw.get('torch')} with {t['torch_threads']} thread"
+        f"{'s' if t['torch_threads'] != 1 else ''}:",
         "",
-        "| phase | seconds |",
-        "|---|---|",
-        *(f"| {k} | {v:.0f} |" for k, v in tm.items()),
+        "| phase | wall seconds | CPU seconds (all threads of the process) |",
+        "|---|---|---|",
+        *(f"| {k} | {v:.0f} | {result.cpu_timings.get(k, float('nan')):.0f} |"
+          for k, v in tm.items()),
         "",
-        f"Training ran at {t['seconds_per_step']:.2f} s/step. The machine was shared with other "
-        "jobs, so these are upper bounds for an idle machine.",
+        f"Training ran at {t['seconds_per_step']:.2f} s/step on average "
+        f"({_fastest_rate(t.get('loss_curve', []))}). The build machine was shared with other "
+        "jobs, so the wall times are upper bounds for an idle machine.",
         "",
         "### Software",
         "",
@@ -692,31 +744,51 @@ def render_card(result: MakeTinyResult) -> str:
         "",
         "Rebuilding with the same seed on the same software gives the same weights and the same "
         "accuracies (weights from `torch.manual_seed`, data from the tasks' seeded generators, "
-        "batch order from a seeded `random.Random`, no dataloader workers); another CPU or "
+        "batch order from a seeded `random.Random`, no dataloader workers, a fixed number of "
+        f"torch threads ({o.threads})); another CPU or "
         "library version changes float rounding and therefore the numbers within noise. "
-        "`make_tiny.json` holds every number above.",
+        "Two builds of the default command on the build machine gave bit-identical weights; "
+        "compare yours with the hash above. `make_tiny.json` holds every number above.",
         "",
     ]
     return "\n".join(lines)
 
 
-def _occupancy_sentence(occ: dict[str, Any]) -> str:
+def _fastest_rate(curve: Sequence[dict[str, float]]) -> str:
+    """The fastest stretch between logged steps, i.e. the speed on an unloaded machine."""
+    rates = [
+        (b["elapsed_s"] - a["elapsed_s"]) / (b["step"] - a["step"])
+        for a, b in zip(curve, curve[1:], strict=False)
+        if b["step"] > a["step"]
+    ]
+    return f"{min(rates):.2f} s/step over the fastest logged stretch" if rates else "one stretch"
+
+
+def _occupancy_sentence(occ: dict[str, Any], accuracy: float) -> str:
+    """What the scratchpad numbers say, in words (the issue's caveat, checked on this model)."""
     well = occ.get("well_formed_maps") or 0
     if not well:
         return "The model wrote no well-formed map, so the scratchpad cannot be compared."
     exact = (occ.get("exact_maps") or 0) / well
+    count_ok = (occ.get("ones_equal_true_count") or 0) / well
     consistent = (occ.get("ones_equal_own_answer") or 0) / well
-    if exact < 0.25:
-        return (
-            f"So the maps are rarely the true map ({_pct(exact)}% exact): the model has learned "
-            "to write a map with about the right number of ones and then to count them "
-            f"(the answer equals the number of ones written {_pct(consistent)}% of the time). "
-            "The scratchpad is a counting aid, not a faithful description of the image."
-        )
+    agree = occ.get("bit_agreement") or 0.0
+    chance = occ.get("bit_agreement_if_random_positions") or 0.0
+    rarely = "rarely" if exact < 0.25 else "often not"
+    where = (
+        "barely better than random positions" if agree - chance < 0.1 else "only partly right"
+    ) + f" ({_pct(agree)}% of bits agree, {_pct(chance)}% would at random positions)"
+    relies = (
+        "the answer is essentially the number of ones it wrote"
+        if consistent >= 0.9
+        else "the answer follows the number of ones it wrote only part of the time"
+    )
     return (
-        f"Here the written map is the true map {_pct(exact)}% of the time, and the answer equals "
-        f"its number of ones {_pct(consistent)}% of the time: more faithful than the issue's "
-        "reference run, but still not a reliable description of the image."
+        f"So the maps are {rarely} the true map ({_pct(exact)}% exact), and the positions of "
+        f"the ones are {where}. The number of ones "
+        f"is right more often ({_pct(count_ok)}%), and {relies} ({_pct(consistent)}%); the "
+        f"answers ({_pct(accuracy)}% correct) come from a learned count, not from a faithful "
+        "map. Treat the `<think>` text of this model as a counting aid, not as reasoning."
     )
 
 
@@ -762,6 +834,7 @@ def command_line(opts: MakeTinyOptions) -> str:
         ("counting_pool", "--counting-pool"), ("geometry_pool", "--geometry-pool"),
         ("eval_limit", "--eval-limit"), ("val_limit", "--val-limit"),
         ("eval_batch_size", "--eval-batch-size"), ("max_new_tokens", "--max-new-tokens"),
+        ("threads", "--threads"),
     ]
     for name, flag in flags:
         value = getattr(opts, name)
@@ -770,6 +843,14 @@ def command_line(opts: MakeTinyOptions) -> str:
     if abs(opts.counting_share - defaults.counting_share) > 1e-9:
         parts.append(f"--counting-share {opts.counting_share:g}")
     return " ".join(parts)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _check_out(out: Path) -> None:
@@ -808,55 +889,67 @@ def make_tiny(opts: MakeTinyOptions) -> MakeTinyResult:
     work = (Path(tempfile.mkdtemp(prefix="othink-make-tiny-")) if own_work
             else Path(opts.work).expanduser().resolve())  # type: ignore[arg-type]
     work.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    stage: Path | None = None  # made next to ``out`` only once there is something to stage
+    threads_before = torch.get_num_threads()
     timings: dict[str, float] = {}
-    t_all = time.perf_counter()
+    cpu: dict[str, float] = {}
+    t_all, c_all = time.perf_counter(), time.process_time()
+    clock: list[float] = []
+
+    def start() -> None:
+        clock[:] = [time.perf_counter(), time.process_time()]
+
+    def stop(name: str) -> float:
+        timings[name] = time.perf_counter() - clock[0]
+        cpu[name] = time.process_time() - clock[1]
+        return timings[name]
 
     def say(msg: str) -> None:
         if opts.progress:
             print(msg, flush=True)
 
     try:
+        torch.set_num_threads(opts.threads)
         torch.manual_seed(opts.seed)
         random.seed(opts.seed)
-        t0 = time.perf_counter()
+        start()
         base = build_tiny(work / "random", seed=opts.seed)
-        timings["build random tiny"] = time.perf_counter() - t0
-        say(f"built the random tiny in {timings['build random tiny']:.1f}s: {base}")
+        say(f"built the random tiny in {stop('build random tiny'):.1f}s: {base}")
 
-        t0 = time.perf_counter()
+        start()
         dataset, data_info = build_training_data(opts)
-        timings["generate training data"] = time.perf_counter() - t0
-        say(f"training data: {data_info['rows']} rows in "
-            f"{timings['generate training data']:.1f}s")
+        say(f"training data: {data_info['rows']} rows in {stop('generate training data'):.1f}s")
 
         say(f"SFT: {opts.steps} steps, batch {opts.batch_size}, lr {opts.learning_rate:g}")
-        t0 = time.perf_counter()
+        start()
         model, train_info = train_sft(base, dataset, opts, work)
-        timings["SFT training"] = time.perf_counter() - t0
+        stop("SFT training")
 
-        t0 = time.perf_counter()
+        start()
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         weights_bytes = save_trained(base, model, stage)
         num_parameters = sum(p.numel() for p in model.parameters())
         del model
-        timings["save"] = time.perf_counter() - t0
+        stop("save")
 
         validation: dict[str, TaskResult] = {}
         if opts.val_limit:
-            t0 = time.perf_counter()
+            start()
             validation = evaluate_folder(stage, split="train", data_seed=opts.data_seed + 1,
                                          limit=opts.val_limit, opts=opts, work=work)
-            timings["validation (train split, held-out stream)"] = time.perf_counter() - t0
+            stop("validation (train split, held-out stream)")
             for r in validation.values():
                 say(f"validation {r.task}: {_ci(r)}, format {_fmt(r)}")
-        t0 = time.perf_counter()
+        start()
         test = evaluate_folder(stage, split="test", data_seed=0, limit=opts.eval_limit,
                                opts=opts, work=work)
-        timings["test evaluation"] = time.perf_counter() - t0
+        stop("test evaluation")
         for r in test.values():
             say(f"test {r.task}: {_ci(r)}, format {_fmt(r)}")
         timings["total"] = time.perf_counter() - t_all
+        cpu["total"] = time.process_time() - c_all
         timings = {k: round(v, 1) for k, v in timings.items()}
+        cpu = {k: round(v, 1) for k, v in cpu.items()}
 
         result = MakeTinyResult(
             out=out,
@@ -867,7 +960,9 @@ def make_tiny(opts: MakeTinyOptions) -> MakeTinyResult:
             test=test,
             validation=validation,
             timings=timings,
+            cpu_timings=cpu,
             weights_bytes=weights_bytes,
+            weights_sha256=_sha256(stage / "model.safetensors"),
             num_parameters=num_parameters,
             software=software_versions(),
             targets_met=targets_met(test),
@@ -890,7 +985,9 @@ def make_tiny(opts: MakeTinyOptions) -> MakeTinyResult:
         say(f"wrote {out} ({weights_bytes / 1e6:.1f} MB of weights) in {timings['total']:.0f}s")
         return result
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        torch.set_num_threads(threads_before)
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
         if own_work and not opts.keep_work:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -925,7 +1022,7 @@ def configure_make_tiny(parser: argparse.ArgumentParser) -> None:
         "Build the bundled tiny Qwen2-VL from scratch, offline, on CPU: random init and a local "
         "tokenizer (build_tiny), SFT on the vc-synth-tiny and gr-synth-tiny training splits with "
         "this project's SFT trainer, greedy evaluation on both test splits, a model card. "
-        "The defaults rebuild the shipped checkpoint (about 10-15 minutes on 2 cores)."
+        "The defaults rebuild the shipped checkpoint (about 7 minutes on 2 idle cores)."
     )
     parser.add_argument("--out", type=Path, default=None,
                         help="checkpoint folder to (re)write (default: the bundled "
@@ -956,12 +1053,15 @@ def configure_make_tiny(parser: argparse.ArgumentParser) -> None:
                         help="test samples per task (default %(default)s)")
     parser.add_argument("--val-limit", type=int, default=d.val_limit,
                         help="also evaluate N samples per task of a held-out training stream "
-                        "(default %(default)s: none)")
+                        "(default %(default)s; 0: none)")
     parser.add_argument("--eval-batch-size", type=int, default=d.eval_batch_size,
                         help="generation batch size (default %(default)s)")
     parser.add_argument("--max-new-tokens", type=int, default=None,
                         help="generation budget for evaluation (default: the tasks' own, 256 "
                         "counting / 1024 geometry); smaller only for quick checks")
+    parser.add_argument("--threads", type=int, default=d.threads,
+                        help="torch CPU threads (default %(default)s: the same float rounding on "
+                        "every machine, and no slowdown when another job shares the cores)")
     parser.add_argument("--logging-steps", type=int, default=d.logging_steps,
                         help="print the loss every N steps (default %(default)s)")
     parser.add_argument("--work", type=Path, default=None,
@@ -989,6 +1089,7 @@ def execute_make_tiny(args: argparse.Namespace) -> int:
         val_limit=args.val_limit,
         eval_batch_size=args.eval_batch_size,
         max_new_tokens=args.max_new_tokens,
+        threads=args.threads,
         logging_steps=args.logging_steps,
         work=args.work,
         keep_work=args.keep_work,
