@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CPU reproduction of the paper's protocol with the bundled tiny model, and the published
 # board built from it: base, SFT, GRPO and GRPO-D, trained on each tiny procedural task and
-# evaluated on both (same-task and cross-task). About 15-25 minutes on 2 CPU cores.
+# evaluated on both (same-task and cross-task). About 11-15 minutes on 2 CPU cores.
 #
 #   bash scripts/reproduce.sh [OUT]      (default OUT: runs/cpu-repro)
 #
@@ -26,5 +26,6 @@ cp -r "$OUT"/runs/* "$BOARD/runs/"
     -o -name 'othink_training.json' -o -name 'othink_checkpoint.json') | while read -r f; do
   mkdir -p "$BOARD/$(dirname "$f")" && cp "$OUT/$f" "$BOARD/$f"
 done
+find "$BOARD/runs" -name .lock -delete
 cp "$OUT/matrix.json" "$OUT/matrix.md" "$BOARD/"
 echo "board: $BOARD/README.md"
