@@ -13,6 +13,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+#: Commands that load models or datasets: the libraries' own progress bars are switched off.
+LOADS_MODELS = frozenset({"run", "train", "train-and-eval", "make-tiny"})
+
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("othink_bench.commands.tasks", "list registered tasks with versions, aliases, sources"),
@@ -64,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     module, _ = COMMANDS[args.command]
     execute = getattr(_module(module), f"execute_{args.command.replace('-', '_')}")
+    if args.command in LOADS_MODELS:
+        from othink_bench.quiet import quiet_libraries
+
+        quiet_libraries()
     try:
         return int(execute(args) or 0)
     except KeyboardInterrupt:

@@ -28,9 +28,10 @@ class DataSourceError(RuntimeError):
 
 
 OFFLINE_HINT = (
-    "Offline alternatives: the procedural tasks (`--tasks vc-synth,gr-synth`, no download "
-    "needed), or `--source local --data PATH` with a parquet file, a saved dataset folder, or a "
-    "JSON-lines file (image_path, question, ground_truth) copied from a machine that has them."
+    "Offline alternatives: train on a procedural task (`--task` / `--train-tasks` vc-synth, "
+    "gr-synth or their -tiny presets; no download needed), or on a local copy through the "
+    "recipe overrides `source=local data=PATH` (a parquet file or saved dataset folder with the "
+    "hub's columns image, problem, solution, copied from a machine that has them)."
 )
 
 

@@ -196,7 +196,30 @@ def test_spec_validation_and_cli(tmp_path: Path) -> None:
     assert spec.recipe == "tiny" and spec.overrides == {"max_steps": 3, "grpod.beta_max": 0.2}
     assert spec.eval_data == {"vc-synth": "/data/vc.jsonl"} and spec.eval_limit == 5
     args = parser.parse_args(["--methods", "sft,grpo", "--model", "Qwen/Qwen2-VL-7B-Instruct",
-                              "--eval-tasks", "vc"])
+                              "--eval-tasks", "vc", "--eval-data", "vc=/data/vc.jsonl"])
     spec = matrix_spec_from_args(args)
     assert spec.methods == ["sft", "grpo"] and spec.train_tasks == ["vc", "gr"]
     assert spec.eval_tasks == ["vc"] and spec.recipe == "qwen2-vl-7b"
+
+
+def test_default_tasks_follow_the_model(tmp_path: Path) -> None:
+    """--model tiny trains and evaluates on the tiny presets; paper tasks need --eval-data."""
+    from trainers.commands import configure_train_and_eval, matrix_spec_from_args
+
+    parser = argparse.ArgumentParser()
+    configure_train_and_eval(parser)
+    spec = matrix_spec_from_args(parser.parse_args(["--model", "tiny", "--out", str(tmp_path)]))
+    assert spec.train_tasks == ["vc-synth-tiny", "gr-synth-tiny"]
+    assert spec.eval_tasks == spec.train_tasks and spec.recipe == "tiny"
+    helps = {a.dest: a.help or "" for a in parser._actions}
+    assert "default: vc-synth-tiny,gr-synth-tiny with --model tiny, else vc,gr" in helps[
+        "train_tasks"]
+    with pytest.raises(ConfigError) as err:
+        matrix_spec_from_args(parser.parse_args(["--model", "Qwen/Qwen2-VL-2B-Instruct"]))
+    message = str(err.value)
+    assert "--eval-data vc=FILE --eval-data gr=FILE" in message and "--train-tasks" in message
+    assert "--data " not in message and "--tasks " not in message  # run's flags, not ours
+    with pytest.raises(ConfigError, match="--eval-data gr=FILE"):
+        matrix_spec_from_args(parser.parse_args(
+            ["--model", "m", "--train-tasks", "vc-synth", "--eval-tasks", "vc-synth,gr",
+             "--eval-data", "vc=/data/vc.jsonl"]))

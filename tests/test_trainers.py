@@ -336,13 +336,22 @@ def test_grpod_tiny_run(tiny_model: str, tmp_path: Path) -> None:
               overrides={**FAST_GRPO, "max_steps": steps, "beta_min": 0.0})
 
 
-def test_grpo_tiny_run(tiny_model: str, tmp_path: Path) -> None:
+def test_grpo_tiny_run(tiny_model: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                       ) -> None:
     spy = RewardSpy()
     out = tmp_path / "grpo"
     result = train(
         "grpo", COUNTING, tiny_model, recipe="tiny", output_dir=out,
-        overrides={**FAST_GRPO, "max_steps": 4}, trainer_hook=spy.hook, reward_wrapper=spy.wrap,
+        overrides={**FAST_GRPO, "max_steps": 4, "logging_steps": 1}, trainer_hook=spy.hook,
+        reward_wrapper=spy.wrap,
     )
+    # The terminal gets one short line per logging step; the full log dicts go to a file.
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in printed] == [f"step {s}/4" for s in range(1, 5)]
+    assert not any("{" in line or "completions/" in line for line in printed)
+    logged = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in logged if "loss" in r] == [1, 2, 3, 4]
+    assert all("completions/mean_length" in r and "beta" in r for r in logged if "loss" in r)
     assert result.beta_history == [(s, 0.04) for s in range(4)]
     assert {c["beta"] for c in spy.calls} == {0.04}
     assert {c["step"] for c in spy.calls} == {0, 1, 2, 3}

@@ -12,6 +12,7 @@ import csv
 import io
 import logging
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +206,40 @@ def execute_train(args: argparse.Namespace) -> int:
 # train-and-eval
 
 
+#: Default task lists of train-and-eval: the tiny presets for the bundled tiny model (offline,
+#: learnable by it), the paper's tasks otherwise.
+TINY_TASKS = "vc-synth-tiny,gr-synth-tiny"
+PAPER_TASKS = "vc,gr"
+
+
+def default_train_tasks(model: str) -> str:
+    """``--train-tasks`` when it is not given: the tiny presets for ``--model tiny``."""
+    return TINY_TASKS if default_recipe(model) == "tiny" else PAPER_TASKS
+
+
+def check_eval_data(eval_tasks: Sequence[str], eval_data: Mapping[str, str]) -> None:
+    """Fail before any training when an eval task reads a test file that was not given.
+
+    The paper's test sets are not bundled (they are files from the reference evaluation); the
+    message names this command's own flags, not ``run``'s.
+    """
+    from othink_bench.data import PaperDataTask
+    from othink_bench.registry import get_task
+
+    missing = [t for t in eval_tasks if isinstance(get_task(t), PaperDataTask)
+               and t not in eval_data]
+    if not missing:
+        return
+    flags = " ".join(f"--eval-data {t}=FILE" for t in missing)
+    raise ConfigError(
+        f"eval task(s) {', '.join(missing)} read the paper's test files, which are not bundled: "
+        f"pass {flags} (JSON-lines with image_path, question, ground_truth) and, if the images "
+        f"are elsewhere, --eval-image-root TASK=DIR; the README's Data section says where the "
+        f"files come from. Offline, train and evaluate on the procedural tasks instead: "
+        f"--train-tasks {TINY_TASKS} (or vc-synth,gr-synth) and --eval-tasks likewise."
+    )
+
+
 def _csv_list(text: str | None) -> list[str]:
     return [x.strip() for x in (text or "").split(",") if x.strip()]
 
@@ -225,23 +260,29 @@ def configure_train_and_eval(parser: argparse.ArgumentParser) -> None:
                        help="one method (the base model is evaluated too)")
     group.add_argument("--methods", default=None,
                        help="comma list from base,sft,grpo,grpod (default: all four)")
-    parser.add_argument("--train-tasks", default="vc,gr", help="comma list of training tasks")
+    parser.add_argument("--train-tasks", default=None,
+                        help=f"comma list of training tasks (default: {TINY_TASKS} with --model "
+                        f"tiny, else {PAPER_TASKS}, which need the paper's data)")
     parser.add_argument("--eval-tasks", default=None,
                         help="comma list of evaluation tasks (default: the training tasks)")
     parser.add_argument("--eval-checkpoints", choices=["final", "all"], default="final",
-                        help="evaluate the final checkpoint, or every saved one (curves)")
+                        help="evaluate the final checkpoint, or every saved one (curves); "
+                        "default: %(default)s")
     parser.add_argument("--eval-limit", type=int, default=None, metavar="N",
-                        help="evaluate the first N test samples of each task")
-    parser.add_argument("--eval-batch-size", type=int, default=8)
+                        help="evaluate the first N test samples of each task (default: all)")
+    parser.add_argument("--eval-batch-size", type=int, default=8,
+                        help="evaluation batch size (default: %(default)s)")
     parser.add_argument("--eval-max-new-tokens", type=int, default=None, metavar="N",
                         help="generation budget (default: the task's own, 256 / 1024)")
-    parser.add_argument("--eval-backend", default="hf", help="harness backend: hf or vllm")
+    parser.add_argument("--eval-backend", default="hf",
+                        help="harness backend: hf or vllm (default: %(default)s)")
     parser.add_argument("--eval-data", action="append", metavar="TASK=PATH",
                         help="local test data of an eval task (repeatable)")
     parser.add_argument("--eval-image-root", action="append", metavar="TASK=DIR",
                         help="image folder of an eval task's data (repeatable)")
     parser.add_argument("--out", default="runs/matrix", metavar="DIR",
-                        help="folder for checkpoints, run records and matrix.json")
+                        help="folder for checkpoints, run records and matrix.json "
+                        "(default: %(default)s)")
     _add_recipe_args(parser)
 
 
@@ -255,8 +296,10 @@ def matrix_spec_from_args(args: argparse.Namespace) -> Any:
         methods = _csv_list(args.methods)
     else:
         methods = ["base", "sft", "grpo", "grpod"]
-    train_tasks = _csv_list(args.train_tasks)
+    train_tasks = _csv_list(args.train_tasks or default_train_tasks(args.model))
     eval_tasks = _csv_list(args.eval_tasks) or list(train_tasks)
+    eval_data = _task_map(args.eval_data, "--eval-data")
+    check_eval_data(eval_tasks, eval_data)
     return MatrixSpec(
         model=args.model,
         methods=methods,
@@ -273,7 +316,7 @@ def matrix_spec_from_args(args: argparse.Namespace) -> Any:
             "backend": args.eval_backend,
             **({"max_new_tokens": args.eval_max_new_tokens} if args.eval_max_new_tokens else {}),
         },
-        eval_data=_task_map(args.eval_data, "--eval-data"),
+        eval_data=eval_data,
         eval_image_root=_task_map(args.eval_image_root, "--eval-image-root"),
     )
 

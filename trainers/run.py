@@ -34,6 +34,7 @@ from trainers.config import (
     resolve_recipe,
     task_family,
 )
+from trainers.console import install_console
 from trainers.recipes import default_recipe
 
 log = logging.getLogger(__name__)
@@ -266,6 +267,7 @@ def train(
             reward_wrapper=reward_wrapper,
         )
     meta_cb.trainer = trainer
+    install_console(trainer, out)
     if trainer_hook is not None:
         trainer_hook(trainer)
 
