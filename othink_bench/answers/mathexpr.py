@@ -73,6 +73,7 @@ from .values import (
     _mul,
     _neg,
     _pow,
+    _rat,
     _root,
     _sqrt,
     close,
@@ -216,6 +217,8 @@ class _Parser:
             elif k in _ATOM_START:
                 if k == "n" and kinds[self.i - 1] == "n":
                     raise _Fail  # "3 4": two numbers, not a product
+                if k == "{" and kinds[self.i - 1] == "}":
+                    raise _Fail  # "{2}{7}", "\\sqrt{5}{3}": malformed or two answers
                 v = _mul(v, self._power())
             else:
                 return v
@@ -251,6 +254,12 @@ class _Parser:
             val = self.vals[self.i - 1]
             assert val is not None
             q, dec = val
+            if self._peek() == "f":  # "3\\frac{1}{4}": a mixed number, 13/4
+                if dec is not None:
+                    raise _Fail
+                self.i += 1
+                num = self._atom()
+                return _add(_rat(q), _div(num, self._atom()))
             return Value({_ONE: q} if q else {}, decimals=dec)
         if k == "p":
             return _PI

@@ -62,6 +62,9 @@ _TRANSLATE = str.maketrans(
         "≃": "≈",
         "≅": "≈",
         "⁄": "/",
+        "∶": ":",
+        "｜": "|",
+        "∣": "|",
     }
 )
 
@@ -69,7 +72,10 @@ _LATEX_SPACE = re.compile(
     r"\\(?:[,;:! ()\[\]]|q?quad\b|left\b|right\b|displaystyle\b|limits\b|boxed\b|bm\b"
     r"|mathbf\b|boldsymbol\b|mathit\b|big\b|Big\b|bigg\b|Bigg\b)"
 )
-_LATEX_TEXT = re.compile(r"\\(?:text|mathrm|textrm|textbf|mbox|operatorname|rm)\s*\{([^{}]*)\}")
+_LATEX_TEXT = re.compile(
+    r"\\(?:text|textnormal|mathrm|textrm|textbf|textit|mathsf|mbox|operatorname|rm)\s*\{([^{}]*)\}"
+)
+_LATEX_FRAC = re.compile(r"\\[cdt]frac(?![A-Za-z])")
 _LATEX_DEG = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ\b|\\circ\b|\\degree\b")
 _LATEX_PI = re.compile(r"\\pi(?![A-Za-z])")
 _FRAC_TWO_DIGITS = re.compile(r"\\frac\s*(\d)\s*(\d)")
@@ -85,8 +91,8 @@ _PREFIX = re.compile(
 )
 _CHOICE = re.compile(r"(?<![^\s,;])(?:\(([A-H])\)|([A-H])[.:)、])")
 _LIST_SPLIT = re.compile(r"[,;、]|(?<![A-Za-z])(?:or|and)(?![A-Za-z])|或|和|以及")
-_EQ_SPLIT = re.compile(
-    r"≈|=|约|(?<![A-Za-z])(?:approximately|approx\.?|about|around|roughly)(?![A-Za-z])",
+_APPROX_SPLIT = re.compile(
+    r"≈|约|(?<![A-Za-z])(?:approximately|approx\.?|about|around|roughly)(?![A-Za-z])",
     re.IGNORECASE,
 )
 _LABEL = re.compile(r"(?:[∠△⊙]\s*[A-Za-z0-9]|[A-Za-z])[A-Za-z0-9_{}'′∠△\s]*")
@@ -107,9 +113,10 @@ def normalise(text: str) -> str:
     """The canonical spelling both golds and predictions are parsed from (see module doc)."""
     s = text.translate(_TRANSLATE)
     if "\\" in s:
+        s = s.replace("\\\\", " ")  # a LaTeX line break, e.g. a trailing one
         s = _LATEX_TEXT.sub(r"\1", s)
         s = _LATEX_SPACE.sub(" ", s)
-        s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+        s = _LATEX_FRAC.sub(r"\\frac", s)
         s = _LATEX_DEG.sub("", s)
         s = (
             s.replace("\\cdot", "*")
@@ -136,6 +143,7 @@ def normalise(text: str) -> str:
     if "pi" in s or "PI" in s or "Pi" in s:
         s = _PI_WORD.sub("π", s)
     if "," in s:
+        s = s.replace("{,}", ",")
         s = _THOUSANDS.sub(lambda m: m.group(0).replace(",", ""), s)
     return s.strip()
 
@@ -173,11 +181,27 @@ def pieces(s: str) -> list[str]:
     pieces: list[str] = []
     for chunk in chunks:
         for item in _LIST_SPLIT.split(chunk):
-            eq = _EQ_SPLIT.split(item)
-            if len(eq) > 1 and _LABEL.fullmatch(eq[0].strip()):
-                eq = eq[1:]
-            for raw in eq:
-                piece = _strip_units(raw)
+            sides = [side for side in item.split("=") if side.strip()]
+            if not sides:
+                continue
+            # an equality chain reads as its last side (a label or working before it is
+            # dropped); if that side has free names the piece fails to parse (policy 11)
+            approx = _APPROX_SPLIT.split(sides[-1])
+            if len(approx) > 1 and _LABEL.fullmatch(approx[0].strip()):
+                approx = approx[1:]
+            for raw in approx:
+                piece = _ratio(_strip_units(raw))
                 if piece:
                     pieces.append(piece)
     return pieces
+
+
+def _ratio(piece: str) -> str:
+    """``a:b`` reads as ``(a)/(b)`` (policy 10); any other use of ``:`` fails to parse."""
+    if ":" not in piece:
+        return piece
+    parts = piece.split(":")
+    if len(parts) != 2:
+        return piece
+    a, b = _strip_units(parts[0]), _strip_units(parts[1])
+    return f"({a})/({b})" if a and b else piece
