@@ -81,6 +81,7 @@ _ADJACENT_GROUPS = re.compile(r"\}\s*\{")
 _OPERATION = re.compile(
     r"\\[A-Za-z]|[+*^×÷·⋅√∛%²³±]"
     r"|-\s*[\d({\[]"  # a sign or a subtraction
+    rf"|(?<![A-Za-z])-\s*(?:{'|'.join(NUMBER_WORDS)})\b"  # "-seven", not "twenty-one"
     r"|[\d)}\]]\s*!"  # a factorial
     r"|[\d)}\]]\s*/|/\s*[\d({\[]"  # a division
     r"|\d\s*:\s*\d"  # a ratio

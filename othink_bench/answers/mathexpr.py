@@ -16,7 +16,8 @@ Normalisation (applied to golds and predictions alike)
     * zero-width characters removed; odd spaces, full-width digits/punctuation, unicode minus,
       ``×``/``·``/``÷``, ``²``/``³`` mapped to ASCII (``cm²`` -> ``cm^2``).
     * LaTeX: ``$``, ``\\(``/``\\)``/``\\[``/``\\]``, spacing commands, ``\\left``/``\\right``,
-      ``\\boxed``, ``\\text{..}``-like wrappers are dropped; ``\\dfrac``/``\\tfrac`` read as
+      ``\\boxed``, ``\\text{..}``/``\\textnormal{..}``/``\\mathrm{..}``-like wrappers, a LaTeX
+      line break ``\\\\`` and ``~`` are dropped; ``\\cfrac``/``\\dfrac``/``\\tfrac`` read as
       ``\\frac``; ``\\frac12`` and ``\\sqrt2`` use LaTeX's one-digit argument rule
       (``\\sqrt32`` is ``2*sqrt(3)``); ``\\cdot``/``\\times`` are products;
       ``\\sqrt[n]{x}`` is an n-th root.
@@ -29,20 +30,27 @@ Normalisation (applied to golds and predictions alike)
       braces, brackets, unary signs and decimals are read.
     * implicit products (``8√{3}``, ``65π``, ``2(√3+1)``, ``\\frac{1}{6}π``) bind like ``*``,
       left to right: ``1/2π`` is ``π/2``. Two bare numbers in a row (``3 4``) are an error.
+    * an integer directly before ``\\frac`` is a mixed number (``3\\frac{1}{4}`` is 13/4,
+      ``-3\\frac{1}{4}`` is -13/4), never a product; a decimal there is an error (policy 8).
+    * braced groups side by side (``{2}{7}``, ``\\sqrt{5}{3}``, ``\\boxed{2}\\boxed{7}``) are an
+      error, never a product (policy 9).
 
 Policy decisions (documented here because the verdicts depend on them)
     * Several values: the answer is split at ``,`` ``;`` ``、`` ``or`` ``and`` ``或`` ``和``,
-      at multiple-choice markers (``A.``, ``(B)``, ``C:``, ``D)``, ``E、``) and at ``=``,
-      ``≈``, ``\\approx``, ``约``, "approximately". :func:`parse_value` returns ``None`` unless
+      at multiple-choice markers (``A.``, ``(B)``, ``C:``, ``D)``, ``E、``) and at ``≈``,
+      ``\\approx``, ``约``, "approximately". :func:`parse_value` returns ``None`` unless
       all the pieces are the same value; :func:`parse_values` returns every piece.
-    * A leading label before ``=`` is dropped: ``x = 5``, ``AB = 5cm``, ``∠1 = 40°`` read as
-      the value on the right. A label is letters/digits/``∠``/``△`` with no operator, so
-      ``4.0 + PE + PF = 10`` is *not* relabelled (its first piece has free names -> ``None``).
+    * Labels and chains (policy 11): an item with ``=`` reads as its last side, so
+      ``x = 5``, ``AB = 5cm``, ``∠CED = 40°``, ``|PQ| = 4``, ``\\frac{BE}{BC} = \\frac{2}{5}`` and
+      ``x = 2 * 3.5 = 7`` state 5, 5, 40, 4, 2/5 and 7; a last side with free names
+      (``7 = x``) is ``None``. Before ``≈`` a bare label is dropped (``x ≈ 17.32``).
+    * Ratios (policy 10): ``a:b`` reads as ``a/b`` (``3:5``; ``PQ:QR = 3:5`` by the rule above);
+      ``1:2:3`` is ``None``.
     * A single leading choice marker is stripped (``C. 8`` -> 8); a bare letter (``Q``) is a
       free symbol -> ``None``. Text before the first marker makes the answer unparseable.
     * A leading "answer:" / "the answer is" / "答案是" is dropped.
-    * Digit groups with commas (``1,000``, ``12,345.5``) are thousands separators; ``3,4`` is a
-      list of two values.
+    * Digit groups with commas (``1,000``, ``12,345.5``, ``1{,}000``) are thousands separators
+      only in groups of exactly three digits; ``3,4`` and ``1, 2`` are lists of two values.
     * Not read (-> ``None``): ``%``, scientific ``e`` notation, named constants other than pi,
       functions (sin, log), Python's ``**``, ``±``, ``0^0``, division by zero, square roots
       of negatives.
