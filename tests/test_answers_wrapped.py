@@ -195,7 +195,7 @@ BIG = {
     "boxed": "\\boxed{" * (MB // 7),
     "brackets": "(" * MB,
     "ratios": "3:5 " * (MB // 4),
-    "mixed": "3\\frac{1}{4}" * (MB // 11),
+    "mixed": "3\\frac{1}{4}" * (MB // 12),
     "tags": "<answer>" * (MB // 8),
     "tagged": "<answer>" + "7 " * (MB // 2) + "</answer>",
     "think": "<think>" + "x+1=" * (MB // 4) + "</think><answer>3</answer>",
