@@ -13,7 +13,12 @@ Timed per pair:
                  code did
 
 Also printed: how often each verdict matches the label the pair was built with (the label is
-our policy's intended verdict, so this is a sanity check, not a neutral accuracy).
+our policy's intended verdict, so this is a sanity check, not a neutral accuracy), the 1.1
+forms (mixed numbers, ratios, chains, LaTeX spellings, counting operands) among the pairs, and
+the 1 MB worst case: every call of the answer layer (strict and lenient, math and counting) on
+1 MB inputs built to be slow (prose, digit runs, thousands groups, number words, open boxes
+and brackets, ratios, mixed numbers, repeated tags, huge tagged answers), with the slowest
+call per input; the policy bound is 1 s per call (ANSWERS.md rule 14).
 
 Usage: ``python benchmarks/verify_speed.py [--n N] [--seed S]``. Not run by the tests.
 """
@@ -32,7 +37,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tabulate import tabulate
 
-from othink_bench.answers import extract_answer, math_equal
+from othink_bench.answers import (
+    check_gold_math,
+    count_equal,
+    count_value,
+    extract_answer,
+    has_format,
+    lenient_answer,
+    math_equal,
+    parse_value,
+)
 from othink_bench.answers.compare import GoldError, _gold_cached
 
 Case = tuple[str, list[str], list[str]]  # gold, correct answers, wrong answers
@@ -102,6 +116,24 @@ def _cases(rng: random.Random) -> list[Case]:
     out.append(("240πcm^{2}", ["240π", "240\\pi cm^2", "753.98"], ["240", "754"]))
     out.append(("\\frac{1}{6}π", ["π/6", "\\frac{\\pi}{6}", "0.52"], ["1/6", "0.5"]))
     out.append(("5cm^2^", ["5", "5cm^2", "5 cm²"], ["25", "5.5"]))
+    # verifier 1.1 forms
+    w = rng.randint(1, 9)
+    out.append(
+        (
+            f"\\frac{{{4 * w + 1}}}{{4}}",
+            [f"{w}\\frac{{1}}{{4}}", f"{w}.25", f"{4 * w + 1}:4", f"\\cfrac{{{4 * w + 1}}}{{4}}"],
+            [f"{w}\\times\\frac{{1}}{{4}}", f"{{{w}}}{{4}}", f"\\boxed{{{w}}}\\boxed{{4}}"],
+        )
+    )
+    out.append(
+        (
+            "\\frac{3}{5}",
+            ["3:5", "PQ:QR=3:5", "\\frac{BE}{BC}=\\frac{3}{5}", "0.6\\,\\mathrm{cm}\\\\"],
+            ["5:3", "3:5:7", "PQ = x"],
+        )
+    )
+    out.append((f"{2 * n}", [f"x = 2 * {n} = {2 * n}", f"|PQ|={2 * n}"], [f"x = {2 * n} = y"]))
+    out.append((f"{n}000", [f"{n},000", f"{n}{{,}}000"], [f"{n}, 000", f"{n},00"]))
     return out
 
 
@@ -207,7 +239,75 @@ def main(argv: list[str] | None = None) -> int:
     if "math_verify" in results:
         ok = ok and results["math_verify"][0] >= 5 * med
     print("target (median < 50 us, p99 < 5 ms, >= 5x math_verify):", "met" if ok else "NOT met")
+    worst = worst_case_1mb()
+    print("target (every call < 1 s on 1 MB inputs):", "met" if worst < 1.0 else "NOT met")
     return 0
+
+
+MB = 1_000_000
+
+
+def big_inputs() -> dict[str, str]:
+    """1 MB texts built to stress each scan of the answer layer."""
+    return {
+        "prose": "a " * (MB // 2),
+        "digit run": "7" * MB,
+        "thousands groups": "1,000" * (MB // 5),
+        "number words": "seven " * (MB // 6),
+        "open boxes": "\\boxed{" * (MB // 7),
+        "open brackets": "(" * MB,
+        "ratios": "3:5 " * (MB // 4),
+        "mixed numbers": "3\\frac{1}{4}" * (MB // 12),
+        "math run": "1+" * (MB // 2),
+        "open tags": "<answer>" * (MB // 8),
+        "close tags": "</answer>" * (MB // 9),
+        "huge tagged answer": "<answer>" + "7 " * (MB // 2) + "</answer>",
+        "huge think": "<think>" + "x+1=" * (MB // 4) + "</think><answer>3</answer>",
+    }
+
+
+def worst_case_1mb() -> float:
+    """Time every public call on every 1 MB input; print the slowest per input; return max s."""
+    rows = []
+    worst = 0.0
+    for name, text in big_inputs().items():
+        lenient = lenient_answer(text)
+        calls: list[tuple[str, Callable[..., object], tuple[object, ...]]] = [
+            ("extract_answer", extract_answer, (text,)),
+            ("has_format", has_format, (text,)),
+            ("lenient_answer", lenient_answer, (text,)),
+            ("parse_value", parse_value, (text,)),
+            ("count_value", count_value, (text,)),
+            ("math_equal", math_equal, (text, "8√{3}")),
+            ("math_equal(strict)", _strict_math, (text, "8√{3}")),
+            ("math_equal(lenient)", math_equal, (lenient, "3")),
+            ("count_equal", count_equal, (text, 7)),
+            ("count_equal(lenient)", count_equal, (lenient, 3)),
+            ("check_gold_math", _gold_check, (text,)),
+        ]
+        slowest, which = 0.0, ""
+        for call_name, fn, call_args in calls:
+            t0 = time.perf_counter()
+            fn(*call_args)
+            dt = time.perf_counter() - t0
+            if dt > slowest:
+                slowest, which = dt, call_name
+        worst = max(worst, slowest)
+        rows.append([name, f"{len(text) / 1e6:.2f}", which, f"{1000 * slowest:.2f}"])
+    print("\n1 MB worst case (slowest call per input)")
+    print(tabulate(rows, headers=["input", "MB", "slowest call", "ms"], tablefmt="github"))
+    return worst
+
+
+def _strict_math(text: str, gold: str) -> bool:
+    return math_equal(extract_answer(text), gold)
+
+
+def _gold_check(text: str) -> None:
+    try:
+        check_gold_math(text)
+    except GoldError:
+        pass
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ class GeometryTask(Task):
 
 class GeometryReasoning(PaperDataTask, GeometryTask):
     id = "gr"
-    version = "1.0"
+    version = "1.1"
     aliases = ("geometry", "geoqa")
     sources = ("hub", "local")
     default_source = "local"
@@ -116,14 +116,14 @@ TASKS: list[Task] = [
     GeometryReasoning(),
     SyntheticGeometry(
         "gr-synth",
-        version="1.0",
+        version="1.1",
         description="GeoQA-style problems from 11 construction families, 320x240 diagrams.",
         problem={},
         aliases=("geometry-synth",),
     ),
     SyntheticGeometry(
         "gr-synth-tiny",
-        version="1.0",
+        version="1.1",
         description="Easy preset for tiny models: one-step angle problems, 112x112 diagrams.",
         problem={
             "families": ("triangle_angle_sum", "parallel_transversal", "isosceles_base",

@@ -15,7 +15,8 @@ from othink_bench.answers import (
     math_equal,
     parse_value,
 )
-from othink_bench.answers.mathexpr import _PI_DIGITS, normalise, parse_values
+from othink_bench.answers.mathexpr import normalise, parse_values
+from othink_bench.answers.values import _PI_DIGITS
 
 # Every example of the ANSWERS.md gold table, by form.
 GOLD_EXAMPLES = {

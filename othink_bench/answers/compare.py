@@ -15,7 +15,7 @@ Policy
       rounded to that many places (``17.32`` and ``17.3205`` for ``10√{3}``; ``17.3`` and
       ``17.33`` are wrong).
     * A side that only has a float form (division by a sum of several surds and the like)
-      compares with relative tolerance :data:`.mathexpr.REL_TOL` (1e-9).
+      compares with relative tolerance :data:`.values.REL_TOL` (1e-9).
     * A prediction stating several values (``3, 4``; ``A. 7 B. 6``; ``10√3 ≈ 17.32``) is correct
       only if *every* value is accepted against the gold by the rules above; so distinct values
       are wrong, while an exact form followed by its correctly rounded decimal is right.
@@ -29,7 +29,8 @@ from __future__ import annotations
 from fractions import Fraction
 from functools import lru_cache
 
-from .mathexpr import Value, close, parse_values, rounds_to
+from .mathexpr import parse_values
+from .values import Value, close, rounds_to
 
 __all__ = ["MIN_DECIMALS", "GoldError", "check_gold_math", "gold_value", "math_equal"]
 

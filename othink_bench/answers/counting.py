@@ -1,17 +1,26 @@
-"""The integer policy for counting tasks (ANSWERS.md, policy 5).
+"""The integer policy for counting tasks (ANSWERS.md, policies 5 and 13).
 
 Why not the math parser: a counting answer is "how many", so the rule is simpler and
 stricter — find every number the answer mentions, digits or English words, and accept it
 only if they all name the same integer. ``<answer>There are 7 objects</answer>`` is 7,
 ``<answer>seven (7)</answer>`` is 7, ``<answer>3 cubes and 4 spheres</answer>`` is no answer.
 
-Policy decisions
+Policy decisions (ANSWERS.md, policies 5 and 13)
     * Digits: runs of ``0-9``, optionally with a decimal part; ``7.0`` is 7, while a
-      non-integer such as ``3.5`` makes the answer ``None``. Signs are ignored (counts are
-      non-negative); full-width digits are read.
+      non-integer such as ``3.5`` or ``.5`` makes the answer ``None``. Full-width digits are
+      read; ``1,000`` (groups of exactly three digits) is one thousand.
     * Words: zero..nineteen, the tens twenty..ninety and "twenty-one"/"twenty one" compounds,
       case-insensitive, as whole words. "no"/"none"/"a"/"single" are *not* numbers, nor are
       Chinese numerals.
+    * A count is a plain non-negative integer: alone, after a choice letter (``C. 8``), or in
+      a short sentence. An integer used in an operation is not a count, so an answer holding
+      any operation is ``None``: a sign or a subtraction (``-7``, ``10 - 3``), a factorial
+      (``7!``), a power (``2^{7}``, ``7²``), a root (``√49``, ``\\sqrt{-7}``), a fraction or
+      another LaTeX command (``\\frac{14}{2}``), ``+ * / × ÷ · % ±``, a ratio (``7:7``) and the
+      words plus/minus/times/squared/cubed/factorial/divided/multiplied/power/root.
+      ``\\boxed{}``, ``\\text{}``-like wrappers, ``$``, ``\\(``/``\\)``, spacing commands
+      and markdown bold (``**7**``) are only wrappers; braced groups side by side
+      (``{2}{7}``, two ``\\boxed{}`` in a row) are no answer.
     * Letters used as choice markers (``C. 8``) are ignored, as is other text.
     * Answers over :data:`MAX_COUNT_CHARS` characters, or a digit run over 12 digits, give
       ``None``.
@@ -52,7 +61,35 @@ _NUMBER_RE = re.compile(
     rf"|\b({'|'.join(_UNITS)})\b",
     re.IGNORECASE,
 )
-_FULLWIDTH = str.maketrans({chr(0xFF10 + i): str(i) for i in range(10)})
+_FULLWIDTH = str.maketrans(
+    {
+        **{chr(0xFF10 + i): str(i) for i in range(10)},
+        **dict.fromkeys("−–—‐‑﹣－", "-"),
+        "＋": "+",
+        "！": "!",
+        "／": "/",
+        "：": ":",
+        "＾": "^",
+        "，": ",",
+    }
+)
+_WRAPPERS = re.compile(
+    r"\\(?:(?:boxed|text|textnormal|textbf|mathrm|mathbf|mbox|displaystyle|quad|qquad)"
+    r"(?![A-Za-z])|[,;:! ()\[\]])|\$|\*\*"
+)
+_ADJACENT_GROUPS = re.compile(r"\}\s*\{")
+_OPERATION = re.compile(
+    r"\\[A-Za-z]|[+*^×÷·⋅√∛%²³±]"
+    r"|-\s*[\d({\[]"  # a sign or a subtraction
+    rf"|(?<![A-Za-z])-\s*(?:{'|'.join(NUMBER_WORDS)})\b"  # "-seven", not "twenty-one"
+    r"|[\d)}\]]\s*!"  # a factorial
+    r"|[\d)}\]]\s*/|/\s*[\d({\[]"  # a division
+    r"|\d\s*:\s*\d"  # a ratio
+    r"|(?<![A-Za-z\d])\.\d"  # a decimal without its integer part
+    r"|\b(?:plus|minus|times|squared|cubed|factorial|divided|multiplied|power|root)\b",
+    re.IGNORECASE,
+)
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
 
 
 def _values(text: str) -> list[int] | None:
@@ -74,12 +111,17 @@ def _values(text: str) -> list[int] | None:
 def count_value(text: str | None) -> int | None:
     """The single integer an answer states (digits or an English word), else ``None``.
 
-    Several distinct integers, a non-integer number, no number at all, or over-size input all
-    give ``None``. Never raises.
+    Several distinct integers, a non-integer number, an operation on a number, no number at
+    all, or over-size input all give ``None``. Never raises.
     """
     if not isinstance(text, str) or len(text) > MAX_COUNT_CHARS:
         return None
-    vals = _values(text.translate(_FULLWIDTH))
+    s = _WRAPPERS.sub(" ", text.translate(_FULLWIDTH))
+    if _ADJACENT_GROUPS.search(s) or _OPERATION.search(s):
+        return None
+    if "," in s:
+        s = _THOUSANDS.sub(lambda m: m.group(0).replace(",", ""), s)
+    vals = _values(s)
     if not vals:
         return None
     first = vals[0]

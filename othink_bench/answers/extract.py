@@ -16,10 +16,16 @@ Policy decisions
       ``<think>...</think>`` followed by one ``<answer>...</answer>``, with only whitespace
       between; neither part may contain another of the four tags. Empty parts are allowed
       (as in R1-V's regular expression; the accuracy reward judges the content).
-    * :func:`lenient_answer`: the tagged answer when there is one; else the content of the
-      last ``\\boxed{...}``; else whichever comes last in the text among (a) the last run of
-      math characters that holds a digit, ``√`` or ``π`` and (b) the last English number word
-      (returned as digits; "one" is skipped, being mostly a pronoun). All scans are linear.
+    * :func:`lenient_answer`: the tagged answer when there is one; else, looking only at the
+      last :data:`LENIENT_TAIL_CHARS` characters (policy 14), the content of the last
+      ``\\boxed{...}``; else whichever comes last among (a) the last run of math characters
+      that holds a digit, ``√`` or ``π`` and (b) the last English number word (returned as
+      digits; "one" is skipped, being mostly a pronoun). In a run, ``1,000``-style groups of
+      exactly three digits are one number (``12,000,023``), a leading ``.4`` is ``0.4``, LaTeX
+      math delimiters ``\\(``/``\\)``/``\\[``/``\\]`` are dropped and brackets left open at the
+      start or closed at the end are trimmed, so ``\\( (9+1) \\)`` reads as ``(9+1)``.
+    * Bounds: tag search uses ``str.rfind``/``str.find`` only; every scan of the lenient path
+      is linear in the tail, so any call stays far under 1 s on a 1 MB text.
 """
 
 from __future__ import annotations
@@ -28,7 +34,10 @@ import re
 
 from .counting import NUMBER_WORDS
 
-__all__ = ["extract_answer", "has_format", "lenient_answer"]
+__all__ = ["LENIENT_TAIL_CHARS", "extract_answer", "has_format", "lenient_answer"]
+
+LENIENT_TAIL_CHARS = 4000
+"""The lenient fallback reads only this many characters at the end of an untagged text."""
 
 _OPEN, _CLOSE = "<answer>", "</answer>"
 _T_OPEN, _T_CLOSE = "<think>", "</think>"
@@ -70,7 +79,8 @@ def has_format(text: str) -> bool:
 
 _BOXED = "\\boxed{"
 _MATH_RUN = re.compile(
-    r"(?:\\(?:sqrt|d?frac|tfrac|pi|cdot|times|circ|left|right)(?![A-Za-z])"
+    r"(?:(?<![\d,])\d{1,3}(?:,\d{3})+(?!,?\d)"
+    r"|\\(?:sqrt|d?frac|tfrac|pi|cdot|times|circ|left|right)(?![A-Za-z])"
     r"|(?<![A-Za-z])(?:sqrt|pi)(?![A-Za-z])"
     r"|[0-9.√π°+\-*/^(){}×·−]"
     r"|[ \t](?=[0-9.√π°+\-*/^(){}×·−\\]))+"
@@ -84,7 +94,9 @@ _LENIENT_WORDS = re.compile(
     re.IGNORECASE,
 )
 _LAST_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_LEAD_JUNK = ")]}*/^+.,= \t"
+_LEAD_JUNK = ")]}*/^+,= \t"
+_THOUSANDS = re.compile(r"(\d),(?=\d{3}(?!\d))")
+_DELIMITERS = re.compile(r"\\[()\[\]]")
 _TAIL_JUNK = "([{*/^+-=., \t−"
 
 
@@ -116,10 +128,45 @@ def _balanced(s: str) -> bool:
     return depth == 0
 
 
+def _trim_brackets(s: str) -> str:
+    """Cut the run between its last opener never closed and its first closer never opened."""
+    depth, first_bad_close = 0, len(s)
+    for i, ch in enumerate(s):
+        if ch in "({":
+            depth += 1
+        elif ch in ")}":
+            if depth:
+                depth -= 1
+            elif first_bad_close == len(s):
+                first_bad_close = i
+    depth, last_bad_open = 0, -1
+    for i in range(len(s) - 1, -1, -1):
+        ch = s[i]
+        if ch in ")}":
+            depth += 1
+        elif ch in "({":
+            if depth:
+                depth -= 1
+            elif last_bad_open < 0:
+                last_bad_open = i
+    if last_bad_open >= first_bad_close:
+        return s
+    return s[last_bad_open + 1 : first_bad_close].lstrip(_LEAD_JUNK).rstrip(_TAIL_JUNK)
+
+
 def _clean_run(run: str) -> str | None:
-    s = run.strip().lstrip(_LEAD_JUNK).rstrip(_TAIL_JUNK)
+    s = run.strip().lstrip(_LEAD_JUNK)
+    while s.startswith(".") and not s[1:2].isdigit():
+        s = s[1:].lstrip(_LEAD_JUNK)
+    s = s.rstrip(_TAIL_JUNK)
+    if s.startswith("."):
+        s = "0" + s
+    if "," in s:
+        s = _THOUSANDS.sub(r"\1", s)
     if not s or not _HAS_VALUE.search(s):
         return None
+    if not _balanced(s):
+        s = _trim_brackets(s)
     if _balanced(s):
         return s
     nums = _LAST_NUMBER.findall(s)
@@ -133,6 +180,12 @@ def lenient_answer(text: str) -> str | None:
     tagged = extract_answer(text)
     if tagged is not None:
         return tagged
+    if len(text) > LENIENT_TAIL_CHARS:
+        text = text[-LENIENT_TAIL_CHARS:]
+        cut = text.find(" ")  # drop the word the cut went through
+        text = text[cut + 1 :] if cut >= 0 else ""
+    if "\\" in text:
+        text = _DELIMITERS.sub(" ", text)
     boxed = _boxed(text)
     if boxed:
         return boxed
