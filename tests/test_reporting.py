@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,21 @@ def _wandb_records(path: Path) -> list[Any]:
     return records
 
 
+def _finished_records(log: Path, timeout_s: float = 60.0) -> list[Any]:
+    """wandb's service writes the log shortly after ``finish()`` returns: wait for its exit."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            records = _wandb_records(log)
+        except Exception:  # a chunk being written
+            records = []
+        if any(r.WhichOneof("record_type") == "exit" for r in records):
+            return records
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{log}: no exit record after {timeout_s} s")
+        time.sleep(0.1)
+
+
 def test_wandb_offline_run_reads_back(
     summaries: list[RunSummary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -154,7 +170,7 @@ def test_wandb_offline_run_reads_back(
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     run_id = write_wandb(summaries, project="othink-test", name="model-a", directory=tmp_path, step=50)
     (log,) = (tmp_path / "wandb").glob(f"offline-run-*-{run_id}/run-{run_id}.wandb")
-    records = _wandb_records(log)
+    records = _finished_records(log)
     history = {}
     for r in records:
         if r.WhichOneof("record_type") == "history":
