@@ -36,7 +36,8 @@ CSS = (
     "th,td{border:1px solid #ccc;padding:0.35em 0.5em;vertical-align:top;text-align:left;}"
     "th{background:#f4f4f4;position:sticky;top:0;}"
     "pre{white-space:pre-wrap;word-break:break-word;margin:0.2em 0;font-size:0.95em;}"
-    "td.img img{max-width:260px;height:auto;}"
+    "td.img img{max-width:260px;height:auto;}td.q{max-width:26em;}td.out{min-width:22em;}"
+    "pre.question{font-family:inherit;font-size:1em;}"
     "details.think{background:#f7f7fb;border-left:3px solid #99c;padding:0 0.4em;}"
     "details.think summary{cursor:pointer;color:#557;}"
     ".ok{color:#176f2c;font-weight:600;}.bad{color:#b3261e;font-weight:600;}"
@@ -135,30 +136,51 @@ class RunView:
         return m.label or m.name
 
 
+@dataclass
+class _Recovery:
+    """What was recovered of one data source: shared by every run that read the same data."""
+
+    samples: RunSamples = field(default_factory=RunSamples)
+    images: dict[str, tuple[str, int, int] | None] = field(default_factory=dict)
+
+
+def _data_key(m: Manifest) -> tuple[object, ...]:
+    extra = m.model_extra or {}
+    return (m.task, m.task_version, m.source, m.split, m.data, extra.get("image_root"),
+            extra.get("data_seed", m.seed))
+
+
 def load_view(
     run_dir: Path,
     store: ImageStore | None,
     *,
     max_side: int = 448,
     max_samples: int | None = None,
+    memo: dict[tuple[object, ...], _Recovery] | None = None,
 ) -> RunView:
-    """Read a run and recover its samples; images go into ``store`` (``None``: no images)."""
+    """Read a run and recover its samples; images go into ``store`` (``None``: no images).
+
+    Runs that read the same data share ``memo``, so each sample is recovered once.
+    """
     from othink_bench.harness import load_run_records
 
     manifest = read_manifest(run_dir)
     records = sorted(dedupe(load_run_records(run_dir)), key=lambda r: (r.index, r.k, r.sample_id))
     if max_samples is not None:
-        keep = sorted({r.index for r in records})[:max_samples]
-        kept = set(keep)
+        kept = set(sorted({r.index for r in records})[:max_samples])
         records = [r for r in records if r.index in kept]
-    samples = recover_samples(manifest, records, max_side=max_side, with_images=store is not None)
-    images: dict[str, tuple[str, int, int] | None] = {}
-    for sid, rec in samples.by_id.items():
-        if rec.image is not None and store is not None:
-            rel = store.add(rec.image)
-            images[sid] = (rel, *rec.image.size) if rel else None
-            rec.image = None  # written; do not keep every image in memory
-    return RunView(run_dir, manifest, records, samples, images)
+    shared = _Recovery() if memo is None else memo.setdefault(_data_key(manifest), _Recovery())
+    missing = [r for r in records if r.sample_id not in shared.samples.by_id]
+    if missing:
+        got = recover_samples(manifest, missing, max_side=max_side, with_images=store is not None)
+        shared.samples.note = got.note
+        for sid, rec in got.by_id.items():
+            if rec.image is not None and store is not None:
+                rel = store.add(rec.image)
+                shared.images[sid] = (rel, *rec.image.size) if rel else None
+                rec.image = None  # written; do not keep every image in memory
+            shared.samples.by_id[sid] = rec
+    return RunView(run_dir, manifest, records, shared.samples, shared.images)
 
 
 def split_think(output: str) -> tuple[str, str | None, str]:
@@ -497,8 +519,11 @@ def build_viewer(
     out.mkdir(parents=True, exist_ok=True)
     store = ImageStore(out, max_bytes=max_image_bytes)
     dirs = list(dict.fromkeys(Path(os.path.normpath(d)) for d in run_dirs))  # as given
+    memo: dict[tuple[object, ...], _Recovery] = {}
     views = [
-        load_view(d, store if images else None, max_side=max_side, max_samples=max_samples)
+        load_view(
+            d, store if images else None, max_side=max_side, max_samples=max_samples, memo=memo
+        )
         for d in dirs
     ]
     by_dir = {v.run_dir.resolve(): v for v in views}
