@@ -13,6 +13,7 @@ or a changed task all become a note on the page.
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,12 +62,33 @@ def _load_split(task: Task, manifest: Manifest) -> Sequence[Sample]:
     )
 
 
-def _find(samples: Sequence[Sample], record: RunRecord, index: dict[str, int] | None) -> Sample | None:
+MAX_ID_MAP = 20_000  # beyond this many samples, a lazily generated split is not scanned by id
+
+
+def run_ids(samples: Sequence[Sample]) -> list[str] | None:
+    """The ids the harness gave a loaded list (a repeated id gets a ``~N`` suffix, as in
+    ``othink_bench.harness``); ``None`` for a lazily generated split (unique by construction)."""
+    if not isinstance(samples, list):
+        return None
+    seen: Counter[str] = Counter()
+    out = []
+    for s in samples:
+        seen[s.id] += 1
+        out.append(s.id if seen[s.id] == 1 else f"{s.id}~{seen[s.id]}")
+    return out
+
+
+def _find(
+    samples: Sequence[Sample],
+    ids: list[str] | None,
+    record: RunRecord,
+    index: dict[str, int] | None,
+) -> Sample | None:
     """The loaded sample of a record: by its index when that matches, else by id."""
     if 0 <= record.index < len(samples):
-        s = samples[record.index]
-        if s.id == record.sample_id:
-            return s
+        at = ids[record.index] if ids is not None else samples[record.index].id
+        if at == record.sample_id:
+            return samples[record.index]
     if index is None:
         return None
     pos = index.get(record.sample_id)
@@ -116,15 +138,17 @@ def recover_samples(
             f"{str(exc).splitlines()[0] if str(exc) else ''}); no images or questions"
         )
         return out
+    ids = run_ids(samples)
     index: dict[str, int] | None = None
     for record in records:
         if record.sample_id in out.by_id:
             continue
-        sample = _find(samples, record, index)
-        if sample is None and index is None and not hasattr(task, "make_sample"):
-            # Tables and files are in memory already: an id map costs one pass.
-            index = {s.id: i for i, s in enumerate(samples)}
-            sample = _find(samples, record, index)
+        sample = _find(samples, ids, record, index)
+        if sample is None and index is None and len(samples) <= MAX_ID_MAP:
+            # Not at its recorded position (e.g. another offset): look it up by id, one pass.
+            all_ids = ids if ids is not None else [s.id for s in samples]
+            index = {sid: i for i, sid in enumerate(all_ids)}
+            sample = _find(samples, ids, record, index)
         out.by_id[record.sample_id] = _recovered(sample, record, max_side, with_images)
     return out
 

@@ -164,7 +164,10 @@ def load_view(
     """
     from othink_bench.harness import load_run_records
 
-    manifest = read_manifest(run_dir)
+    try:
+        manifest = read_manifest(run_dir)
+    except ValueError as exc:
+        raise ValueError(f"{Path(run_dir) / 'manifest.json'}: not a valid run manifest ({exc})") from exc
     records = sorted(dedupe(load_run_records(run_dir)), key=lambda r: (r.index, r.k, r.sample_id))
     if max_samples is not None:
         kept = set(sorted({r.index for r in records})[:max_samples])
@@ -527,6 +530,11 @@ def build_viewer(
         for d in dirs
     ]
     by_dir = {v.run_dir.resolve(): v for v in views}
+    seen: dict[str, Path] = {}
+    for v in views:
+        other = seen.setdefault(page_name(v.run_id), v.run_dir)
+        if other != v.run_dir:
+            raise ValueError(f"run id {v.run_id!r} appears twice: {other} and {v.run_dir}")
     pages: dict[str, Path] = {}
     for v in views:
         path = out / page_name(v.run_id)

@@ -281,3 +281,48 @@ def test_leaderboard_viewer_flag(runs: dict[str, Path], tmp_path: Path) -> None:
     md = (board / "README.md").read_text(encoding="utf-8")
     assert f"[samples](samples/{page_name(runs['a'].name)})" in md
     assert (view / page_name(runs["b"].name)).is_file()
+
+
+def test_repeated_ids_and_moved_samples_are_recovered(tmp_path: Path) -> None:
+    import json
+
+    from othink_bench.backends.scripted import ScriptedBackend
+    from othink_bench.harness import evaluate
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = []
+    for i in range(3):
+        Image.new("RGB", (20 + 10 * i, 20), (80 * i, 0, 0)).save(data / f"{i}.png")
+        rows.append({"id": "same" if i < 2 else "other", "image_path": f"{i}.png",
+                     "question": f"q{i}", "ground_truth": 3})
+    (data / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (s,) = evaluate("m", "vc", backend=ScriptedBackend({}, default="<answer>3</answer>"),
+                    source="local", data=str(data / "t.jsonl"), out=str(tmp_path / "runs"),
+                    progress=False)
+    assert sorted(r.sample_id for r in load_run_records(s.run_dir)) == ["other", "same", "same~2"]
+    # the data file gains a row at the top: every sample moves down one position
+    Image.new("RGB", (5, 5)).save(data / "new.png")
+    new = {"id": "new", "image_path": "new.png", "question": "new", "ground_truth": 4}
+    (data / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [new, *rows]))
+    out = tmp_path / "view"
+    build_viewer([s.run_dir], out)
+    page = parse(out / page_name(s.run_id))
+    widths = {}
+    for row in page.rows:
+        (src,) = row["imgs"]  # type: ignore[misc]
+        widths[row["sample"]] = Image.open(out / str(src)).size[0]
+    # all moved: found by id, the repeated one by its ~2 suffix as the harness gave it
+    assert widths == {"same": 20, "same~2": 30, "other": 40}
+
+
+def test_bad_inputs_name_the_file(runs: dict[str, Path], tmp_path: Path) -> None:
+    bad = tmp_path / "bad-run"
+    bad.mkdir()
+    (bad / "manifest.json").write_text('{"run_id": 3}')
+    with pytest.raises(ValueError, match=r"bad-run/manifest.json: not a valid run manifest"):
+        build_viewer([bad], tmp_path / "v")
+    twin = tmp_path / "twin" / runs["a"].name
+    shutil.copytree(runs["a"], twin)
+    with pytest.raises(ValueError, match="appears twice"):
+        build_viewer([runs["a"], twin], tmp_path / "v2")
