@@ -115,8 +115,12 @@ def recover_samples(
     *,
     max_side: int = 448,
     with_images: bool = True,
+    hub: bool = False,
 ) -> RunSamples:
-    """Recover question and image (as a thumbnail of at most ``max_side``) for each record."""
+    """Recover question and image (as a thumbnail of at most ``max_side``) for each record.
+
+    A run on hub data is recovered only with ``hub=True`` (which may download the dataset).
+    """
     from othink_bench.registry import UnknownTaskError, get_task
 
     out = RunSamples()
@@ -130,6 +134,12 @@ def recover_samples(
             f"the run used {task.id} v{manifest.task_version}; images and questions are from "
             f"v{task.version}, installed here, and are shown only where the gold answer matches"
         )
+    if manifest.source == "hub" and not hub:
+        out.note = (
+            "the run's data is on the Hugging Face hub: pass --hub to load it (a download "
+            "unless cached); no images or questions"
+        )
+        return out
     try:
         samples = _load_split(task, manifest)
     except Exception as exc:  # a missing file, an offline hub: the page still shows the records

@@ -157,6 +157,7 @@ def load_view(
     max_side: int = 448,
     max_samples: int | None = None,
     memo: dict[tuple[object, ...], _Recovery] | None = None,
+    hub: bool = False,
 ) -> RunView:
     """Read a run and recover its samples; images go into ``store`` (``None``: no images).
 
@@ -175,7 +176,9 @@ def load_view(
     shared = _Recovery() if memo is None else memo.setdefault(_data_key(manifest), _Recovery())
     missing = [r for r in records if r.sample_id not in shared.samples.by_id]
     if missing:
-        got = recover_samples(manifest, missing, max_side=max_side, with_images=store is not None)
+        got = recover_samples(
+            manifest, missing, max_side=max_side, with_images=store is not None, hub=hub
+        )
         shared.samples.note = got.note
         for sid, rec in got.by_id.items():
             if rec.image is not None and store is not None:
@@ -513,6 +516,7 @@ def build_viewer(
     max_samples: int | None = None,
     images: bool = True,
     max_image_bytes: int = 200 * 2**20,
+    hub: bool = False,
 ) -> Viewer:
     """Write one page per run, a side-by-side page per pair, and an index into ``out``.
 
@@ -525,7 +529,12 @@ def build_viewer(
     memo: dict[tuple[object, ...], _Recovery] = {}
     views = [
         load_view(
-            d, store if images else None, max_side=max_side, max_samples=max_samples, memo=memo
+            d,
+            store if images else None,
+            max_side=max_side,
+            max_samples=max_samples,
+            memo=memo,
+            hub=hub,
         )
         for d in dirs
     ]

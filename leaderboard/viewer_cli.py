@@ -43,6 +43,11 @@ def configure_view(parser: argparse.ArgumentParser) -> None:
         "--max-samples", type=int, help="only the first N samples of each run (default: all)"
     )
     parser.add_argument("--no-images", action="store_true", help="leave images out")
+    parser.add_argument(
+        "--hub",
+        action="store_true",
+        help="recover the samples of runs on hub data from the hub (downloads unless cached)",
+    )
 
 
 def execute_view(args: argparse.Namespace) -> int:
@@ -70,6 +75,7 @@ def execute_view(args: argparse.Namespace) -> int:
             max_samples=args.max_samples,
             images=not args.no_images,
             max_image_bytes=int(args.max_image_mb * 2**20),
+            hub=args.hub,
         )
     except (FileNotFoundError, ValueError) as exc:
         print(f"othink-bench view: {exc}", file=sys.stderr)

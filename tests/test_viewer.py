@@ -326,3 +326,14 @@ def test_bad_inputs_name_the_file(runs: dict[str, Path], tmp_path: Path) -> None
     shutil.copytree(runs["a"], twin)
     with pytest.raises(ValueError, match="appears twice"):
         build_viewer([runs["a"], twin], tmp_path / "v2")
+
+
+def test_hub_data_is_not_downloaded_unless_asked(runs: dict[str, Path], tmp_path: Path) -> None:
+    run = tmp_path / runs["local"].name
+    shutil.copytree(runs["local"], run)
+    text = (run / "manifest.json").read_text()
+    (run / "manifest.json").write_text(text.replace('"source": "local"', '"source": "hub"'))
+    build_viewer([run], tmp_path / "v")
+    page = (tmp_path / "v" / page_name(run.name)).read_text(encoding="utf-8")
+    assert "pass --hub to load it" in page
+    assert len(parse(tmp_path / "v" / page_name(run.name)).rows) == 3
