@@ -43,6 +43,12 @@ def configure_leaderboard(parser: argparse.ArgumentParser) -> None:
         help="method(s) under study, never underlined as a baseline (default: grpod)",
     )
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument(
+        "--viewer",
+        metavar="DIR",
+        help="also write the sample viewer of the board's runs into DIR (`othink-bench view`) "
+        "and link each run to its page",
+    )
 
 
 def execute_leaderboard(args: argparse.Namespace) -> int:
@@ -58,6 +64,10 @@ def execute_leaderboard(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"othink-bench leaderboard: {exc}", file=sys.stderr)
         return 2
+    if args.viewer:
+        from leaderboard.viewer_cli import view_board
+
+        view_board(board, args.paths, args.viewer, args.out)
     written = write_board(board, args.out, formats)
     runs = len(board.data["runs"])
     print(f"board from {runs} runs written to {args.out}:")

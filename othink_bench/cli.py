@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train-and-eval": ("trainers.commands", "train and evaluate through the task matrix"),
     "make-tiny": ("trainers.make_tiny", "build the bundled tiny model from scratch"),
     "leaderboard": ("leaderboard.commands", "build leaderboards from run records"),
+    "view": ("leaderboard.viewer_cli", "write a static HTML browser of runs' samples"),
 }
 
 

@@ -109,6 +109,9 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
     info.add_argument("--train-task", help="task the checkpoint was trained on")
     info.add_argument("--base-model", help="model the checkpoint was trained from")
     info.add_argument("--step", type=int, help="training step of the checkpoint")
+    from othink_bench.reporting import add_report_args
+
+    add_report_args(p)
 
 
 def _backend_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -155,7 +158,11 @@ def execute_run(args: argparse.Namespace) -> int:
     from othink_bench.backends.base import distributed_env
     from othink_bench.harness import RunSettings, TooManyErrors, evaluate, format_summary
     from othink_bench.records import ModelInfo
+    from othink_bench.reporting import preflight, report_from_args
 
+    if problem := preflight(args):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     info = ModelInfo(
         name=args.model,
         path=None,
@@ -204,6 +211,8 @@ def execute_run(args: argparse.Namespace) -> int:
         print(json.dumps([_summary_json(s) for s in summaries], indent=2))
     else:
         print(format_summary(summaries, breakdown=args.breakdown))
+    for line in report_from_args(args, summaries):
+        print(line, file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

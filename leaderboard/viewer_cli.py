@@ -1,0 +1,113 @@
+"""`othink-bench view`: write the static sample browser of run directories into a folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from leaderboard.render import Board
+
+
+def configure_view(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="RUN_DIR",
+        help="run directories, or folders holding them",
+    )
+    parser.add_argument("--out", required=True, help="folder to write the pages into")
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        action="append",
+        metavar=("RUN_A", "RUN_B"),
+        help="write a side-by-side page of two of the given runs (repeatable; default: the two "
+        "runs when exactly two are given)",
+    )
+    parser.add_argument(
+        "--image-size",
+        type=int,
+        default=448,
+        help="longest side of the images on the pages, in pixels (default 448)",
+    )
+    parser.add_argument(
+        "--max-image-mb",
+        type=float,
+        default=200.0,
+        help="stop adding images past this many MiB of PNG files in all (default 200)",
+    )
+    parser.add_argument(
+        "--max-samples", type=int, help="only the first N samples of each run (default: all)"
+    )
+    parser.add_argument("--no-images", action="store_true", help="leave images out")
+    parser.add_argument(
+        "--hub",
+        action="store_true",
+        help="recover the samples of runs on hub data from the hub (downloads unless cached)",
+    )
+
+
+def execute_view(args: argparse.Namespace) -> int:
+    from leaderboard.viewer import build_viewer
+    from othink_bench.records import find_run_dirs
+
+    if args.image_size < 16:
+        print(f"othink-bench view: --image-size must be >= 16, got {args.image_size}", file=sys.stderr)
+        return 2
+    if args.max_samples is not None and args.max_samples < 1:
+        print("othink-bench view: --max-samples must be >= 1", file=sys.stderr)
+        return 2
+    try:
+        dirs = find_run_dirs(args.paths)
+        if not dirs:
+            raise FileNotFoundError(f"no run directories (manifest.json) under {', '.join(args.paths)}")
+        compare = None
+        if args.compare:
+            compare = [(_given(a, dirs), _given(b, dirs)) for a, b in args.compare]
+        viewer = build_viewer(
+            dirs,
+            args.out,
+            compare=compare,
+            max_side=args.image_size,
+            max_samples=args.max_samples,
+            images=not args.no_images,
+            max_image_bytes=int(args.max_image_mb * 2**20),
+            hub=args.hub,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"othink-bench view: {exc}", file=sys.stderr)
+        return 2
+    for note in viewer.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(
+        f"{len(viewer.pages)} run pages, {len(viewer.compares)} side-by-side pages and "
+        f"{len(viewer.images.written)} images ({viewer.images.total / 2**20:.1f} MiB) in "
+        f"{args.out}; open {viewer.index}"
+    )
+    return 0
+
+
+def _given(spec: str, dirs: list[Path]) -> Path:
+    """A --compare argument: one of the given run directories, by path or by run id (name)."""
+    p = Path(spec)
+    for d in dirs:
+        if d.resolve() == p.resolve() or d.name == spec:
+            return d
+    raise ValueError(f"--compare {spec!r} is not one of the given runs ({', '.join(d.name for d in dirs)})")
+
+
+def view_board(board: Board, paths: list[str], viewer_dir: str, board_dir: str) -> None:
+    """For `othink-bench leaderboard --viewer DIR`: build the viewer of the board's runs into
+    ``viewer_dir`` and add the Samples section linking each run to its page."""
+    from leaderboard.viewer import build_viewer
+    from leaderboard.viewer_links import add_viewer_section
+    from othink_bench.records import find_run_dirs
+
+    viewer = build_viewer(find_run_dirs(paths), viewer_dir, compare=[])
+    for note in viewer.notes:
+        print(f"note: {note}", file=sys.stderr)
+    linked = add_viewer_section(board, viewer_dir, board_dir)
+    print(f"sample viewer: {linked} run pages in {viewer_dir}")
