@@ -10,7 +10,6 @@ the per-run prompt store and the prompt-length check.
 * :class:`Selection` is ``--limit`` (a count or a fraction), ``--offset`` and ``--sample-ids``.
 * :class:`PromptStore` keeps each rendered prompt once per run (``prompts.jsonl``, keyed by a
   content hash that records carry as ``prompt_hash``).
-* :func:`bounded_token_count` counts a prompt's tokens without tokenizing far past a budget.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import json
 import math
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -263,24 +262,3 @@ def read_prompts(run_dir: str | Path) -> dict[str, dict[str, Any]]:
                 entry = json.loads(raw)
                 out[str(entry["hash"])] = entry
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Prompt length
-
-
-def bounded_token_count(count: Callable[[str], int], text: str, cap: int) -> int:
-    """Tokens in ``text``: exact when at most ``cap`` (plus a small margin), otherwise a number
-    known to exceed ``cap``, found by counting growing prefixes cut at whitespace, so a
-    megabyte question costs about as much as tokenizing a little more than ``cap`` tokens.
-    """
-    margin = 16  # a prefix cut may split its last word into a few more tokens than the whole
-    size = max(4096, 8 * cap)
-    while size < len(text):
-        cut = text.rfind(" ", size // 2, size)
-        prefix = text[: cut if cut > 0 else size]
-        n = count(prefix)
-        if n > cap + margin:
-            return n
-        size *= 4
-    return count(text)
