@@ -869,7 +869,9 @@ class _TaskRun:
         if self.dist.main:
             for f in aborts:
                 f.unlink(missing_ok=True)
-        records = [r for r in load_run_records(self.run_dir) if r.index in scope and r.k < s.samples]
+        records = [
+            r for r in load_run_records(self.run_dir) if r.index in scope and r.k < s.samples
+        ]
         if error is None and self.dist.main:
             missing = n * s.samples - len({(r.index, r.k) for r in records})
             if missing or len(records) != n * s.samples:

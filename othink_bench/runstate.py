@@ -165,7 +165,9 @@ class Selection:
                 shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
                 raise ValueError(
                     f"--sample-ids: {len(missing)} id(s) are not in the data ({shown}); "
-                    f"ids look like {samples[0].id!r}" if n else "--sample-ids: the data is empty"
+                    f"ids look like {samples[0].id!r}"
+                    if n
+                    else "--sample-ids: the data is empty"
                 )
             return sorted(where.values())
         if self.limit is None:

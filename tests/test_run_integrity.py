@@ -61,7 +61,9 @@ def run(out: Path, backend: Any = None, tasks: str = "toy-count", **kw: Any) -> 
 # -- 1. complete means every requested sample has exactly one record --------------------------
 
 
-def test_an_output_with_a_lone_surrogate_is_repaired_not_lost(toy: ToyCount, tmp_path: Path) -> None:
+def test_an_output_with_a_lone_surrogate_is_repaired_not_lost(
+    toy: ToyCount, tmp_path: Path
+) -> None:
     # Before: the window's records failed to serialise; 10 of 12 written, manifest "complete".
     def script(request: GenRequest) -> str:
         if request.sample_id == "toy-count-0004":
@@ -91,9 +93,10 @@ def test_a_run_with_a_missing_record_is_not_complete(toy: ToyCount, tmp_path: Pa
         run(tmp_path, DroppingBackend(pattern), limit=8)
     (run_dir,) = tmp_path.iterdir()
     m = read_manifest(run_dir)
-    assert m.status == "failed" and "no record" in json.loads(
-        (run_dir / MANIFEST_FILE).read_text()
-    )["error"]
+    assert (
+        m.status == "failed"
+        and "no record" in json.loads((run_dir / MANIFEST_FILE).read_text())["error"]
+    )
     s = run(tmp_path, limit=8)  # a rerun redoes the missing sample
     assert s.status == "complete" and s.n_new == 1 and len(load_run_records(run_dir)) == 8
 
