@@ -522,6 +522,22 @@ def test_tiny_model_end_to_end_via_hf(toy: ToyCount, tiny_dir: Path, tmp_path: P
     assert again.run_id == s.run_id and again.n_new == 0
 
 
+def test_a_megabyte_question_is_a_per_sample_error_not_a_forward_pass(
+    tiny_dir: Path, tmp_path: Path
+) -> None:
+    # Before: a prompt 15x the model's context ran for minutes at gigabytes of memory.
+    install(ToyCount(n=2, question_len=[0, 65_000]))  # sample 1: a 1 MB question
+    start = time.perf_counter()
+    (s,) = evaluate(str(tiny_dir), "toy-count", out=tmp_path, max_new_tokens=6, progress=False)
+    elapsed = time.perf_counter() - start
+    ok, long = sorted(load_run_records(s.run_dir), key=lambda r: r.index)
+    assert ok.error is None and ok.output is not None
+    assert long.error_kind == "prompt_too_long" and long.output is None
+    assert "context of 4096 tokens minus max_new_tokens 6 leaves 4090" in (long.error or "")
+    print(f"1 MB question recorded as prompt_too_long; run took {elapsed:.1f}s")
+    unregister("toy-count")
+
+
 @pytest.mark.parametrize("task_id", ["vc-synth", "gr-synth"])
 def test_tiny_model_on_builtin_synthetic_tasks(
     task_id: str, tiny_dir: Path, tmp_path: Path
