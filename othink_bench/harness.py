@@ -657,10 +657,10 @@ def _unscorable(
 ) -> str | None:
     """Why no selected sample can be scored (every one is a bad row or has unverifiable gold),
     or ``None``; lazily generated splits are never checked."""
-    if not isinstance(samples, list):
-        return None
     if not positions:
         return f"{where}: the selection holds no sample (check --limit, --offset, --sample-ids)"
+    if not isinstance(samples, list):
+        return None
     first: str | None = None
     for i in positions:
         sample = samples[i]

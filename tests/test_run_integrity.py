@@ -22,6 +22,7 @@ from harness_fixtures import ToyCount, cli, gold_of, install, pattern_output
 
 from othink_bench.backends import GenRequest, GenResult, ScriptedBackend
 from othink_bench.backends.base import bounded_token_count
+from othink_bench.data import DataSourceError
 from othink_bench.harness import (
     HarnessError,
     RunSettings,
@@ -404,6 +405,8 @@ def test_limit_fraction_offset_and_sample_ids_extend_one_run(toy: ToyCount, tmp_
         run(tmp_path, sample_ids=("nope",))
     with pytest.raises(ValueError, match="fraction"):
         run(tmp_path, limit=1.5)
+    with pytest.raises(DataSourceError, match="selection holds no sample"):
+        run(tmp_path, offset=40)
 
 
 def test_cli_selection_flags(toy: ToyCount, tmp_path: Path) -> None:
