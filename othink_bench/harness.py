@@ -5,17 +5,23 @@ train-and-eval. For each task it
 
 1. derives a run id from everything that determines the results - the model's identity (a
    content fingerprint of a local checkpoint, or hub id and revision), backend and dtype, task
-   id and version, source, split, data path, generation settings and seed - but *not* the
-   ``limit``, so a larger ``--limit`` extends a smaller run instead of starting over;
+   id and version, source, split, data path, generation settings, sampling seed and data
+   seed - but *not* the selection (``limit``, ``offset``, ``sample_ids``), so a larger
+   selection extends a smaller run instead of starting over; the folder is
+   ``<model>--<task>-v<version>-<hash>``;
 2. reads what ``runs/<run-id>/records.jsonl`` already holds (repairing a partial last line left
    by a killed writer) and skips finished ``(sample_id, k)`` pairs;
 3. builds prompts with the task's own :meth:`Task.prompt`, hands windows of requests to the
    backend, scores each output with :meth:`Task.score`, and appends and fsyncs records per
    group the backend yields, so SIGKILL loses at most the group in flight;
 4. records per-sample failures (missing or corrupt image, failed generation, unverifiable gold,
-   malformed data row) as records with ``error``/``error_kind`` and goes on, unless more than
-   ``max_errors`` of the samples fail (after at least :data:`ERROR_MIN_SAMPLES`), which stops
-   the run with a message naming the cause;
+   malformed or non-UTF-8 data row, a prompt past the model's context, an image path outside
+   the data folder) as records with ``error``/``error_kind`` and goes on, unless more than
+   ``max_errors`` of the samples fail (after at least :data:`ERROR_MIN_SAMPLES`, or all of a
+   smaller run), which stops the run with a message naming the cause; a source with no
+   scorable sample at all is an error before a run directory exists;
+4b. writes ``complete`` only when every requested sample has exactly one record, and leaves
+   ``interrupted`` (SIGINT, SIGTERM) or ``failed`` (full disk, crash) when it stops otherwise;
 5. under a multi-process launch (``accelerate launch``, ``torchrun``: ``RANK``/``WORLD_SIZE``)
    takes the shard ``index % world == rank`` into ``records.rank{r}.jsonl``; the main process
    waits until every shard's records are on disk and merges them into ``records.jsonl``.
@@ -61,6 +67,7 @@ from othink_bench.records import (
     Manifest,
     ModelInfo,
     RunRecord,
+    append_bytes,
     append_records,
     read_manifest,
     read_records,
@@ -343,11 +350,13 @@ def consolidate_records(run_dir: Path) -> list[RunRecord]:
     if not shards and len(merged) == len(raw):
         return records
     tmp = main.with_suffix(".jsonl.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write("".join(r.model_dump_json() + "\n" for r in records))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, main)
+    try:
+        tmp.unlink(missing_ok=True)
+        append_bytes(tmp, "".join(r.model_dump_json() + "\n" for r in records).encode("utf-8"))
+        os.replace(tmp, main)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     for f in shards:
         f.unlink(missing_ok=True)
     return records
@@ -854,11 +863,18 @@ class _TaskRun:
             self._final_manifest(n, "failed", error=f"{type(exc).__name__}: {exc}")
             raise
         # Shards: the main process waits for every shard's records, then merges them.
-        if self.dist.world == 1:
-            consolidate_records(self.run_dir)
-        elif self.dist.main and error is None:
-            self._wait_for_shards(scope, redo)
-            consolidate_records(self.run_dir)
+        try:
+            if self.dist.world == 1:
+                consolidate_records(self.run_dir)
+            elif self.dist.main and error is None:
+                self._wait_for_shards(scope, redo)
+                consolidate_records(self.run_dir)
+        except OSError as exc:
+            self._final_manifest(n, "failed", error=f"merging records: {exc}")
+            raise HarnessError(
+                f"task {t.id} failed merging the records of {self.run_dir}: {exc}; the shard "
+                "files are kept, rerun the same command to finish"
+            ) from None
         aborts = [
             f
             for f in sorted(self.run_dir.glob("abort.rank*"))

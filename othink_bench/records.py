@@ -203,9 +203,9 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:  # an interrupt, too, must not leave the .tmp behind
         tmp.unlink(missing_ok=True)
-        if exc.errno != errno.ENOSPC or not path.exists():
+        if not isinstance(exc, OSError) or exc.errno != errno.ENOSPC or not path.exists():
             raise
         if len(text) > os.stat(path).st_blocks * 512:
             raise

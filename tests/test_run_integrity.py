@@ -424,3 +424,50 @@ def test_cli_selection_flags(toy: ToyCount, tmp_path: Path) -> None:
     (run_dir,) = (tmp_path / "runs").iterdir()
     got = sorted(r.index for r in load_run_records(run_dir))
     assert got == [0, 1, 2, 3, 5, 38, 39]
+
+
+def test_openai_output_with_a_lone_surrogate_keeps_every_record(
+    toy: ToyCount, tmp_path: Path
+) -> None:
+    """The reported case: a real local endpoint returns one ``\\ud800`` among 12 answers."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    count = {"n": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            return
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            with lock:
+                count["n"] += 1
+                text = "<answer>3</answer>" + ("\ud800" if count["n"] == 5 else "")
+            raw = json.dumps(
+                {"choices": [{"index": 0, "finish_reason": "stop",
+                              "message": {"role": "assistant", "content": text}}]}
+            ).encode()  # fmt: skip
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+    lock = threading.Lock()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        (s,) = evaluate(
+            "served-model", "toy-count", backend="openai", out=tmp_path, progress=False,
+            limit=12, backend_options={"base_url": f"http://127.0.0.1:{httpd.server_address[1]}/v1",
+                                       "api_key": "sk-test", "concurrency": 4},
+        )  # fmt: skip
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    records = read_records(s.run_dir / RECORDS_FILE)
+    assert len(records) == 12 and s.status == "complete"  # was: 10 of 12, "complete"
+    (fixed,) = [r for r in records if r.repaired]
+    assert fixed.output == "<answer>3</answer>\ufffd" and fixed.error is None
