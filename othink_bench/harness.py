@@ -75,7 +75,15 @@ from othink_bench.records import (
     write_manifest,
 )
 from othink_bench.registry import get_tasks
-from othink_bench.runstate import PromptStore, Selection, signals_as_interrupts, writable_record
+from othink_bench.runstate import (
+    PromptStore,
+    Selection,
+    confinement_root,
+    outside,
+    signals_as_interrupts,
+    unscorable,
+    writable_record,
+)
 from othink_bench.task import ImageError, Sample, Task
 
 log = logging.getLogger(__name__)
@@ -638,56 +646,6 @@ class _WriteError(Exception):
         self.error = error
 
 
-def _confinement_root(settings: RunSettings) -> Path | None:
-    """The folder local image paths must stay in (``None``: no check)."""
-    if settings.allow_outside_images:
-        return None
-    if settings.image_root:
-        return Path(settings.image_root)
-    if settings.data:
-        data = Path(settings.data)
-        return data if data.is_dir() else data.parent
-    return None
-
-
-def _outside(path: str, root: Path) -> bool:
-    """Whether ``path`` leaves ``root`` (``..`` or an absolute path elsewhere; lexically, so a
-    symlink the user put inside the folder is allowed)."""
-    full = os.path.normpath(os.path.abspath(path))
-    base = os.path.normpath(os.path.abspath(root))
-    try:
-        return os.path.commonpath([full, base]) != base
-    except ValueError:  # different drives (Windows)
-        return True
-
-
-def _unscorable(
-    samples: Sequence[Sample], positions: Sequence[int], task: Task, where: str
-) -> str | None:
-    """Why no selected sample can be scored (every one is a bad row or has unverifiable gold),
-    or ``None``; lazily generated splits are never checked."""
-    if not positions:
-        return f"{where}: the selection holds no sample (check --limit, --offset, --sample-ids)"
-    if not isinstance(samples, list):
-        return None
-    first: str | None = None
-    for i in positions:
-        sample = samples[i]
-        error = sample.meta.get("error") if sample.meta else None
-        if not error:
-            try:
-                task.check_gold(sample.gold)
-                return None
-            except ValueError as exc:
-                line = sample.meta.get("line") if sample.meta else None
-                error = f"{where}{f':{line}' if line else ''}: gold {sample.gold!r}: {exc}"
-        first = first or str(error)
-    return (
-        f"{where}: none of the {len(positions)} selected rows can be scored for task {task.id}. "
-        f"First bad row: {first}. Fix the rows, or pass the data file this task expects"
-    )
-
-
 class _TaskRun:
     """One task of an evaluate call, in one process."""
 
@@ -713,7 +671,11 @@ class _TaskRun:
         self.model_info = model_info
         self.n_new = 0
         self.elapsed = 0.0
-        self.image_root = _confinement_root(settings) if self.source == "local" else None
+        self.image_root = (
+            confinement_root(settings.image_root, settings.data)
+            if self.source == "local" and not settings.allow_outside_images
+            else None
+        )
         self.prompts: PromptStore | None = None
 
     # The manifest is written by the main process only.
@@ -798,7 +760,7 @@ class _TaskRun:
         )
         positions = sel.positions(samples)
         where = s.data or f"task {self.task.id} ({self.source}/{s.split})"
-        problem = _unscorable(samples, positions, self.task, where)
+        problem = unscorable(samples, positions, self.task, where)
         if problem is not None:
             from othink_bench.data import DataSourceError
 
@@ -1037,7 +999,7 @@ class _TaskRun:
 
     def _precheck_image_path(self, item: _Item) -> RunRecord | None:
         path = item.sample.image.path
-        if self.image_root is None or path is None or not _outside(path, self.image_root):
+        if self.image_root is None or path is None or not outside(path, self.image_root):
             return None
         line = item.sample.meta.get("line") if item.sample.meta else None
         where = f"{self.settings.data}:{line}" if line else f"sample {item.sample.id}"

@@ -10,6 +10,8 @@ the per-run prompt store and the prompt-length check.
 * :class:`Selection` is ``--limit`` (a count or a fraction), ``--offset`` and ``--sample-ids``.
 * :class:`PromptStore` keeps each rendered prompt once per run (``prompts.jsonl``, keyed by a
   content hash that records carry as ``prompt_hash``).
+* :func:`confinement_root` / :func:`outside` keep image paths in the data folder, and
+  :func:`unscorable` says why a source yields no sample that could be scored.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import math
+import os
 import signal
 import threading
 from collections.abc import Iterator, Sequence
@@ -27,7 +30,7 @@ from typing import Any
 
 from othink_bench.backends.base import digest
 from othink_bench.records import RunRecord, append_bytes
-from othink_bench.task import Sample
+from othink_bench.task import Sample, Task
 
 PROMPTS_FILE = "prompts.jsonl"
 
@@ -264,3 +267,56 @@ def read_prompts(run_dir: str | Path) -> dict[str, dict[str, Any]]:
                 entry = json.loads(raw)
                 out[str(entry["hash"])] = entry
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Data checks
+
+
+def confinement_root(image_root: str | None, data: str | None) -> Path | None:
+    """The folder local image paths must stay in: ``--image-root``, else the data file's
+    folder (``None``: nothing to confine to)."""
+    if image_root:
+        return Path(image_root)
+    if data:
+        path = Path(data)
+        return path if path.is_dir() else path.parent
+    return None
+
+
+def outside(path: str, root: Path) -> bool:
+    """Whether ``path`` leaves ``root`` (``..`` or an absolute path elsewhere; lexically, so a
+    symlink the user put inside the folder is allowed)."""
+    full = os.path.normpath(os.path.abspath(path))
+    base = os.path.normpath(os.path.abspath(root))
+    try:
+        return os.path.commonpath([full, base]) != base
+    except ValueError:  # different drives (Windows)
+        return True
+
+
+def unscorable(
+    samples: Sequence[Sample], positions: Sequence[int], task: Task, where: str
+) -> str | None:
+    """Why no selected sample can be scored (every one is a bad row or has unverifiable gold),
+    or ``None``; lazily generated splits are never checked."""
+    if not positions:
+        return f"{where}: the selection holds no sample (check --limit, --offset, --sample-ids)"
+    if not isinstance(samples, list):
+        return None
+    first: str | None = None
+    for i in positions:
+        sample = samples[i]
+        error = sample.meta.get("error") if sample.meta else None
+        if not error:
+            try:
+                task.check_gold(sample.gold)
+                return None
+            except ValueError as exc:
+                line = sample.meta.get("line") if sample.meta else None
+                error = f"{where}{f':{line}' if line else ''}: gold {sample.gold!r}: {exc}"
+        first = first or str(error)
+    return (
+        f"{where}: none of the {len(positions)} selected rows can be scored for task {task.id}. "
+        f"First bad row: {first}. Fix the rows, or pass the data file this task expects"
+    )
