@@ -5,17 +5,23 @@ train-and-eval. For each task it
 
 1. derives a run id from everything that determines the results - the model's identity (a
    content fingerprint of a local checkpoint, or hub id and revision), backend and dtype, task
-   id and version, source, split, data path, generation settings and seed - but *not* the
-   ``limit``, so a larger ``--limit`` extends a smaller run instead of starting over;
+   id and version, source, split, data path, generation settings, sampling seed and data
+   seed - but *not* the selection (``limit``, ``offset``, ``sample_ids``), so a larger
+   selection extends a smaller run instead of starting over; the folder is
+   ``<model>--<task>-v<version>-<hash>``;
 2. reads what ``runs/<run-id>/records.jsonl`` already holds (repairing a partial last line left
    by a killed writer) and skips finished ``(sample_id, k)`` pairs;
 3. builds prompts with the task's own :meth:`Task.prompt`, hands windows of requests to the
    backend, scores each output with :meth:`Task.score`, and appends and fsyncs records per
    group the backend yields, so SIGKILL loses at most the group in flight;
 4. records per-sample failures (missing or corrupt image, failed generation, unverifiable gold,
-   malformed data row) as records with ``error``/``error_kind`` and goes on, unless more than
-   ``max_errors`` of the samples fail (after at least :data:`ERROR_MIN_SAMPLES`), which stops
-   the run with a message naming the cause;
+   malformed or non-UTF-8 data row, a prompt past the model's context, an image path outside
+   the data folder) as records with ``error``/``error_kind`` and goes on, unless more than
+   ``max_errors`` of the samples fail (after at least :data:`ERROR_MIN_SAMPLES`, or all of a
+   smaller run), which stops the run with a message naming the cause; a source with no
+   scorable sample at all is an error before a run directory exists;
+4b. writes ``complete`` only when every requested sample has exactly one record, and leaves
+   ``interrupted`` (SIGINT, SIGTERM) or ``failed`` (full disk, crash) when it stops otherwise;
 5. under a multi-process launch (``accelerate launch``, ``torchrun``: ``RANK``/``WORLD_SIZE``)
    takes the shard ``index % world == rank`` into ``records.rank{r}.jsonl``; the main process
    waits until every shard's records are on disk and merges them into ``records.jsonl``.
@@ -30,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
+import errno
 import functools
 import logging
 import os
@@ -60,6 +67,7 @@ from othink_bench.records import (
     Manifest,
     ModelInfo,
     RunRecord,
+    append_bytes,
     append_records,
     read_manifest,
     read_records,
@@ -67,6 +75,15 @@ from othink_bench.records import (
     write_manifest,
 )
 from othink_bench.registry import get_tasks
+from othink_bench.runstate import (
+    PromptStore,
+    Selection,
+    confinement_root,
+    outside,
+    signals_as_interrupts,
+    unscorable,
+    writable_record,
+)
 from othink_bench.task import ImageError, Sample, Task
 
 log = logging.getLogger(__name__)
@@ -74,7 +91,7 @@ log = logging.getLogger(__name__)
 #: The error-rate guard looks only after this many samples, so one early failure is not fatal.
 ERROR_MIN_SAMPLES = 20
 #: Error kinds redone by a rerun (by default); ``gold`` and ``data`` errors are deterministic.
-RETRYABLE_ERRORS = frozenset({"image", "generation"})
+RETRYABLE_ERRORS = frozenset({"image", "image_path", "generation", "serialization"})
 RUN_ID_SCHEMA = 1
 
 _ERROR_HINTS = {
@@ -82,6 +99,12 @@ _ERROR_HINTS = {
     "generation": "the backend fails to generate: check the model, device or endpoint",
     "gold": "gold answers cannot be verified: is --data the right file for this task?",
     "data": "rows of the data file are malformed: check --data",
+    "encoding": "rows of the data file are not valid UTF-8 text: re-save --data as UTF-8",
+    "image_path": "image paths point outside the data folder: set --image-root "
+    "(or --allow-outside-images)",
+    "prompt_too_long": "prompts exceed the model's context: lower --max-new-tokens or use a "
+    "model with a longer context",
+    "serialization": "records cannot be written: see the error",
     "score": "the task's scorer raised: a bug in the task",
 }
 
@@ -115,13 +138,20 @@ class RunSettings:
     split: str = "test"
     data: str | None = None
     image_root: str | None = None
-    limit: int | None = None
+    #: A count, or a fraction 0 < x < 1 of the split; with ``offset`` and ``sample_ids`` it
+    #: selects the requested samples (none of the three is part of the run id).
+    limit: int | float | None = None
+    offset: int = 0
+    sample_ids: tuple[str, ...] | None = None
+    #: Image paths may leave the data file's folder (or ``image_root``) only when this is set.
+    allow_outside_images: bool = False
     batch_size: int = 8
     max_new_tokens: int | None = None  # None: the task's own (256 counting, 1024 geometry)
     temperature: float = 0.0
     top_p: float = 1.0
     samples: int = 1
-    seed: int = 0
+    seed: int = 0  # the sampling seed
+    data_seed: int = 0  # which procedural test set (synthetic sources)
     out: str | Path = "runs"
     dtype: str = "auto"
     device: str = "auto"
@@ -132,9 +162,14 @@ class RunSettings:
     #: tensor_parallel_size, trust_remote_code, ...); ones a backend does not take are ignored.
     backend_options: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def selection(self) -> Selection:
+        return Selection(self.limit, self.offset, self.sample_ids)
+
     def validate(self) -> None:
-        if self.limit is not None and self.limit < 1:
-            raise ValueError(f"limit must be >= 1, got {self.limit}")
+        self.selection.validate()
+        if self.data_seed < 0:
+            raise ValueError(f"data seed must be >= 0, got {self.data_seed}")
         if self.batch_size < 1:
             raise ValueError(f"batch size must be >= 1, got {self.batch_size}")
         if self.max_new_tokens is not None and self.max_new_tokens < 1:
@@ -166,7 +201,7 @@ class RunSummary:
     task_version: str
     model: ModelInfo
     metrics: Metrics
-    status: str  # complete | aborted
+    status: str  # complete | aborted | failed (records missing)
     n_new: int  # records written by this call
     n_resumed: int  # records in scope that earlier calls had written
     elapsed_s: float
@@ -239,6 +274,9 @@ def run_key(
         "generation": generation_settings(task, settings),
         "seed": settings.seed,
     }
+    # Before data_seed existed the one seed chose both; a run whose seeds agree keeps its id.
+    if settings.data_seed != settings.seed:
+        key["data_seed"] = settings.data_seed
     if model_info is not None:
         provenance = {
             k: getattr(model_info, k)
@@ -251,8 +289,9 @@ def run_key(
 
 
 def _slug(text: str, limit: int = 40) -> str:
-    text = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")
-    return (text or "model")[:limit]
+    text = re.sub(r"[^A-Za-z0-9._-]+", "_", text)
+    text = re.sub(r"-{2,}", "-", text).strip("._-")  # "--" separates model from task
+    return (text or "model")[:limit].strip("._-") or "model"
 
 
 def model_slug(model: str) -> str:
@@ -266,8 +305,10 @@ def model_slug(model: str) -> str:
 
 
 def make_run_id(task_id: str, model: str, key: dict[str, Any]) -> str:
-    """``<task>-<model>-<hash>``: readable, and unique for what determines the results."""
-    return f"{_slug(task_id, 24)}-{model_slug(model)}-{digest(key, 10)}"
+    """``<model>--<task>-v<version>-<hash>``: readable, unique for what determines the
+    results, and unambiguous (``--`` occurs only between the model and the task)."""
+    version = _slug(str(key.get("task_version", "")), 12)
+    return f"{model_slug(model)}--{_slug(task_id, 24)}-v{version}-{digest(key, 10)}"
 
 
 def find_run_id(root: Path, run_id: str) -> str:
@@ -317,11 +358,13 @@ def consolidate_records(run_dir: Path) -> list[RunRecord]:
     if not shards and len(merged) == len(raw):
         return records
     tmp = main.with_suffix(".jsonl.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write("".join(r.model_dump_json() + "\n" for r in records))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, main)
+    try:
+        tmp.unlink(missing_ok=True)
+        append_bytes(tmp, "".join(r.model_dump_json() + "\n" for r in records).encode("utf-8"))
+        os.replace(tmp, main)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     for f in shards:
         f.unlink(missing_ok=True)
     return records
@@ -461,14 +504,16 @@ class _Item:
     index: int
     sample: Sample
     k: int
+    prompt_hash: str | None = None
 
 
 class _ErrorGuard:
     """Counts a shard's scored and errored records; stops the run past ``max_errors``."""
 
-    def __init__(self, task: Task, max_errors: float) -> None:
+    def __init__(self, task: Task, max_errors: float, expected: int = ERROR_MIN_SAMPLES) -> None:
         self.task = task
         self.max_errors = max_errors
+        self.expected = expected  # records in this shard's scope: all failing stops a small run
         self.total = 0
         self.kinds: Counter[str] = Counter()
         self.first: dict[str, str] = {}
@@ -482,7 +527,10 @@ class _ErrorGuard:
 
     def check(self) -> None:
         errors = sum(self.kinds.values())
-        if self.total < ERROR_MIN_SAMPLES or errors <= self.max_errors * self.total:
+        if errors <= self.max_errors * self.total:
+            return
+        everything = self.total >= min(self.expected, ERROR_MIN_SAMPLES) and errors == self.total
+        if self.total < ERROR_MIN_SAMPLES and not everything:
             return
         kind, count = self.kinds.most_common(1)[0]
         by_kind = ", ".join(f"{k}: {v}" for k, v in self.kinds.most_common())
@@ -508,6 +556,7 @@ def _record(item: _Item, task: Task, **fields: Any) -> RunRecord:
         k=item.k,
         gold=item.sample.gold,
         breakdown=breakdown,
+        prompt_hash=item.prompt_hash,
         **fields,
     )
 
@@ -547,7 +596,8 @@ def _precheck(item: _Item, task: Task) -> RunRecord | None:
     """A record for a sample that cannot be generated for (bad row, unverifiable gold)."""
     meta_error = item.sample.meta.get("error") if item.sample.meta else None
     if meta_error:
-        return _record(item, task, error=str(meta_error), error_kind="data")
+        kind = str(item.sample.meta.get("error_kind") or "data")
+        return _record(item, task, error=str(meta_error), error_kind=kind)
     try:
         task.check_gold(item.sample.gold)
     except ValueError as exc:
@@ -588,6 +638,14 @@ def _unique_ids(samples: Sequence[Sample]) -> Sequence[Sample]:
     return out
 
 
+class _WriteError(Exception):
+    """Records or prompts could not be written (the disk, not the backend, failed)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _TaskRun:
     """One task of an evaluate call, in one process."""
 
@@ -613,6 +671,12 @@ class _TaskRun:
         self.model_info = model_info
         self.n_new = 0
         self.elapsed = 0.0
+        self.image_root = (
+            confinement_root(settings.image_root, settings.data)
+            if self.source == "local" and not settings.allow_outside_images
+            else None
+        )
+        self.prompts: PromptStore | None = None
 
     # The manifest is written by the main process only.
     def _write_manifest(self, n_samples: int, status: str, **extra: Any) -> None:
@@ -625,9 +689,12 @@ class _TaskRun:
                 old = read_manifest(self.run_dir)
             except ValueError:
                 old = None
-        limit = s.limit
+        limit = n_samples if s.limit is not None and s.selection.is_prefix else None
         if old is not None:
-            limit = None if (old.limit is None or s.limit is None) else max(old.limit, s.limit)
+            if not s.selection.is_prefix:
+                limit = old.limit
+            else:
+                limit = None if (old.limit is None or limit is None) else max(old.limit, limit)
             n_samples = max(n_samples, old.n_samples or 0)
         previous = old.model_dump() if old is not None else {}
         manifest = Manifest(
@@ -642,6 +709,7 @@ class _TaskRun:
             limit=limit,
             generation=self.generation,
             seed=s.seed,
+            data_seed=s.data_seed,
             backend=self.backend.name,
             packages=package_versions(),
             git_revision=git_revision(),
@@ -660,6 +728,7 @@ class _TaskRun:
                 "max_errors": s.max_errors,
                 "world_size": self.dist.world,
                 "retry_errors": s.retry_errors,
+                "allow_outside_images": s.allow_outside_images,
             },
         )
         data.update(extra)
@@ -667,8 +736,17 @@ class _TaskRun:
             data.pop("error", None)
         write_manifest(self.run_dir, Manifest.model_validate(data))
 
+    def _final_manifest(self, n: int, status: str, **extra: Any) -> None:
+        """The manifest of a run that stops abnormally; a failure to write it (a full disk)
+        is logged, never raised over the run's own outcome."""
+        try:
+            self._write_manifest(n, status, backend_info=self._describe(), **extra)
+        except OSError as exc:
+            log.error("cannot write %s: %s", self.run_dir / MANIFEST_FILE, exc)
+
     def run(self) -> RunSummary:
         s = self.settings
+        sel = s.selection
         # Data first: a source that cannot be read fails before a run directory exists.
         samples = _unique_ids(
             self.task.load(
@@ -676,20 +754,30 @@ class _TaskRun:
                 source=self.source,  # type: ignore[arg-type]
                 data=s.data,
                 image_root=s.image_root,
-                limit=s.limit,
-                seed=s.seed,
+                limit=sel.load_limit(),
+                seed=s.data_seed,
             )
         )
+        positions = sel.positions(samples)
+        where = s.data or f"task {self.task.id} ({self.source}/{s.split})"
+        problem = unscorable(samples, positions, self.task, where)
+        if problem is not None:
+            from othink_bench.data import DataSourceError
+
+            raise DataSourceError(problem)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         lock_name = f".lock.rank{self.dist.rank}" if self.dist.world > 1 else ".lock"
         with _locked(self.run_dir / lock_name):
             (self.run_dir / f"abort.rank{self.dist.rank}").unlink(missing_ok=True)
-            return self._run_locked(samples)
+            return self._run_locked(samples, positions)
 
-    def _run_locked(self, samples: Sequence[Sample]) -> RunSummary:
+    def _run_locked(self, samples: Sequence[Sample], positions: Sequence[int]) -> RunSummary:
         s = self.settings
         t = self.task
-        n = len(samples)
+        n = len(positions)
+        scope = set(positions)
+        own_positions = positions[self.dist.rank :: self.dist.world]
+        mine = set(own_positions)
         own = (
             shard_file(self.run_dir, self.dist.rank)
             if self.dist.world > 1
@@ -697,7 +785,7 @@ class _TaskRun:
         )
         repair_tail(own)
         existing = {r.key: r for r in load_run_records(self.run_dir)}
-        guard = _ErrorGuard(t, s.max_errors)
+        guard = _ErrorGuard(t, s.max_errors, len(own_positions) * s.samples)
         done: set[tuple[str, int]] = set()
         redo: dict[tuple[str, int], RunRecord] = {}  # earlier errors this run does again
         for key, r in existing.items():
@@ -705,30 +793,50 @@ class _TaskRun:
                 redo[key] = r
                 continue
             done.add(key)
-            if r.index < n and r.k < s.samples and r.index % self.dist.world == self.dist.rank:
+            if r.index in mine and r.k < s.samples:
                 guard.add(r)
-        self._write_manifest(n, "running")
+        try:
+            self._write_manifest(n, "running")
+        except OSError as exc:
+            raise HarnessError(f"cannot write the manifest of {self.run_dir}: {exc}") from None
+        self.prompts = PromptStore(self.run_dir)
         status, error = "complete", None
         try:
-            self._generate(samples, own, done, guard)
+            self._generate(samples, own_positions, own, done, guard)
         except TooManyErrors as exc:
             status, error = "aborted", str(exc)
             if self.dist.world > 1:
                 (self.run_dir / f"abort.rank{self.dist.rank}").write_text(error)
-        except KeyboardInterrupt:
-            self._write_manifest(n, "interrupted", backend_info=self._describe())
+        except KeyboardInterrupt as exc:
+            reason = str(exc) or "interrupted (SIGINT)"
+            self._final_manifest(n, "interrupted", error=reason)
             raise
+        except _WriteError as wrapped:  # a full disk, a vanished folder: one line, no traceback
+            cause = wrapped.error
+            reason = f"{type(cause).__name__}: {cause}"
+            if cause.errno == errno.ENOSPC:
+                reason = f"disk full (ENOSPC) while writing to {self.run_dir}: {cause}"
+            self._final_manifest(n, "failed", error=reason)
+            raise HarnessError(
+                f"task {t.id} failed: {reason}. Records written so far are kept; free the "
+                "space (or fix the cause) and rerun the same command to resume"
+            ) from None
         except BaseException as exc:
-            self._write_manifest(
-                n, "failed", error=f"{type(exc).__name__}: {exc}", backend_info=self._describe()
-            )
+            self._final_manifest(n, "failed", error=f"{type(exc).__name__}: {exc}")
             raise
         # Shards: the main process waits for every shard's records, then merges them.
-        if self.dist.world == 1:
-            consolidate_records(self.run_dir)
-        elif self.dist.main and error is None:
-            self._wait_for_shards(n, redo)
-            consolidate_records(self.run_dir)
+        try:
+            if self.dist.world == 1:
+                consolidate_records(self.run_dir)
+            elif self.dist.main and error is None:
+                self._wait_for_shards(scope, redo)
+                consolidate_records(self.run_dir)
+        except OSError as exc:
+            self._final_manifest(n, "failed", error=f"merging records: {exc}")
+            raise HarnessError(
+                f"task {t.id} failed merging the records of {self.run_dir}: {exc}; the shard "
+                "files are kept, rerun the same command to finish"
+            ) from None
         aborts = [
             f
             for f in sorted(self.run_dir.glob("abort.rank*"))
@@ -739,8 +847,21 @@ class _TaskRun:
         if self.dist.main:
             for f in aborts:
                 f.unlink(missing_ok=True)
-        records = [r for r in load_run_records(self.run_dir) if r.index < n and r.k < s.samples]
-        extra: dict[str, Any] = {"backend_info": self._describe()}
+        records = [
+            r for r in load_run_records(self.run_dir) if r.index in scope and r.k < s.samples
+        ]
+        if error is None and self.dist.main:
+            missing = n * s.samples - len({(r.index, r.k) for r in records})
+            if missing or len(records) != n * s.samples:
+                status = "failed"
+                error = (
+                    f"{missing} of {n * s.samples} requested samples have no record (or more "
+                    "than one); rerun the same command to redo them"
+                )
+        extra: dict[str, Any] = {
+            "backend_info": self._describe(),
+            "selection": {**s.selection.describe(), "requested": n * s.samples},
+        }
         if error:
             extra["error"] = error
         self._write_manifest(n, status, **extra)
@@ -761,20 +882,20 @@ class _TaskRun:
         )
 
     def _wait_for_shards(
-        self, n: int, redo: dict[tuple[str, int], RunRecord], poll_s: float = 0.5
+        self, scope: set[int], redo: dict[tuple[str, int], RunRecord], poll_s: float = 0.5
     ) -> None:
         """Block until every (index, k) in scope has a record, or another process aborted.
 
         An earlier error that is being redone does not count until its new record replaces it.
         """
-        want = n * self.settings.samples
+        want = len(scope) * self.settings.samples
         timeout = float(os.environ.get("OTHINK_BENCH_SHARD_TIMEOUT", 7 * 24 * 3600))
         deadline = time.time() + timeout
         while True:
             have = {
                 (r.index, r.k)
                 for r in load_run_records(self.run_dir)
-                if r.index < n and r.k < self.settings.samples and redo.get(r.key) != r
+                if r.index in scope and r.k < self.settings.samples and redo.get(r.key) != r
             }
             if len(have) >= want:
                 return
@@ -796,9 +917,13 @@ class _TaskRun:
             return {"backend": self.backend.name, "describe_error": repr(exc)}
 
     def _items(
-        self, samples: Sequence[Sample], done: set[tuple[str, int]], bar: Any
+        self,
+        samples: Sequence[Sample],
+        positions: Sequence[int],
+        done: set[tuple[str, int]],
+        bar: Any,
     ) -> Iterator[_Item]:
-        for index in range(self.dist.rank, len(samples), self.dist.world):
+        for index in positions:
             sample = samples[index]
             for k in range(self.settings.samples):
                 if (sample.id, k) in done:
@@ -807,12 +932,17 @@ class _TaskRun:
                     yield _Item(index, sample, k)
 
     def _generate(
-        self, samples: Sequence[Sample], own: Path, done: set[tuple[str, int]], guard: _ErrorGuard
+        self,
+        samples: Sequence[Sample],
+        positions: Sequence[int],
+        own: Path,
+        done: set[tuple[str, int]],
+        guard: _ErrorGuard,
     ) -> None:
         from tqdm import tqdm
 
         s = self.settings
-        shard_size = len(range(self.dist.rank, len(samples), self.dist.world))
+        shard_size = len(positions)
         window = self.backend.window or max(1, shard_size * s.samples)
         bar = tqdm(
             total=shard_size * s.samples,
@@ -825,7 +955,7 @@ class _TaskRun:
         )
         start = time.perf_counter()
         try:
-            for items in self._windows(samples, done, bar, window):
+            for items in self._windows(samples, positions, done, bar, window):
                 early, requests, pending = self._prepare(items)
                 self._write(early, own, guard, bar)
                 if requests:
@@ -835,10 +965,15 @@ class _TaskRun:
             bar.close()
 
     def _windows(
-        self, samples: Sequence[Sample], done: set[tuple[str, int]], bar: Any, size: int
+        self,
+        samples: Sequence[Sample],
+        positions: Sequence[int],
+        done: set[tuple[str, int]],
+        bar: Any,
+        size: int,
     ) -> Iterator[list[_Item]]:
         batch: list[_Item] = []
-        for item in self._items(samples, done, bar):
+        for item in self._items(samples, positions, done, bar):
             batch.append(item)
             if len(batch) >= size:
                 yield batch
@@ -849,12 +984,32 @@ class _TaskRun:
     def _write(self, records: list[RunRecord], own: Path, guard: _ErrorGuard, bar: Any) -> None:
         if not records:
             return
-        append_records(own, records)
+        records = [writable_record(r) for r in records]
+        try:
+            if self.prompts is not None:
+                self.prompts.flush()  # before the records that refer to them
+            append_records(own, records)
+        except OSError as exc:
+            raise _WriteError(exc) from exc
         self.n_new += len(records)
         bar.update(len(records))
         for r in records:
             guard.add(r)
         guard.check()
+
+    def _precheck_image_path(self, item: _Item) -> RunRecord | None:
+        path = item.sample.image.path
+        if self.image_root is None or path is None or not outside(path, self.image_root):
+            return None
+        line = item.sample.meta.get("line") if item.sample.meta else None
+        where = f"{self.settings.data}:{line}" if line else f"sample {item.sample.id}"
+        return _record(
+            item,
+            self.task,
+            error=f"{where}: image_path {path} is outside {self.image_root}; move the image "
+            "there, pass --image-root DIR, or --allow-outside-images to read it anyway",
+            error_kind="image_path",
+        )
 
     def _prepare(self, items: list[_Item]) -> tuple[list[RunRecord], list[GenRequest], list[_Item]]:
         """Records for samples that cannot be asked, and requests for the others."""
@@ -865,8 +1020,10 @@ class _TaskRun:
         pending: list[_Item] = []
         loaded: dict[int, Any] = {}
         for item in items:
-            rec = _precheck(item, self.task)
+            rec = _precheck(item, self.task) or self._precheck_image_path(item)
             messages = self.task.prompt(item.sample) if rec is None else []
+            if rec is None and self.prompts is not None:
+                item.prompt_hash = self.prompts.add(messages, item.sample)
             images = []
             if rec is None and _wants_image(messages):
                 try:
@@ -893,6 +1050,44 @@ class _TaskRun:
             pending.append(item)
         return early, requests, pending
 
+    def _too_long(
+        self, requests: list[GenRequest], pending: list[_Item]
+    ) -> tuple[list[RunRecord], list[GenRequest], list[_Item]]:
+        """Error records for prompts the model's context cannot hold with the token budget
+        (checked before generation, so a huge row costs a bounded count, not a forward pass)."""
+        context = getattr(self.backend, "context_length", None)
+        count = getattr(self.backend, "prompt_tokens", None)
+        limit = context() if callable(context) else None
+        if limit is None or not callable(count):
+            return [], requests, pending
+        max_new = int(self.generation["max_new_tokens"])
+        budget = limit - max_new
+        if budget < 1:
+            raise HarnessError(
+                f"--max-new-tokens {max_new} leaves no room for a prompt in the model's "
+                f"context of {limit} tokens; lower it"
+            )
+        bad: list[RunRecord] = []
+        keep_r: list[GenRequest] = []
+        keep_p: list[_Item] = []
+        for request, item in zip(requests, pending, strict=True):
+            n = int(count(request, budget))
+            if n > budget:
+                bad.append(
+                    _record(
+                        item,
+                        self.task,
+                        error=f"prompt is {'more than ' if n > budget + 16 else ''}{n} tokens; "
+                        f"the model's context of {limit} tokens minus max_new_tokens {max_new} "
+                        f"leaves {budget}",
+                        error_kind="prompt_too_long",
+                    )
+                )
+            else:
+                keep_r.append(request)
+                keep_p.append(item)
+        return bad, keep_r, keep_p
+
     def _run(
         self,
         requests: list[GenRequest],
@@ -911,6 +1106,10 @@ class _TaskRun:
                 f"cannot load model {self.model!r} with the {self.backend.name} backend: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
+        too_long, requests, pending = self._too_long(requests, pending)
+        self._write(too_long, own, guard, bar)
+        if not requests:
+            return
         seen: set[int] = set()
         try:
             for group in self.backend.generate(requests):
@@ -935,7 +1134,7 @@ class _TaskRun:
                             _scored(item, self.task, result.text, result.tokens, result.latency_s)
                         )
                 self._write(out, own, guard, bar)
-        except (TooManyErrors, KeyboardInterrupt):
+        except (TooManyErrors, KeyboardInterrupt, _WriteError):
             raise
         except Exception as exc:  # the backend itself broke: every unanswered request failed
             lost = [i for i in range(len(requests)) if i not in seen]
@@ -1031,12 +1230,13 @@ def evaluate(
     info = _model_info(model, be, model_info)
     summaries: list[RunSummary] = []
     try:
-        for task in task_list:
-            summaries.append(_TaskRun(task, be, model, info, s, dist).run())
+        with signals_as_interrupts():  # SIGTERM, like Ctrl-C, leaves "interrupted"
+            for task in task_list:
+                summaries.append(_TaskRun(task, be, model, info, s, dist).run())
     finally:
         if owned:
             be.close()
-    stopped = [x for x in summaries if x.status == "aborted"]
+    stopped = [x for x in summaries if x.status != "complete"]
     if stopped:
         raise TooManyErrors("\n".join(x.error or x.task for x in stopped), summaries)
     return summaries

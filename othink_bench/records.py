@@ -8,6 +8,7 @@ removes before the next append, so a resumed run never trips on it.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections.abc import Iterable
@@ -40,9 +41,25 @@ class RunRecord(BaseModel):
     lenient_correct: bool = False
     format_ok: bool = False
     error: str | None = Field(None, description="why this sample has no valid score, if so")
-    error_kind: str | None = Field(None, description="image | generation | gold | data | score")
+    error_kind: str | None = Field(
+        None,
+        description="image | image_path | generation | gold | data | encoding | "
+        "prompt_too_long | score | serialization",
+    )
     tokens: int | None = None
     latency_s: float | None = None
+    # Newer fields are written only when set, so records of older runs read unchanged and
+    # records of valid inputs differ from older ones only by these keys.
+    prompt_hash: str | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="key of the rendered prompt in the run's prompts.jsonl",
+    )
+    repaired: str | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="what was changed to make the record writable (e.g. lone surrogates)",
+    )
 
     @property
     def key(self) -> tuple[str, int]:
@@ -77,7 +94,12 @@ class Manifest(BaseModel):
     data: str | None = None
     limit: int | None = None
     generation: dict[str, Any] = Field(default_factory=dict)
-    seed: int = 0
+    seed: int = Field(0, description="the sampling seed")
+    data_seed: int | None = Field(
+        None,
+        description="seed of a procedural test set; None (runs before it existed): "
+        "the same as seed",
+    )
     backend: str = "hf"
     packages: dict[str, str] = Field(default_factory=dict)
     git_revision: str | None = None
@@ -115,15 +137,23 @@ def repair_tail(path: Path) -> None:
         fh.truncate(0)
 
 
+def append_bytes(path: Path, data: bytes) -> None:
+    """Append ``data`` with ``O_APPEND`` writes and fsync it (a short write is continued)."""
+    if not data:
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def append_records(path: Path, records: Iterable[RunRecord]) -> None:
     """Append records as JSON lines and flush them to disk."""
-    lines = "".join(r.model_dump_json() + "\n" for r in records)
-    if not lines:
-        return
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(lines)
-        fh.flush()
-        os.fsync(fh.fileno())
+    append_bytes(path, "".join(r.model_dump_json() + "\n" for r in records).encode("utf-8"))
 
 
 def read_records(path: Path) -> list[RunRecord]:
@@ -152,10 +182,40 @@ def read_records(path: Path) -> list[RunRecord]:
     return out
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON through a temporary file and a rename; no ``.tmp`` is left on failure.
+
+    On a full disk (``ENOSPC``) the file is rewritten in place when the new text fits in the
+    blocks the old file already holds - so a run that stops on a full disk can still say so.
+    """
+    text = (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            _write_all(fd, text)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException as exc:  # an interrupt, too, must not leave the .tmp behind
+        tmp.unlink(missing_ok=True)
+        if not isinstance(exc, OSError) or exc.errno != errno.ENOSPC or not path.exists():
+            raise
+        if len(text) > os.stat(path).st_blocks * 512:
+            raise
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            _write_all(fd, text)
+            os.ftruncate(fd, len(text))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def write_manifest(run_dir: Path, manifest: Manifest) -> None:

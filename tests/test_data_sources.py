@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import datasets
@@ -148,3 +149,123 @@ def test_unreachable_hub_names_offline_alternatives() -> None:
 def test_unknown_source_is_refused() -> None:
     with pytest.raises(DataSourceError, match="no 'synthetic' source"):
         get_task("vc").load(source="synthetic")
+
+
+# -- bad sources are errors; bad rows are per-sample records ----------------------------------
+
+
+def _cli_run(data: Path, tmp_path: Path, task: str = "vc") -> tuple[int, str]:
+    """``othink-bench run`` on ``data`` with a scripted model; (exit code, stderr)."""
+    import contextlib
+    import io as _io
+
+    from othink_bench.cli import main
+
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"outputs": {}, "default": "<answer>3</answer>"}))
+    err = _io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(_io.StringIO()):
+        code = main(
+            [
+                "run",
+                "--backend",
+                "scripted",
+                "--model",
+                str(script),
+                "--tasks",
+                task,
+                "--data",
+                str(data),
+                "--out",
+                str(tmp_path / "runs"),
+                "--no-progress",
+            ]
+        )
+    return code, err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.jsonl", b"{not json\n[1, 2]\n{\"question\": \"q\"}\n",
+         r"none of the 3 selected rows can be scored.*bad\.jsonl:1: malformed row"),
+        ("empty.jsonl", b"", r"empty\.jsonl: the file has no rows; expected JSON lines"),
+        ("blank.jsonl", b"\n  \n", r"blank\.jsonl: the file has no rows"),
+        ("rows.csv", b"image_path,question,ground_truth\na.png,How many?,3\n",
+         r"rows\.csv: a CSV file cannot be read.*JSON-lines"),
+        ("array.json", b'[\n  {"image_path": "a.png", "question": "q", "ground_truth": 3}\n]\n',
+         r"array\.json:1: the file is a JSON array, not JSON lines"),
+        ("array1.jsonl", b'[{"image_path": "a.png", "question": "q", "ground_truth": 3}]\n',
+         r"array1\.jsonl:1: the file is a JSON array"),
+    ],
+)  # fmt: skip
+def test_a_source_without_a_scorable_sample_is_an_error_naming_file_and_line(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    # Before: "complete", n=0, exit 0 (or "Parquet magic bytes not found" for the CSV).
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, err = _cli_run(path, tmp_path)
+    assert code == 2 and "Traceback" not in err
+    assert re.search(message, err), err
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+
+
+def test_zero_row_parquet_and_non_parquet_files_are_clear_errors(tmp_path: Path) -> None:
+    features = datasets.Features(
+        {"image": datasets.Image(), "problem": datasets.Value("string"),
+         "solution": datasets.Value("string")}
+    )  # fmt: skip
+    empty = tmp_path / "empty.parquet"
+    datasets.Dataset.from_dict({"image": [], "problem": [], "solution": []}, features=features
+                               ).to_parquet(str(empty))  # fmt: skip
+    with pytest.raises(DataSourceError, match=r"empty\.parquet: the parquet data has no rows"):
+        get_task("vc").load(split="train", source="local", data=empty)
+    fake = tmp_path / "fake.parquet"
+    fake.write_text("image,problem\n")
+    with pytest.raises(DataSourceError, match=r"fake\.parquet: not a parquet file"):
+        get_task("vc").load(split="train", source="local", data=fake)
+    code, err = _cli_run(empty, tmp_path)
+    assert code == 2 and "DatasetGenerationError" not in err and "no rows" in err
+
+
+def test_upper_case_extensions_are_read_by_their_type(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(_png("red"))
+    path = tmp_path / "TEST.JSONL"
+    path.write_text(json.dumps({"image_path": "a.png", "question": "q", "ground_truth": 2}) + "\n")
+    (sample,) = get_task("vc").load(data=path)  # was "Parquet magic bytes not found"
+    assert sample.gold == "2"
+    csv = tmp_path / "TEST.CSV"
+    csv.write_text("image_path,question\n")
+    with pytest.raises(DataSourceError, match="CSV file cannot be read"):
+        get_task("vc").load(data=csv)
+
+
+def test_bad_encoding_spoils_its_own_row_only_and_a_bom_is_skipped(tmp_path: Path) -> None:
+    # Before: one lone surrogate or bad byte stopped the whole load before any run folder
+    # existed, naming neither file nor line; a BOM made row 1 a malformed row.
+    (tmp_path / "a.png").write_bytes(_png("red"))
+    good = json.dumps({"image_path": "a.png", "question": "How many?", "ground_truth": 3})
+    surrogate = '{"image_path": "a.png", "question": "How \\ud800 many?", "ground_truth": 4}'
+    bad_byte = b'{"image_path": "a.png", "question": "How \xff many?", "ground_truth": 5}'
+    path = tmp_path / "test.jsonl"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + good.encode() + b"\n" + surrogate.encode() + b"\n" + bad_byte + b"\n"
+        + good.replace("3", "6").encode() + b"\n"
+    )  # fmt: skip
+    samples = get_task("vc").load(data=path)
+    assert [s.meta.get("error_kind") for s in samples] == [None, "encoding", "encoding", None]
+    assert samples[0].gold == "3" and samples[3].gold == "6"
+    assert f"{path}:2: field(s) question hold a lone UTF-16 surrogate" in samples[1].meta["error"]
+    assert f"{path}:3: not valid UTF-8 (byte 0xff at column 42)" in samples[2].meta["error"]
+    # through the harness: one record per row, the cause in error_kind, the run goes on
+    from othink_bench.backends import ScriptedBackend
+    from othink_bench.harness import evaluate, load_run_records
+
+    (s,) = evaluate(
+        "m", "vc", backend=ScriptedBackend({}, default="<think>.</think><answer>3</answer>"),
+        data=str(path), out=tmp_path / "runs", progress=False,
+    )  # fmt: skip
+    recs = sorted(load_run_records(s.run_dir), key=lambda r: r.index)
+    assert [r.error_kind for r in recs] == [None, "encoding", "encoding", None]
+    assert s.status == "complete" and recs[0].correct

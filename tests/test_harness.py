@@ -138,7 +138,8 @@ def test_manifest_records_model_info_and_settings(toy: ToyCount, tmp_path: Path)
     assert "cpu_count" in m.hardware
     extra = json.loads((s.run_dir / "manifest.json").read_text())
     assert extra["run_key"]["task_version"] == "1" and "limit" not in extra["run_key"]
-    assert s.run_id.startswith("toy-count-ckpt-") and s.run_dir.name == s.run_id
+    assert s.run_id.startswith("ckpt--toy-count-v1-") and s.run_dir.name == s.run_id
+    assert m.data_seed == 0  # --seed is the sampling seed only
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -205,9 +206,19 @@ def test_wholesale_failure_stops_with_a_message_naming_the_cause(tmp_path: Path)
 
 
 def test_a_few_early_errors_do_not_stop_a_run(tmp_path: Path) -> None:
-    install(ToyCount(n=15, missing_image=range(15)))  # all fail, but fewer than 20 samples
+    install(ToyCount(n=15, missing_image=range(3)))  # 20% fail, but fewer than 20 samples
     s = run(tmp_path)
-    assert s.status == "complete" and s.metrics.errors == 15
+    assert s.status == "complete" and s.metrics.errors == 3
+    unregister("toy-count")
+
+
+def test_a_small_source_where_every_sample_fails_is_stopped(tmp_path: Path) -> None:
+    # Before: the guard waited for 20 samples, so 15 of 15 failing was "complete", exit 0.
+    install(ToyCount(n=15, missing_image=range(15)))
+    with pytest.raises(TooManyErrors, match="15 of 15 samples failed") as info:
+        run(tmp_path)
+    (s,) = info.value.summaries
+    assert s.status == "aborted" and read_manifest(s.run_dir).status == "aborted"
     unregister("toy-count")
 
 
@@ -509,6 +520,22 @@ def test_tiny_model_end_to_end_via_hf(toy: ToyCount, tiny_dir: Path, tmp_path: P
         progress=False,
     )[0]
     assert again.run_id == s.run_id and again.n_new == 0
+
+
+def test_a_megabyte_question_is_a_per_sample_error_not_a_forward_pass(
+    tiny_dir: Path, tmp_path: Path
+) -> None:
+    # Before: a prompt 15x the model's context ran for minutes at gigabytes of memory.
+    install(ToyCount(n=2, question_len=[0, 65_000]))  # sample 1: a 1 MB question
+    start = time.perf_counter()
+    (s,) = evaluate(str(tiny_dir), "toy-count", out=tmp_path, max_new_tokens=6, progress=False)
+    elapsed = time.perf_counter() - start
+    ok, long = sorted(load_run_records(s.run_dir), key=lambda r: r.index)
+    assert ok.error is None and ok.output is not None
+    assert long.error_kind == "prompt_too_long" and long.output is None
+    assert "context of 4096 tokens minus max_new_tokens 6 leaves 4090" in (long.error or "")
+    print(f"1 MB question recorded as prompt_too_long; run took {elapsed:.1f}s")
+    unregister("toy-count")
 
 
 @pytest.mark.parametrize("task_id", ["vc-synth", "gr-synth"])

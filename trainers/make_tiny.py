@@ -441,7 +441,8 @@ def evaluate_folder(
         list(TASKS),
         model_info=info,
         split=split,
-        seed=data_seed,
+        seed=data_seed,  # greedy: the sampling seed only keeps the earlier run ids
+        data_seed=data_seed,
         limit=limit,
         batch_size=opts.eval_batch_size,
         max_new_tokens=opts.max_new_tokens,

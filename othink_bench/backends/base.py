@@ -19,7 +19,7 @@ import hashlib
 import inspect
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -135,6 +135,25 @@ def request_seed(seed: int, sample_id: str, k: int) -> int:
     """A per-request sampling seed that depends only on (seed, sample, k), not on batching."""
     digest = hashlib.sha256(f"{seed}\x1f{sample_id}\x1f{k}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def bounded_token_count(count: Callable[[str], int], text: str, cap: int) -> int:
+    """Tokens in ``text``: exact when at most ``cap`` (plus a small margin), otherwise a number
+    known to exceed ``cap``, found by counting growing prefixes cut at whitespace - so a
+    megabyte question costs about as much as tokenizing a little more than ``cap`` tokens.
+
+    Backends use it for ``prompt_tokens(request, cap)``, which the harness calls (with
+    ``context_length()``) to turn prompts the context cannot hold into per-sample errors.
+    """
+    margin = 16  # a prefix cut may split its last word into a few more tokens than the whole
+    size = max(4096, 8 * cap)
+    while size < len(text):
+        cut = text.rfind(" ", size // 2, size)
+        n = count(text[: cut if cut > 0 else size])
+        if n > cap + margin:
+            return n
+        size *= 4
+    return count(text)
 
 
 def short_error(exc: BaseException, limit: int = 500) -> str:

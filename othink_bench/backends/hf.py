@@ -26,6 +26,7 @@ from othink_bench.backends.base import (
     Completed,
     GenRequest,
     GenResult,
+    bounded_token_count,
     distributed_env,
     hub_snapshot_commit,
     model_identity,
@@ -180,20 +181,44 @@ class HFBackend:
             for r in requests
         ]
 
-    def _length_keys(self, requests: Sequence[GenRequest], texts: list[str]) -> list[int]:
-        """Prompt length in tokens: text tokens plus an estimate of each image's tokens."""
-        tokenizer = getattr(self._processor, "tokenizer", self._processor)
-        lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    def _image_tokens(self, request: GenRequest) -> int:
+        """An estimate of the tokens a request's images take (Qwen-style patches)."""
         image_processor = getattr(self._processor, "image_processor", None)
         max_pixels = getattr(image_processor, "max_pixels", None) or 1 << 40
         patch = getattr(image_processor, "patch_size", 14) or 14
         merge = getattr(image_processor, "merge_size", 2) or 2
         per_token = (patch * merge) ** 2
-        out = []
-        for n, request in zip(lengths, requests, strict=True):
-            extra = sum(min(im.width * im.height, max_pixels) // per_token for im in request.images)
-            out.append(n + extra)
-        return out
+        return sum(min(im.width * im.height, max_pixels) // per_token for im in request.images)
+
+    def _length_keys(self, requests: Sequence[GenRequest], texts: list[str]) -> list[int]:
+        """Prompt length in tokens: text tokens plus an estimate of each image's tokens."""
+        tokenizer = getattr(self._processor, "tokenizer", self._processor)
+        lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        return [n + self._image_tokens(r) for n, r in zip(lengths, requests, strict=True)]
+
+    def context_length(self) -> int | None:
+        """The model's context (``max_position_embeddings``), once loaded; else ``None``."""
+        if self._model is None:
+            return None
+        config = getattr(self._model, "config", None)
+        for part in (getattr(config, "text_config", None), config):
+            n = getattr(part, "max_position_embeddings", None)
+            if isinstance(n, int) and n > 0:
+                return n
+        return None
+
+    def prompt_tokens(self, request: GenRequest, cap: int) -> int:
+        """The request's prompt length (chat template, text and image tokens); past ``cap``
+        only a bound, so a huge prompt is not tokenized whole."""
+        self.load()
+        tokenizer = getattr(self._processor, "tokenizer", self._processor)
+        images = self._image_tokens(request)
+
+        def count(text: str) -> int:
+            return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+        text = self._texts([request])[0]
+        return bounded_token_count(count, text, max(cap - images, 0)) + images
 
     def generate(self, requests: Sequence[GenRequest]) -> Iterator[Completed]:
         if not requests:

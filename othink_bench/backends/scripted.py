@@ -36,7 +36,10 @@ class ScriptedBackend:
         delay_s: float = 0.0,
         batch_size: int = 8,
         identity: str | None = None,
+        context_length: int | None = None,
     ) -> None:
+        """``context_length`` imitates a model's context: prompts are then counted in
+        whitespace-separated words of their text (:meth:`prompt_tokens`)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.outputs = outputs
@@ -45,6 +48,7 @@ class ScriptedBackend:
         self.batch_size = batch_size
         self.window: int | None = batch_size
         self.calls: list[list[str]] = []  # request keys per generate call, for tests
+        self._context = context_length
         if identity is None:
             if callable(outputs):
                 identity = getattr(outputs, "__qualname__", type(outputs).__name__)
@@ -99,6 +103,19 @@ class ScriptedBackend:
         text = str(text)
         # "tokens" are whitespace-separated words: a stand-in for a tokenizer
         return GenResult(text=text, tokens=len(text.split()), latency_s=time.perf_counter() - start)
+
+    def context_length(self) -> int | None:
+        return self._context
+
+    def prompt_tokens(self, request: GenRequest, cap: int) -> int:
+        words = 0
+        for m in request.messages:
+            content = m.get("content")
+            parts = content if isinstance(content, list) else [{"text": content}]
+            for part in parts:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    words += len(part["text"].split())
+        return words
 
     def generate(self, requests: Sequence[GenRequest]) -> Iterator[Completed]:
         for start in range(0, len(requests), self.batch_size):

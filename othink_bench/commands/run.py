@@ -46,7 +46,30 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--split", choices=["test", "train"], default="test")
     data.add_argument("--data", help="data file or folder for --source local")
     data.add_argument("--image-root", help="folder that relative image paths resolve against")
-    data.add_argument("--limit", type=int, help="first N samples only (a larger N later resumes)")
+    data.add_argument(
+        "--limit",
+        type=_limit,
+        help="first N samples only, or a fraction 0<x<1 of the split (rounded up); a larger "
+        "selection later extends the same run",
+    )
+    data.add_argument("--offset", type=int, default=0, help="skip the first N samples")
+    data.add_argument(
+        "--sample-ids",
+        type=_sample_ids,
+        help="only these samples: ID,ID,... or @FILE (one id per line)",
+    )
+    data.add_argument(
+        "--data-seed",
+        type=int,
+        default=0,
+        help="which procedural test set (synthetic tasks; default 0); --seed is the sampling seed",
+    )
+    data.add_argument(
+        "--allow-outside-images",
+        action="store_true",
+        help="read image paths that leave the data file's folder (or --image-root): '../', "
+        "absolute paths (off by default: such rows are per-sample errors)",
+    )
     gen = p.add_argument_group("generation (defaults follow the paper: greedy)")
     gen.add_argument("--batch-size", type=int, default=8)
     gen.add_argument(
@@ -57,7 +80,9 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
     gen.add_argument(
         "--samples", type=int, default=1, help="outputs drawn per prompt (needs --temperature > 0)"
     )
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument(
+        "--seed", type=int, default=0, help="sampling seed (with --temperature > 0; default 0)"
+    )
     hw = p.add_argument_group("model loading (hf, vllm)")
     hw.add_argument(
         "--dtype",
@@ -114,6 +139,28 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
     add_report_args(p)
 
 
+def _limit(text: str) -> int | float:
+    """``--limit``: a count (``8``) or a fraction of the split (``0.25``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a count nor a fraction") from None
+    if value.is_integer() and value >= 1:
+        return int(value)
+    if 0 < value < 1:
+        return value
+    raise argparse.ArgumentTypeError(f"{text!r}: use a count >= 1 or a fraction in (0, 1)")
+
+
+def _sample_ids(text: str) -> tuple[str, ...]:
+    from othink_bench.runstate import parse_sample_ids
+
+    try:
+        return parse_sample_ids(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _backend_options(args: argparse.Namespace) -> dict[str, Any]:
     opts = {
         "attn": args.attn,
@@ -159,6 +206,7 @@ def execute_run(args: argparse.Namespace) -> int:
     from othink_bench.harness import RunSettings, TooManyErrors, evaluate, format_summary
     from othink_bench.records import ModelInfo
     from othink_bench.reporting import preflight, report_from_args
+    from othink_bench.runstate import Terminated
 
     if problem := preflight(args):
         print(f"error: {problem}", file=sys.stderr)
@@ -180,12 +228,16 @@ def execute_run(args: argparse.Namespace) -> int:
         data=args.data,
         image_root=args.image_root,
         limit=args.limit,
+        offset=args.offset,
+        sample_ids=args.sample_ids,
+        allow_outside_images=args.allow_outside_images,
         batch_size=args.batch_size,
         max_new_tokens=args.max_new_tokens,
         temperature=args.temperature,
         top_p=args.top_p,
         samples=args.samples,
         seed=args.seed,
+        data_seed=args.data_seed,
         out=args.out,
         dtype=args.dtype,
         device=args.device,
@@ -205,6 +257,9 @@ def execute_run(args: argparse.Namespace) -> int:
     except _expected_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Terminated as exc:
+        print(f"{exc}; finished work is kept and a rerun resumes it", file=sys.stderr)
+        return 128 + exc.signum
     if rank != 0:
         return 0
     if args.json:
