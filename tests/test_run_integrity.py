@@ -353,7 +353,8 @@ def test_seed_is_the_sampling_seed_and_data_seed_picks_the_test_set(tmp_path: Pa
 def test_run_folder_names_cannot_be_read_as_another_task(tmp_path: Path) -> None:
     be = ScriptedBackend({}, default="<answer>3</answer>")
     (s,) = evaluate("tiny", "vc-synth", backend=be, out=tmp_path, limit=1, progress=False)
-    assert s.run_id.startswith("tiny--vc-synth-v1.0-")  # was "vc-synth-tiny-<hash>"
+    version = get_task("vc-synth").version
+    assert s.run_id.startswith(f"tiny--vc-synth-v{version}-")  # was "vc-synth-tiny-<hash>"
     key = {"task_version": "1"}
     assert make_run_id("t", "a--b", key).startswith("a-b--t-v1-")  # "--" only once
     again = evaluate("tiny", "vc-synth", backend=be, out=tmp_path, limit=2, progress=False)
