@@ -7,6 +7,7 @@ differs. Presets of the procedural scenes are separate tasks so boards never mix
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -22,6 +23,8 @@ TEST_HINT = (
     "Offline, use --tasks vc-synth instead."
 )
 
+_SIGNED = re.compile(r"[-+\u2212]\s*\d")
+
 
 class CountingTask(Task):
     """The counting verifier, prompt settings and breakdown, whatever the data."""
@@ -33,8 +36,9 @@ class CountingTask(Task):
         return count_equal(answer, gold)
 
     def check_gold(self, gold: str) -> None:
-        if count_value(gold) is None:
-            raise ValueError(f"counting gold {gold!r} is not a single integer")
+        # A gold count is a plain non-negative integer: "-3" is a data error, never 3.
+        if count_value(gold) is None or _SIGNED.search(gold):
+            raise ValueError(f"counting gold {gold!r} is not a single non-negative integer")
 
     def breakdown(self, sample: Sample) -> str:
         return f"count={sample.gold}"
