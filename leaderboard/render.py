@@ -126,6 +126,9 @@ def build_board(
     ``proposed`` are the methods under study (not baselines, so never underlined).
     """
     coll = collect(paths, root=root)
+    if not coll.runs and coll.skipped:
+        reasons = "; ".join(f"{x.path}: {x.reason}" for x in coll.skipped[:5])
+        raise ValueError(f"no run scored a sample, so there is nothing to show ({reasons})")
     if not coll.runs:
         raise ValueError(f"no run directories (manifest.json) under {', '.join(map(str, paths))}")
     return board_from_collection(coll, title=title, plots=plots, proposed=tuple(proposed))
@@ -198,13 +201,20 @@ def _blocks(an: Analysis, title: str, plots: dict[str, Plot]) -> list[Block]:
     conventions = [
         "Accuracy is strict (the task's verifier on the last `<answer>` block), in percent, "
         "with its 95% Wilson interval and n, the number of scored samples.",
-        "Relative improvement of a over b is (a − b) / b, as in the paper; "
-        f"{SIGNIFICANT} marks p < 0.05 in an exact McNemar test on the samples both runs scored.",
+        "Relative improvement of a over b is (a − b) / b, as in the paper, computed on the "
+        "samples both runs scored (same sample id and draw), whose number follows in "
+        f"parentheses; {SIGNIFICANT} marks p < 0.05 in an exact McNemar test on those samples. "
+        "n/a says why there is no number (no shared samples, or the baseline is 0 on them).",
         "Trained models are shown at their last evaluated checkpoint; Accuracy vs training step "
         "shows every checkpoint.",
     ]
     if any(not r.done for r in runs):
         conventions.append(f"{NOT_FINISHED} marks a run that had not finished (status in Runs).")
+    if coll.skipped:
+        conventions.append(
+            f"{len(coll.skipped)} runs scored no sample or their model produced no output; "
+            "they fill no cell and are listed under [Skipped runs](#skipped-runs)."
+        )
     superseded = coll.superseded
     if superseded:
         conventions.append(
@@ -220,6 +230,7 @@ def _blocks(an: Analysis, title: str, plots: dict[str, Plot]) -> list[Block]:
     blocks += _step_blocks(an, plots)
     blocks += _training_blocks(coll.logs, plots)
     blocks += _runs_blocks(coll)
+    blocks += _skipped_blocks(coll)
     blocks += _environment_blocks(coll)
     return blocks
 
@@ -239,19 +250,26 @@ def _columns_blocks(an: Analysis) -> list[Block]:
                 DisplayCell(c.version),
                 DisplayCell(c.source),
                 DisplayCell(c.split),
+                DisplayCell(f"`{c.data}`" if c.data else "—"),
+                DisplayCell("—" if c.data_seed is None else str(c.data_seed)),
                 DisplayCell(str(len(runs))),
                 DisplayCell(", ".join(map(str, ns))),
                 DisplayCell("yes" if rep.matches(c) else "no"),
             ]
         )
-    header = ["column", "task", "version", "source", "split", "runs", "n", "paper numbers"]
+    header = [
+        "column", "task", "version", "source", "split", "data", "data seed", "runs", "n",
+        "paper numbers",
+    ]  # fmt: skip
     return [
         Heading(2, "Evaluation columns"),
         Paragraph(
-            "Records of different task versions, sources or splits are never pooled: each "
-            "combination is its own column. These are the ones this board was built from."
+            "A column is one test set: records of different task versions, sources, splits, "
+            "data files or data seeds (the seed a procedural task generates its samples from, "
+            "read from the records' sample ids) are never pooled. These are the ones this "
+            "board was built from; n lists the runs' numbers of scored samples."
         ),
-        TableBlock(DisplayTable(header, rows, ["l"] * 5 + ["r", "r", "l"])),
+        TableBlock(DisplayTable(header, rows, ["l"] * 6 + ["r", "r", "r", "l"])),
     ]
 
 
@@ -269,6 +287,21 @@ def _table1_blocks(an: Analysis) -> list[Block]:
         ),
         TableBlock(table1_display(t1)),
     ]
+    labels = column_labels(t1.columns)
+    notes = []
+    for note in t1.mark_notes:
+        where = f"{labels[note.column]} ({short_model_name(note.base)})"
+        if note.n_shared:
+            notes.append(
+                f"{where}: the {note.n_rows} rows scored different samples; bold and underline "
+                f"compare them on the {note.n_shared} samples all of them scored."
+            )
+        else:
+            notes.append(
+                f"{where}: the {note.n_rows} rows share no scored sample, so no cell is marked."
+            )
+    if notes:
+        blocks.append(Bullets(tuple(notes)))
     if t1.reported:
         blocks.append(
             Paragraph(
@@ -468,6 +501,25 @@ def _runs_blocks(coll: Collection) -> list[Block]:
     ]
 
 
+def _skipped_blocks(coll: Collection) -> list[Block]:
+    if not coll.skipped:
+        return []
+    rows = [
+        [DisplayCell(f"`{x.run_id}`"), DisplayCell(f"`{x.path}`"), DisplayCell(x.status),
+         DisplayCell(x.reason)]
+        for x in coll.skipped
+    ]  # fmt: skip
+    return [
+        Heading(2, "Skipped runs"),
+        Paragraph(
+            "Run folders that scored no sample, or whose model produced no output at all: they "
+            "fill no cell, take no part in marks or comparisons, and never bring in the "
+            "paper's reported rows."
+        ),
+        TableBlock(DisplayTable(["run id", "path", "status", "why skipped"], rows)),
+    ]
+
+
 def _group_refs(values: dict[str, list[str]]) -> list[tuple[str, str]]:
     return [(v, compress_refs(refs)) for v, refs in sorted(values.items(), key=lambda kv: kv[0])]
 
@@ -514,8 +566,15 @@ def _num(x: float | None, digits: int = 6) -> float | None:
     return round(float(x), digits)
 
 
-def _col(c: EvalKey) -> dict[str, str]:
-    return {"task": c.task, "task_version": c.version, "source": c.source, "split": c.split}
+def _col(c: EvalKey) -> dict[str, Any]:
+    return {
+        "task": c.task,
+        "task_version": c.version,
+        "source": c.source,
+        "split": c.split,
+        "data": c.data,
+        "data_seed": c.data_seed,
+    }
 
 
 def _acc(run: Run) -> dict[str, Any]:
@@ -539,6 +598,9 @@ def _comp(c: Comparison | None) -> dict[str, Any] | None:
         "relative_percent": _num(c.relative, 4),
         "p_value": _num(c.p_value, 8),
         "n_shared": c.n_shared,
+        "accuracy_shared": _num(c.accuracy),
+        "baseline_accuracy_shared": _num(c.baseline_accuracy),
+        "why_not": c.why_not,
         "significant": c.significant,
         "diff_low": _num(c.diff_low),
         "diff_high": _num(c.diff_high),
@@ -701,6 +763,19 @@ def _data(an: Analysis, title: str, plots: Sequence[Plot]) -> dict[str, Any]:
             for log in coll.logs
         ],
         "runs": [_run_data(r) for r in coll.runs],
+        "skipped": [
+            {"run_id": x.run_id, "path": x.path, "status": x.status, "reason": x.reason}
+            for x in coll.skipped
+        ],
+        "table1_marks": [
+            {
+                "base_model": n.base,
+                "column": labels[n.column],
+                "n_shared": n.n_shared,
+                "rows": n.n_rows,
+            }
+            for n in t1.mark_notes
+        ],
         "plots": [f"{PLOTS_DIR}/{p.name}" for p in plots],
     }
 
@@ -722,6 +797,8 @@ CSV_COLUMNS = (
     "task_version",
     "source",
     "split",
+    "data",
+    "data_seed",
     "k",
     "n",
     "accuracy",
@@ -729,10 +806,13 @@ CSV_COLUMNS = (
     "high",
     "vs_base",
     "p_vs_base",
+    "n_vs_base",
     "vs_sft",
     "p_vs_sft",
+    "n_vs_sft",
     "vs_grpo",
     "p_vs_grpo",
+    "n_vs_grpo",
     "best",
     "strongest_baseline",
     "path",
@@ -761,6 +841,7 @@ def _csv_comps(comps: dict[str, Comparison | None]) -> dict[str, Any]:
         if c is not None:
             out[f"vs_{against}"] = _num(c.relative, 4)
             out[f"p_vs_{against}"] = _num(c.p_value, 8)
+            out[f"n_vs_{against}"] = c.n_shared
     return out
 
 
