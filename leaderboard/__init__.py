@@ -13,15 +13,8 @@ nor torch.
     write_board(board, "board", formats=["md", "json"])
 """
 
-from leaderboard.collect import (
-    Collection,
-    EvalKey,
-    ModelKey,
-    Run,
-    collect,
-    records_frame,
-    runs_frame,
-)
+from leaderboard.collect import Collection, EvalKey, ModelKey, Run, collect
+from leaderboard.frames import records_frame, runs_frame
 from leaderboard.render import (
     Board,
     board_from_collection,

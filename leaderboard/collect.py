@@ -1,4 +1,4 @@
-"""Read run directories into typed runs, cells and tidy frames: the only part that reads files.
+"""Read run directories into typed runs and cells: the only part that reads files.
 
 A board is a pure function of run records. This module turns run directories (``manifest.json``
 plus ``records.jsonl``) into :class:`Run` objects keyed by everything that determines a number:
@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from othink_bench.metrics import EXCLUDED_ERROR_KINDS
 from othink_bench.records import (
@@ -37,9 +37,6 @@ from othink_bench.records import (
     read_records,
 )
 from othink_bench.stats import Proportion, wilson
-
-if TYPE_CHECKING:  # pandas is imported lazily: the frames are an API, not needed for a board
-    import pandas as pd
 
 METHOD_ORDER: tuple[str, ...] = ("base", "sft", "grpo", "grpod")
 METHOD_NAMES: dict[str, str] = {"base": "base", "sft": "SFT", "grpo": "GRPO", "grpod": "GRPO-D"}
@@ -569,7 +566,7 @@ def collect(paths: Sequence[str | Path], root: str | Path | None = None) -> Coll
     return Collection(runs=runs, anchor=anchor, cells=cells, logs=logs, skipped=skipped)
 
 
-# -- tidy frames -------------------------------------------------------------------------------
+# -- the keys of a run, as plain fields (frames, CSV, JSON) -----------------------------------
 
 RUN_COLUMNS = (
     "ref",
@@ -611,78 +608,3 @@ def run_fields(run: Run) -> dict[str, Any]:
         "data": col.data,
         "data_seed": col.data_seed,
     }
-
-
-def records_frame(runs: Iterable[Run]) -> pd.DataFrame:
-    """One row per scored record with the run's group keys: the tidy form of everything."""
-    import pandas as pd
-
-    rows: list[dict[str, Any]] = []
-    for run in runs:
-        fields = run_fields(run)
-        for r in run.records:
-            rows.append(
-                {
-                    **fields,
-                    "sample_id": r.sample_id,
-                    "k": r.k,
-                    "breakdown": r.breakdown,
-                    "correct": r.correct,
-                    "lenient_correct": r.lenient_correct,
-                    "format_ok": r.format_ok,
-                    "error_kind": r.error_kind,
-                }
-            )
-    columns = [
-        *RUN_COLUMNS,
-        "sample_id",
-        "k",
-        "breakdown",
-        "correct",
-        "lenient_correct",
-        "format_ok",
-        "error_kind",
-    ]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def runs_frame(runs: Iterable[Run]) -> pd.DataFrame:
-    """One row per run: group keys, accuracy with its Wilson interval, rates and dates."""
-    import pandas as pd
-
-    rows = []
-    for run in runs:
-        acc = run.accuracy
-        rows.append(
-            {
-                **run_fields(run),
-                "k": acc.k,
-                "n": acc.n,
-                "accuracy": acc.value,
-                "low": acc.low,
-                "high": acc.high,
-                "lenient_accuracy": run.lenient_accuracy.value,
-                "format_rate": run.format_rate.value,
-                "excluded": run.excluded,
-                "status": run.manifest.status,
-                "started": run.manifest.started,
-                "finished": run.manifest.finished,
-                "superseded_by": run.superseded_by,
-            }
-        )
-    columns = [
-        *RUN_COLUMNS,
-        "k",
-        "n",
-        "accuracy",
-        "low",
-        "high",
-        "lenient_accuracy",
-        "format_rate",
-        "excluded",
-        "status",
-        "started",
-        "finished",
-        "superseded_by",
-    ]
-    return pd.DataFrame(rows, columns=columns)

@@ -116,16 +116,16 @@ def execute_rescore(args: argparse.Namespace) -> int:
                              "error_kind": "data", "scored": False})  # fmt: skip
             continue
         error = row.gold_error
+        score = None
         if row.gold is not None:
             try:
                 task.check_gold(row.gold)
             except ValueError as exc:
                 error = f"gold answer {row.gold!r} cannot be verified: {exc}"
-        if error is None:
-            assert row.gold is not None
-            score = task.score_gold(row.output, row.gold)
-            error = score.error
-        if error is not None:
+            else:
+                score = task.score_gold(row.output, row.gold)
+                error = score.error
+        if error is not None or score is None:
             gold_errors += 1
             out_rows.append({**base, "gold": row.gold, "error": error, "error_kind": "gold",
                              "scored": False})  # fmt: skip
