@@ -498,6 +498,8 @@ def find_trainer_states(run: Run) -> list[Path]:
 def _read_history(path: Path) -> list[dict[str, Any]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ValueError(f"{path}: not a readable trainer_state.json (nested too deeply)") from None
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable trainer_state.json ({exc})") from exc
     history = data.get("log_history", []) if isinstance(data, dict) else []

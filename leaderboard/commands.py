@@ -60,6 +60,8 @@ def execute_leaderboard(args: argparse.Namespace) -> int:
         return 2
     written = write_board(board, args.out, formats)
     runs = len(board.data["runs"])
+    for skipped in board.data["skipped"]:
+        print(f"skipped {skipped['path']}: {skipped['reason']}", file=sys.stderr)
     print(f"board from {runs} runs written to {args.out}:")
     for path in written:
         print(f"  {path}")

@@ -73,6 +73,7 @@ def make_run(
     error_kinds: dict[int, str] | None = None,
     data: str | None = None,
     seed: int = 0,
+    model_path: str | None = None,
     **manifest_extra: object,
 ) -> Path:
     """A run directory written through the core's own writers."""
@@ -83,6 +84,7 @@ def make_run(
         run_id=run_id,
         model=ModelInfo(
             name=f"ckpt-{run_id}" if trained else base,
+            path=model_path,
             base_model=base if trained else None,
             method=method,
             train_task=train_task,
@@ -589,7 +591,7 @@ def test_different_data_files_never_share_a_column(tmp_path):
 # -- runs that scored nothing are skipped, with the reason --------------------------------------
 
 
-def test_runs_that_scored_nothing_are_skipped_and_named(tmp_path):
+def test_runs_that_scored_nothing_are_skipped_and_named(tmp_path, capsys):
     make_run(tmp_path, "ok", [True] * 4 + [False] * 6)
     # A model that never loaded: a failed run of a paper task with no records.
     make_run(tmp_path, "noload", [], task="vc", source="hub", method="grpod", train_task="vc",
@@ -613,6 +615,12 @@ def test_runs_that_scored_nothing_are_skipped_and_named(tmp_path):
     section = md[md.index("## Skipped runs") :]
     assert f"| `noload` | `{tmp_path.name}/noload` | failed | 0 scored samples" in section
     assert "3 runs scored no sample" in md
+    parser = argparse.ArgumentParser()
+    configure_leaderboard(parser)
+    args = parser.parse_args([str(tmp_path), "--out", str(tmp_path.parent / "board-skipped")])
+    assert execute_leaderboard(args) == 0
+    err = capsys.readouterr().err
+    assert f"skipped {tmp_path.name}/noload: 0 scored samples" in err and err.count("skipped") == 3
 
 
 def test_a_board_of_only_skipped_runs_is_an_error(tmp_path, capsys):
@@ -642,3 +650,12 @@ def test_damaged_manifest_or_record_names_the_file(tmp_path, capsys):
     assert execute_leaderboard(args) == 2
     err = capsys.readouterr().err
     assert str(manifest) in err and "delete the run folder" in err
+
+
+def test_a_damaged_trainer_log_names_the_file(tmp_path):
+    run = make_run(tmp_path / "runs", "d", [True], method="grpod", train_task="vc-synth",
+                   model_path="ckpt")  # fmt: skip
+    (tmp_path / "runs" / "ckpt").mkdir()
+    (tmp_path / "runs" / "ckpt" / "trainer_state.json").write_text("[" * 100_000)
+    with pytest.raises(ValueError, match=r"ckpt/trainer_state.json: not a readable"):
+        collect([run])
