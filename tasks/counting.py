@@ -23,7 +23,12 @@ TEST_HINT = (
     "Offline, use --tasks vc-synth instead."
 )
 
-_SIGNED = re.compile(r"[-+\u2212]\s*\d")
+# A gold count is a plain non-negative integer: digits (``7``, ``7.0``) or a number word
+# (``seven``, ``twenty-one``). ``-3``, ``[3]``, ``{'x': 1}`` or ``True`` are data errors, never 3.
+_PLAIN_COUNT = re.compile(
+    r"\s*(?:\d+(?:\.0+)?|[a-z]+(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?)\s*",
+    re.IGNORECASE,
+)
 
 
 class CountingTask(Task):
@@ -36,8 +41,7 @@ class CountingTask(Task):
         return count_equal(answer, gold)
 
     def check_gold(self, gold: str) -> None:
-        # A gold count is a plain non-negative integer: "-3" is a data error, never 3.
-        if count_value(gold) is None or _SIGNED.search(gold):
+        if not _PLAIN_COUNT.fullmatch(gold) or count_value(gold) is None:
             raise ValueError(f"counting gold {gold!r} is not a single non-negative integer")
 
     def breakdown(self, sample: Sample) -> str:
