@@ -381,6 +381,8 @@ def skip_reason(run: Run) -> str | None:
             return f"0 scored samples: all {run.excluded} records are data errors ({said})"
         if status in DONE_STATUSES:
             return f"0 scored samples: the run has no records ({said})"
+        if status == "running":
+            return f"0 scored samples yet: still running, or killed before its first ({said})"
         return f"0 scored samples: the model never loaded or the run stopped first ({said})"
     generated = [r for r in run.records if r.error_kind != "generation"]
     if not generated:
