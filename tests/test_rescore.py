@@ -243,3 +243,18 @@ def test_a_damaged_manifest_names_the_file_and_the_fix(
     assert main(["rescore", str(run)]) == 2
     err = _err(capsys)
     assert str(manifest) in err and "delete the run folder" in err
+
+
+def test_line_separators_inside_strings_and_a_partial_last_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rec = tmp_path / "records.jsonl"
+    good = json.dumps({"gold": "3", "output": "a\u2028b\x85<answer>3</answer>"}, ensure_ascii=False)
+    rec.write_text(good + "\n" + good + "\n" + '{"gold": "4", "outp', encoding="utf-8")
+    assert main(["rescore", str(rec), "--task", "vc", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["n"] == 2
+    assert f"{rec}:3: left out a partial last line" in captured.err
+    rec.write_text('{"gold": "4", "outp\n' + good + "\n", encoding="utf-8")  # not the last line
+    assert main(["rescore", str(rec), "--task", "vc"]) == 2
+    assert f"{rec}:1: not JSON" in capsys.readouterr().err

@@ -101,6 +101,11 @@ def execute_rescore(args: argparse.Namespace) -> int:
     except (RescoreInputError, ManifestError, UnknownTaskError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if preds.partial_line:
+        warnings.append(
+            f"warning: {preds.partial_line}: left out a partial last line (no newline; a writer "
+            "killed mid-line)"
+        )
     for w in warnings:
         print(w, file=sys.stderr)
     out_rows: list[dict[str, Any]] = []

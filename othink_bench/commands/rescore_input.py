@@ -47,6 +47,7 @@ class Predictions:
     rows: list[Prediction]
     manifest_task: str | None = None  # the run folder's task, when a folder was given
     duplicates: int = 0  # earlier lines replaced by a later one with the same (sample_id, k)
+    partial_line: str | None = None  # an unparsable last line with no newline, left out
 
 
 def _kind(value: object) -> str:
@@ -201,11 +202,20 @@ def read_predictions(path: Path) -> Predictions:
     rows: list[Prediction] = []
     index: dict[tuple[str, int], int] = {}
     duplicates = 0
-    for lineno, line in enumerate(text.splitlines(), 1):
+    partial: str | None = None
+    lines = text.split("\n")  # not splitlines(): U+2028 and friends may sit inside a string
+    for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
-        row = _record_line(_loads(line, where), where)
+        try:
+            item = _loads(line, where)
+        except RescoreInputError:
+            if lineno == len(lines) and lineno > 1:  # no newline after it: a writer killed mid-line
+                partial = where
+                continue
+            raise
+        row = _record_line(item, where)
         if row.sample_id is not None:  # a retried sample: the later line replaces the earlier
             key = (row.sample_id, row.k)
             if key in index:
@@ -214,4 +224,4 @@ def read_predictions(path: Path) -> Predictions:
                 continue
             index[key] = len(rows)
         rows.append(row)
-    return Predictions(path, rows, manifest_task, duplicates)
+    return Predictions(path, rows, manifest_task, duplicates, partial)
