@@ -2,24 +2,19 @@
 
 Nothing on a board is typed in: :func:`build_board` reads run directories (``manifest.json`` and
 ``records.jsonl``), groups records by everything that determines a number (model, method, train
-task, step, task, task version, source, split) so that versions and sources never mix, and
-renders the paper's tables (same-task Table 1, cross-task matrices) with intervals, relative
-improvements and paired tests. The package imports neither trainers nor torch.
+task, step, and the test set: task, task version, source, split, data file, data seed) so that
+test sets never mix, and renders the paper's tables (same-task Table 1, cross-task matrices)
+with intervals, relative improvements and paired tests, each computed on the samples both runs
+scored. Runs that scored nothing are listed as skipped. The package imports neither trainers
+nor torch.
 
     from leaderboard import build_board, write_board
     board = build_board(["runs"], title="My board")
     write_board(board, "board", formats=["md", "json"])
 """
 
-from leaderboard.collect import (
-    Collection,
-    EvalKey,
-    ModelKey,
-    Run,
-    collect,
-    records_frame,
-    runs_frame,
-)
+from leaderboard.collect import Collection, EvalKey, ModelKey, Run, collect
+from leaderboard.frames import records_frame, runs_frame
 from leaderboard.render import (
     Board,
     board_from_collection,

@@ -1,11 +1,14 @@
-"""Read run directories into typed runs, cells and tidy frames: the only part that reads files.
+"""Read run directories into typed runs and cells: the only part that reads files.
 
 A board is a pure function of run records. This module turns run directories (``manifest.json``
 plus ``records.jsonl``) into :class:`Run` objects keyed by everything that determines a number:
 the model (base model, method, label), how it was trained (train task, step) and what it was
-scored on (task, task version, source, split). Those keys are what later code groups by, so
-records of different task versions or sources can never meet in one cell. It also finds the
-trainer logs (TRL's ``trainer_state.json``) next to the checkpoints the plots need.
+scored on: the test set (task, task version, source, split, data file, data seed). Those keys
+are what later code groups by, so records of different task versions, sources or test sets can
+never meet in one cell. A run that scored no sample (a model that never loaded, a run that
+failed at its start, data that gave only errors) becomes no cell: it is kept as a
+:class:`SkippedRun` with the reason. It also finds the trainer logs (TRL's
+``trainer_state.json``) next to the checkpoints the plots need.
 
 Nothing here formats text or draws; nothing here depends on the clock or on the order in which
 directories were given.
@@ -13,16 +16,16 @@ directories were given.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from othink_bench.metrics import EXCLUDED_ERROR_KINDS
 from othink_bench.records import (
@@ -34,9 +37,6 @@ from othink_bench.records import (
     read_records,
 )
 from othink_bench.stats import Proportion, wilson
-
-if TYPE_CHECKING:  # pandas is imported lazily: the frames are an API, not needed for a board
-    import pandas as pd
 
 METHOD_ORDER: tuple[str, ...] = ("base", "sft", "grpo", "grpod")
 METHOD_NAMES: dict[str, str] = {"base": "base", "sft": "SFT", "grpo": "GRPO", "grpod": "GRPO-D"}
@@ -71,15 +71,23 @@ def short_model_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class EvalKey:
-    """What a number was scored on: one board column. Versions and sources never merge."""
+    """What a number was scored on, the test set: one board column. Test sets never merge.
+
+    ``data`` is the data file or folder the manifest names (empty for the hub and for
+    procedural tasks); ``data_seed`` the seed a procedural task generated its samples from
+    (None where the seed does not choose the samples).
+    """
 
     task: str
     version: str
     source: str
     split: str
+    data: str = ""
+    data_seed: int | None = None
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (self.task, natural_key(self.version), self.source, self.split)
+        seed = -math.inf if self.data_seed is None else self.data_seed
+        return (self.task, natural_key(self.version), self.source, self.split, self.data, seed)
 
     @property
     def version_label(self) -> str:
@@ -87,7 +95,12 @@ class EvalKey:
 
     @property
     def slug(self) -> str:
-        return slugify(f"{self.task}-{self.version_label}-{self.source}-{self.split}")
+        text = f"{self.task}-{self.version_label}-{self.source}-{self.split}"
+        if self.data_seed not in (None, 0):
+            text += f"-seed{self.data_seed}"
+        if self.data:
+            text += "-" + hashlib.sha1(self.data.encode("utf-8", "replace")).hexdigest()[:8]
+        return slugify(text)
 
 
 @dataclass(frozen=True)
@@ -160,6 +173,7 @@ class Run:
     ref: str = ""  # short name on boards: r1, r2, ...
     superseded_by: str | None = None  # ref of the run chosen instead for the same cell
     variant: str = ""  # see ModelKey; set by assign_variants
+    data_seed: int | None = None  # see EvalKey; set by load_run from the ids and manifest
 
     @property
     def run_id(self) -> str:
@@ -187,7 +201,14 @@ class Run:
     @property
     def column(self) -> EvalKey:
         m = self.manifest
-        return EvalKey(task=m.task, version=m.task_version, source=m.source, split=m.split)
+        return EvalKey(
+            task=m.task,
+            version=m.task_version,
+            source=m.source,
+            split=m.split,
+            data=m.data or "",
+            data_seed=self.data_seed,
+        )
 
     @property
     def cell_key(self) -> CellKey:
@@ -217,12 +238,6 @@ class Run:
     @cached_property
     def format_rate(self) -> Proportion:
         return wilson(sum(r.format_ok for r in self.records), len(self.records))
-
-    @property
-    def fraction(self) -> Fraction:
-        """The accuracy as an exact fraction, so that ties are ties."""
-        acc = self.accuracy
-        return Fraction(acc.k, acc.n) if acc.n else Fraction(-1)
 
     def sort_key(self) -> tuple[Any, ...]:
         return (*self.cell_key.sort_key(), self.run_id)
@@ -264,6 +279,7 @@ class Collection:
     anchor: Path
     cells: dict[CellKey, Run] = field(default_factory=dict)
     logs: list[TrainingLog] = field(default_factory=list)
+    skipped: list[SkippedRun] = field(default_factory=list)  # runs that fill no cell
 
     @property
     def superseded(self) -> list[Run]:
@@ -317,6 +333,67 @@ def display_path(path: Path, anchor: Path) -> str:
         return path.resolve().as_posix()
 
 
+def data_seed(manifest: Manifest, records: Sequence[RunRecord]) -> int | None:
+    """The seed that chose a run's samples, from what the run recorded.
+
+    The records' sample ids are the ground truth: a procedural task names its samples
+    ``<task>/<split>/<seed>/<index>``, so ``vc-synth-tiny/test/3/...`` and ``.../test/0/...``
+    are different test sets whatever the manifest says. Otherwise a manifest's ``data_seed``
+    (written by harnesses that keep the data seed apart from the sampling seed), and for an
+    older manifest of a procedural source its one ``seed``, which then chose the samples too.
+    Hub and local data are chosen by their file, not by a seed.
+    """
+    pattern = re.compile(rf"{re.escape(manifest.task)}/{re.escape(manifest.split)}/(-?\d+)/\d+")
+    seeds: set[int] = set()
+    for r in records:
+        m = pattern.fullmatch(r.sample_id)
+        if m is None:
+            seeds = set()
+            break
+        seeds.add(int(m.group(1)))
+    if len(seeds) == 1:
+        return seeds.pop()
+    if manifest.source != "synthetic":
+        return None
+    declared = getattr(manifest, "data_seed", None)
+    if isinstance(declared, int) and not isinstance(declared, bool):
+        return declared
+    return manifest.seed
+
+
+@dataclass(frozen=True)
+class SkippedRun:
+    """A run directory that fills no cell, and why (shown on the board, never a row)."""
+
+    run_id: str
+    path: str
+    status: str
+    reason: str
+
+
+def skip_reason(run: Run) -> str | None:
+    """Why a run must not become a row: it scored nothing, or its model produced nothing."""
+    status = run.manifest.status
+    error = (run.manifest.model_extra or {}).get("error")
+    said = f"status {status!r}" + (f": {str(error)[:200]}" if error else "")
+    if not run.records:
+        if run.excluded:
+            return f"0 scored samples: all {run.excluded} records are data errors ({said})"
+        if status in DONE_STATUSES:
+            return f"0 scored samples: the run has no records ({said})"
+        if status == "running":
+            return f"0 scored samples yet: still running, or killed before its first ({said})"
+        return f"0 scored samples: the model never loaded or the run stopped first ({said})"
+    generated = [r for r in run.records if r.error_kind != "generation"]
+    if not generated:
+        first = run.records[0].error or "no message"
+        return (
+            f"the model produced no output: all {len(run.records)} records are generation "
+            f"errors (first: {first[:200]}; {said})"
+        )
+    return None
+
+
 def load_run(run_dir: Path, anchor: Path) -> Run:
     """Read one run directory; duplicate (sample, k) lines keep the last one written."""
     manifest = read_manifest(run_dir)
@@ -326,7 +403,7 @@ def load_run(run_dir: Path, anchor: Path) -> Run:
     excluded = sum(1 for r in by_key.values() if r.error_kind in DATA_ERROR_KINDS)
     kept = [r for r in by_key.values() if r.error_kind not in DATA_ERROR_KINDS]
     kept.sort(key=lambda r: (r.index, r.sample_id, r.k))
-    for r in kept:
+    for r in by_key.values():
         if (r.task, r.task_version) != (manifest.task, manifest.task_version):
             raise ValueError(
                 f"{run_dir}: record {r.sample_id!r} is for {r.task} {r.task_version}, but the "
@@ -338,6 +415,7 @@ def load_run(run_dir: Path, anchor: Path) -> Run:
         manifest=manifest,
         records=kept,
         excluded=excluded,
+        data_seed=data_seed(manifest, list(by_key.values())),
     )
 
 
@@ -422,6 +500,8 @@ def find_trainer_states(run: Run) -> list[Path]:
 def _read_history(path: Path) -> list[dict[str, Any]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ValueError(f"{path}: not a readable trainer_state.json (nested too deeply)") from None
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable trainer_state.json ({exc})") from exc
     history = data.get("log_history", []) if isinstance(data, dict) else []
@@ -466,22 +546,31 @@ def collect(paths: Sequence[str | Path], root: str | Path | None = None) -> Coll
         raise ValueError("no run directories or runs roots given")
     anchor = Path(root).resolve() if root is not None else default_anchor(paths)
     dirs = {d.resolve(): d for d in find_run_dirs(paths)}  # one run given twice is one run
-    runs = [load_run(d, anchor) for _, d in sorted(dirs.items())]
+    loaded = [load_run(d, anchor) for _, d in sorted(dirs.items())]
     ids: dict[str, Path] = {}
-    for run in runs:
+    for run in loaded:
         other = ids.setdefault(run.run_id, run.run_dir)
         if other != run.run_dir:  # two copies of a run would count its samples twice
             raise ValueError(f"run id {run.run_id!r} appears twice: {other} and {run.run_dir}")
+    runs: list[Run] = []
+    skipped: list[SkippedRun] = []
+    for run in loaded:
+        reason = skip_reason(run)
+        if reason is None:
+            runs.append(run)
+        else:
+            skipped.append(SkippedRun(run.run_id, run.path, run.manifest.status, reason))
+    skipped.sort(key=lambda x: (natural_key(x.path), x.run_id))
     assign_variants(runs)
     runs.sort(key=Run.sort_key)
     for no, run in enumerate(runs, 1):
         run.ref = f"r{no}"
     cells = select_cells(runs)
     logs = load_training_logs(runs, anchor)
-    return Collection(runs=runs, anchor=anchor, cells=cells, logs=logs)
+    return Collection(runs=runs, anchor=anchor, cells=cells, logs=logs, skipped=skipped)
 
 
-# -- tidy frames -------------------------------------------------------------------------------
+# -- the keys of a run, as plain fields (frames, CSV, JSON) -----------------------------------
 
 RUN_COLUMNS = (
     "ref",
@@ -497,6 +586,8 @@ RUN_COLUMNS = (
     "task_version",
     "source",
     "split",
+    "data",
+    "data_seed",
 )
 
 
@@ -518,79 +609,6 @@ def run_fields(run: Run) -> dict[str, Any]:
         "task_version": col.version,
         "source": col.source,
         "split": col.split,
+        "data": col.data,
+        "data_seed": col.data_seed,
     }
-
-
-def records_frame(runs: Iterable[Run]) -> pd.DataFrame:
-    """One row per scored record with the run's group keys: the tidy form of everything."""
-    import pandas as pd
-
-    rows: list[dict[str, Any]] = []
-    for run in runs:
-        fields = run_fields(run)
-        for r in run.records:
-            rows.append(
-                {
-                    **fields,
-                    "sample_id": r.sample_id,
-                    "k": r.k,
-                    "breakdown": r.breakdown,
-                    "correct": r.correct,
-                    "lenient_correct": r.lenient_correct,
-                    "format_ok": r.format_ok,
-                    "error_kind": r.error_kind,
-                }
-            )
-    columns = [
-        *RUN_COLUMNS,
-        "sample_id",
-        "k",
-        "breakdown",
-        "correct",
-        "lenient_correct",
-        "format_ok",
-        "error_kind",
-    ]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def runs_frame(runs: Iterable[Run]) -> pd.DataFrame:
-    """One row per run: group keys, accuracy with its Wilson interval, rates and dates."""
-    import pandas as pd
-
-    rows = []
-    for run in runs:
-        acc = run.accuracy
-        rows.append(
-            {
-                **run_fields(run),
-                "k": acc.k,
-                "n": acc.n,
-                "accuracy": acc.value,
-                "low": acc.low,
-                "high": acc.high,
-                "lenient_accuracy": run.lenient_accuracy.value,
-                "format_rate": run.format_rate.value,
-                "excluded": run.excluded,
-                "status": run.manifest.status,
-                "started": run.manifest.started,
-                "finished": run.manifest.finished,
-                "superseded_by": run.superseded_by,
-            }
-        )
-    columns = [
-        *RUN_COLUMNS,
-        "k",
-        "n",
-        "accuracy",
-        "low",
-        "high",
-        "lenient_accuracy",
-        "format_rate",
-        "excluded",
-        "status",
-        "started",
-        "finished",
-        "superseded_by",
-    ]
-    return pd.DataFrame(rows, columns=columns)

@@ -70,6 +70,8 @@ def execute_leaderboard(args: argparse.Namespace) -> int:
         view_board(board, args.paths, args.viewer, args.out)
     written = write_board(board, args.out, formats)
     runs = len(board.data["runs"])
+    for skipped in board.data["skipped"]:
+        print(f"skipped {skipped['path']}: {skipped['reason']}", file=sys.stderr)
     print(f"board from {runs} runs written to {args.out}:")
     for path in written:
         print(f"  {path}")

@@ -22,6 +22,7 @@ from matplotlib.ticker import MaxNLocator
 from leaderboard.collect import EvalKey, TrainingLog, short_model_name, slugify
 from leaderboard.tables import Analysis, CrossTable, StepPanel, column_labels
 
+PLOTS_DIR = "plots"  # the board folder's subfolder the PNGs are written into
 WIDTH_IN = 8.0
 HEIGHT_IN = 4.5
 DPI = 100

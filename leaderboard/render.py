@@ -24,24 +24,21 @@ from typing import Any
 from leaderboard import reported as rep
 from leaderboard.collect import (
     Collection,
-    EvalKey,
-    Run,
     TrainingLog,
     collect,
     method_name,
     natural_key,
-    run_fields,
     short_model_name,
     slugify,
 )
-from leaderboard.plots import Plot, board_plots
+from leaderboard.export import CSV_COLUMNS, board_data, board_rows, finished_range
+from leaderboard.plots import PLOTS_DIR, Plot, board_plots
 from leaderboard.tables import (
     DEFAULT_PROPOSED,
     EMPTY,
     NOT_FINISHED,
     SIGNIFICANT,
     Analysis,
-    Comparison,
     DisplayCell,
     DisplayTable,
     analyse,
@@ -61,7 +58,6 @@ FORMATS: dict[str, str] = {
     "csv": "board.csv",
     "json": "board.json",
 }
-PLOTS_DIR = "plots"
 
 
 # -- board blocks ------------------------------------------------------------------------------
@@ -126,6 +122,9 @@ def build_board(
     ``proposed`` are the methods under study (not baselines, so never underlined).
     """
     coll = collect(paths, root=root)
+    if not coll.runs and coll.skipped:
+        reasons = "; ".join(f"{x.path}: {x.reason}" for x in coll.skipped[:5])
+        raise ValueError(f"no run scored a sample, so there is nothing to show ({reasons})")
     if not coll.runs:
         raise ValueError(f"no run directories (manifest.json) under {', '.join(map(str, paths))}")
     return board_from_collection(coll, title=title, plots=plots, proposed=tuple(proposed))
@@ -144,8 +143,8 @@ def board_from_collection(
     return Board(
         title=title,
         blocks=blocks,
-        data=_data(analysis, title, figures),
-        rows=_rows(analysis),
+        data=board_data(analysis, title, figures),
+        rows=board_rows(analysis),
         plots=figures,
     )
 
@@ -164,11 +163,6 @@ def compress_refs(refs: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
-def _dates(runs: Sequence[Run]) -> tuple[str | None, str | None]:
-    finished = sorted(r.manifest.finished for r in runs if r.manifest.finished)
-    return (finished[0], finished[-1]) if finished else (None, None)
-
-
 def _proposed_names(proposed: tuple[str, ...]) -> str:
     return ", ".join(method_name(m) for m in proposed) or "none"
 
@@ -177,7 +171,7 @@ def _blocks(an: Analysis, title: str, plots: dict[str, Plot]) -> list[Block]:
     coll = an.collection
     runs = coll.runs
     n_records = sum(len(r.records) for r in runs)
-    first, last = _dates(runs)
+    first, last = finished_range(runs)
     when = (
         f" that finished between {first} and {last}"
         if first and first != last
@@ -198,13 +192,20 @@ def _blocks(an: Analysis, title: str, plots: dict[str, Plot]) -> list[Block]:
     conventions = [
         "Accuracy is strict (the task's verifier on the last `<answer>` block), in percent, "
         "with its 95% Wilson interval and n, the number of scored samples.",
-        "Relative improvement of a over b is (a − b) / b, as in the paper; "
-        f"{SIGNIFICANT} marks p < 0.05 in an exact McNemar test on the samples both runs scored.",
+        "Relative improvement of a over b is (a − b) / b, as in the paper, computed on the "
+        "samples both runs scored (same sample id and draw), whose number follows in "
+        f"parentheses; {SIGNIFICANT} marks p < 0.05 in an exact McNemar test on those samples. "
+        "n/a says why there is no number (no shared samples, or the baseline is 0 on them).",
         "Trained models are shown at their last evaluated checkpoint; Accuracy vs training step "
         "shows every checkpoint.",
     ]
     if any(not r.done for r in runs):
         conventions.append(f"{NOT_FINISHED} marks a run that had not finished (status in Runs).")
+    if coll.skipped:
+        conventions.append(
+            f"{len(coll.skipped)} runs scored no sample or their model produced no output; "
+            "they fill no cell and are listed under [Skipped runs](#skipped-runs)."
+        )
     superseded = coll.superseded
     if superseded:
         conventions.append(
@@ -220,6 +221,7 @@ def _blocks(an: Analysis, title: str, plots: dict[str, Plot]) -> list[Block]:
     blocks += _step_blocks(an, plots)
     blocks += _training_blocks(coll.logs, plots)
     blocks += _runs_blocks(coll)
+    blocks += _skipped_blocks(coll)
     blocks += _environment_blocks(coll)
     return blocks
 
@@ -239,19 +241,26 @@ def _columns_blocks(an: Analysis) -> list[Block]:
                 DisplayCell(c.version),
                 DisplayCell(c.source),
                 DisplayCell(c.split),
+                DisplayCell(f"`{c.data}`" if c.data else "—"),
+                DisplayCell("—" if c.data_seed is None else str(c.data_seed)),
                 DisplayCell(str(len(runs))),
                 DisplayCell(", ".join(map(str, ns))),
                 DisplayCell("yes" if rep.matches(c) else "no"),
             ]
         )
-    header = ["column", "task", "version", "source", "split", "runs", "n", "paper numbers"]
+    header = [
+        "column", "task", "version", "source", "split", "data", "data seed", "runs", "n",
+        "paper numbers",
+    ]  # fmt: skip
     return [
         Heading(2, "Evaluation columns"),
         Paragraph(
-            "Records of different task versions, sources or splits are never pooled: each "
-            "combination is its own column. These are the ones this board was built from."
+            "A column is one test set: records of different task versions, sources, splits, "
+            "data files or data seeds (the seed a procedural task generates its samples from, "
+            "read from the records' sample ids) are never pooled. These are the ones this "
+            "board was built from; n lists the runs' numbers of scored samples."
         ),
-        TableBlock(DisplayTable(header, rows, ["l"] * 5 + ["r", "r", "l"])),
+        TableBlock(DisplayTable(header, rows, ["l"] * 6 + ["r", "r", "r", "l"])),
     ]
 
 
@@ -269,6 +278,21 @@ def _table1_blocks(an: Analysis) -> list[Block]:
         ),
         TableBlock(table1_display(t1)),
     ]
+    labels = column_labels(t1.columns)
+    notes = []
+    for note in t1.mark_notes:
+        where = f"{labels[note.column]} ({short_model_name(note.base)})"
+        if note.n_shared:
+            notes.append(
+                f"{where}: the {note.n_rows} rows scored different samples; bold and underline "
+                f"compare them on the {note.n_shared} samples all of them scored."
+            )
+        else:
+            notes.append(
+                f"{where}: the {note.n_rows} rows share no scored sample, so no cell is marked."
+            )
+    if notes:
+        blocks.append(Bullets(tuple(notes)))
     if t1.reported:
         blocks.append(
             Paragraph(
@@ -468,6 +492,25 @@ def _runs_blocks(coll: Collection) -> list[Block]:
     ]
 
 
+def _skipped_blocks(coll: Collection) -> list[Block]:
+    if not coll.skipped:
+        return []
+    rows = [
+        [DisplayCell(f"`{x.run_id}`"), DisplayCell(f"`{x.path}`"), DisplayCell(x.status),
+         DisplayCell(x.reason)]
+        for x in coll.skipped
+    ]  # fmt: skip
+    return [
+        Heading(2, "Skipped runs"),
+        Paragraph(
+            "Run folders that scored no sample, or whose model produced no output at all: they "
+            "fill no cell, take no part in marks or comparisons, and never bring in the "
+            "paper's reported rows."
+        ),
+        TableBlock(DisplayTable(["run id", "path", "status", "why skipped"], rows)),
+    ]
+
+
 def _group_refs(values: dict[str, list[str]]) -> list[tuple[str, str]]:
     return [(v, compress_refs(refs)) for v, refs in sorted(values.items(), key=lambda kv: kv[0])]
 
@@ -503,327 +546,6 @@ def _environment_blocks(coll: Collection) -> list[Block]:
         ),
         TableBlock(DisplayTable(["item", "value", "runs"], rows, ["l", "l", "l"])),
     ]
-
-
-# -- JSON and CSV data -------------------------------------------------------------------------
-
-
-def _num(x: float | None, digits: int = 6) -> float | None:
-    if x is None or not math.isfinite(x):
-        return None
-    return round(float(x), digits)
-
-
-def _col(c: EvalKey) -> dict[str, str]:
-    return {"task": c.task, "task_version": c.version, "source": c.source, "split": c.split}
-
-
-def _acc(run: Run) -> dict[str, Any]:
-    acc = run.accuracy
-    return {
-        "run": run.ref,
-        "run_id": run.run_id,
-        "k": acc.k,
-        "n": acc.n,
-        "accuracy": _num(acc.value),
-        "low": _num(acc.low),
-        "high": _num(acc.high),
-    }
-
-
-def _comp(c: Comparison | None) -> dict[str, Any] | None:
-    if c is None:
-        return None
-    return {
-        "baseline_run": c.baseline,
-        "relative_percent": _num(c.relative, 4),
-        "p_value": _num(c.p_value, 8),
-        "n_shared": c.n_shared,
-        "significant": c.significant,
-        "diff_low": _num(c.diff_low),
-        "diff_high": _num(c.diff_high),
-    }
-
-
-def _run_data(run: Run) -> dict[str, Any]:
-    m = run.manifest
-    model = run.model
-    return {
-        "ref": run.ref,
-        "run_id": run.run_id,
-        "path": run.path,
-        "base_model": model.base,
-        "method": model.method,
-        "label": run.label,
-        "variant": model.variant,
-        "model_name": m.model.name,
-        "train_task": run.train_task,
-        "step": run.step,
-        **_col(run.column),
-        **{k: v for k, v in _acc(run).items() if k not in ("run", "run_id")},
-        "lenient_accuracy": _num(run.lenient_accuracy.value),
-        "format_rate": _num(run.format_rate.value),
-        "excluded": run.excluded,
-        "status": m.status,
-        "started": m.started,
-        "finished": m.finished,
-        "superseded_by": run.superseded_by,
-        "generation": m.generation,
-        "backend": m.backend,
-        "packages": dict(sorted(m.packages.items())),
-        "git_revision": m.git_revision,
-    }
-
-
-def _data(an: Analysis, title: str, plots: Sequence[Plot]) -> dict[str, Any]:
-    coll = an.collection
-    labels = column_labels(coll.columns)
-    t1 = an.table1
-    table1_rows = []
-    for row in t1.rows:
-        cells = {}
-        for column, run in row.cells.items():
-            cells[labels[column]] = {
-                **_acc(run),
-                "best": column in row.best,
-                "strongest_baseline": column in row.strongest_baseline,
-                "vs": {k: _comp(v) for k, v in sorted(row.comparisons.get(column, {}).items())},
-            }
-        table1_rows.append(
-            {
-                "model": row.model.display,
-                "base_model": row.model.base,
-                "method": row.model.method,
-                "variant": row.model.variant,
-                "cells": dict(sorted(cells.items())),
-            }
-        )
-    cross = []
-    for ct in an.cross:
-        cross.append(
-            {
-                "model": ct.model.display,
-                "base_model": ct.model.base,
-                "method": ct.model.method,
-                "variant": ct.model.variant,
-                "cells": [
-                    {"train_task": t, "column": labels[c], **_acc(run)}
-                    for (t, c), run in sorted(
-                        ct.cells.items(),
-                        key=lambda kv: (natural_key(kv[0][0]), kv[0][1].sort_key()),
-                    )
-                ],
-                "base": [{"column": labels[c], **_acc(r)} for c, r in ct.base_cells.items()],
-                "pairs": [
-                    {
-                        "train_task": e.train_task,
-                        "column": labels[e.column],
-                        "run": e.run.ref,
-                        "base_run": e.base.ref if e.base else None,
-                        "sft_run": e.sft.ref if e.sft else None,
-                        "vs_base": _comp(e.vs_base),
-                        "vs_sft": _comp(e.vs_sft),
-                    }
-                    for e in ct.entries
-                ],
-            }
-        )
-    breakdowns = []
-    for bd in an.breakdowns:
-        breakdowns.append(
-            {
-                "column": labels[bd.column],
-                "labels": bd.labels,
-                "runs": {
-                    run.ref: {
-                        label: dict(zip(("k", "n"), bd.counts[(run.ref, label)], strict=True))
-                        for label in bd.labels
-                        if (run.ref, label) in bd.counts
-                    }
-                    for _, run in bd.runs
-                },
-            }
-        )
-    steps = [
-        {
-            "base_model": p.base,
-            "column": labels[p.column],
-            "base_run": _acc(p.base_run) if p.base_run else None,
-            "curves": [
-                {
-                    "model": c.model.display,
-                    "method": c.model.method,
-                    "points": [{"step": r.step, **_acc(r)} for r in c.runs],
-                }
-                for c in p.curves
-            ],
-        }
-        for p in an.steps
-    ]
-    reported = [
-        {
-            "model": r.model,
-            "method": r.method,
-            "task": r.task,
-            "split": r.split,
-            "train_task": r.train_task,
-            "accuracy": r.accuracy,
-            "where": r.where,
-            "approx": r.approx,
-            "rel_vs_base": r.rel_vs_base,
-            "rel_vs_sft": r.rel_vs_sft,
-        }
-        for r in [*t1.reported, *(x for ct in an.cross for e in ct.entries for x in e.reported)]
-    ]
-    first, last = _dates(coll.runs)
-    return {
-        "title": title,
-        "schema": 1,
-        "finished_between": [first, last],
-        "columns": [
-            {"column": labels[c], **_col(c), "paper_numbers": rep.matches(c)} for c in coll.columns
-        ],
-        "table1": {"proposed": list(t1.proposed), "rows": table1_rows},
-        "reported": reported,
-        "cross_task": cross,
-        "breakdowns": breakdowns,
-        "steps": steps,
-        "training_logs": [
-            {
-                "model": log.model.display,
-                "base_model": log.model.base,
-                "method": log.model.method,
-                "train_task": log.train_task,
-                "path": log.path,
-                "runs": list(log.refs),
-                "entries": len(log.history),
-            }
-            for log in coll.logs
-        ],
-        "runs": [_run_data(r) for r in coll.runs],
-        "plots": [f"{PLOTS_DIR}/{p.name}" for p in plots],
-    }
-
-
-CSV_COLUMNS = (
-    "section",
-    "row",
-    "column",
-    "breakdown",
-    "ref",
-    "run_id",
-    "base_model",
-    "method",
-    "label",
-    "variant",
-    "train_task",
-    "step",
-    "task",
-    "task_version",
-    "source",
-    "split",
-    "k",
-    "n",
-    "accuracy",
-    "low",
-    "high",
-    "vs_base",
-    "p_vs_base",
-    "vs_sft",
-    "p_vs_sft",
-    "vs_grpo",
-    "p_vs_grpo",
-    "best",
-    "strongest_baseline",
-    "path",
-    "status",
-    "finished",
-)
-
-
-def _csv_run(run: Run) -> dict[str, Any]:
-    acc = run.accuracy
-    return {
-        **run_fields(run),
-        "k": acc.k,
-        "n": acc.n,
-        "accuracy": _num(acc.value),
-        "low": _num(acc.low),
-        "high": _num(acc.high),
-        "status": run.manifest.status,
-        "finished": run.manifest.finished,
-    }
-
-
-def _csv_comps(comps: dict[str, Comparison | None]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for against, c in comps.items():
-        if c is not None:
-            out[f"vs_{against}"] = _num(c.relative, 4)
-            out[f"p_vs_{against}"] = _num(c.p_value, 8)
-    return out
-
-
-def _rows(an: Analysis) -> list[dict[str, Any]]:
-    labels = column_labels(an.collection.columns)
-    rows: list[dict[str, Any]] = []
-    for row in an.table1.rows:
-        for column in an.table1.columns:
-            run = row.cells.get(column)
-            if run is None:
-                continue
-            rows.append(
-                {
-                    **_csv_run(run),
-                    "section": "table1",
-                    "row": row.model.display,
-                    "column": labels[column],
-                    "best": column in row.best,
-                    "strongest_baseline": column in row.strongest_baseline,
-                    **_csv_comps(dict(row.comparisons.get(column, {}))),
-                }
-            )
-    for ct in an.cross:
-        for e in ct.entries:
-            rows.append(
-                {
-                    **_csv_run(e.run),
-                    "section": "cross-task",
-                    "row": f"{ct.model.display} ({e.train_task})",
-                    "column": labels[e.column],
-                    **_csv_comps({"base": e.vs_base, "sft": e.vs_sft}),
-                }
-            )
-    for bd in an.breakdowns:
-        for model, run in bd.runs:
-            for label in bd.labels:
-                k, n = bd.counts.get((run.ref, label), (0, 0))
-                if not n:
-                    continue
-                rows.append(
-                    {
-                        **_csv_run(run),
-                        "section": "breakdown",
-                        "row": model.display,
-                        "column": labels[bd.column],
-                        "breakdown": label,
-                        "k": k,
-                        "n": n,
-                        "accuracy": _num(k / n),
-                        "low": None,
-                        "high": None,
-                    }
-                )
-    for run in an.collection.runs:
-        rows.append(
-            {
-                **_csv_run(run),
-                "section": "run",
-                "row": run.model.display,
-                "column": labels.get(run.column, ""),
-            }
-        )
-    return rows
 
 
 # -- renderers ---------------------------------------------------------------------------------

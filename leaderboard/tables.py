@@ -10,9 +10,13 @@ leaderboard is.
 Conventions (the paper's, made explicit):
 - accuracy is strict (the task's verifier on the last ``<answer>`` block), in percent, with a
   95% Wilson interval and n, the number of scored samples;
+- every number that compares two runs (relative improvement, significance, the bold and
+  underline marks) is computed from the samples both runs scored (same sample id and draw),
+  never from two accuracies over different sample sets; the cell shows that n, or says why
+  there is no number (no shared sample, a baseline at 0);
 - relative improvement of a over b is ``(a - b) / b`` in percent;
-- a difference is marked significant when the exact McNemar test on the samples both runs
-  scored (same sample id and draw) gives p < 0.05;
+- a difference is marked significant when the exact McNemar test on the shared samples gives
+  p < 0.05;
 - a trained model's Table 1 cell is its last checkpoint evaluated on the task it was trained on.
 """
 
@@ -20,6 +24,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
 
 from leaderboard import reported as rep
 from leaderboard.collect import (
@@ -45,29 +51,80 @@ DEFAULT_PROPOSED: tuple[str, ...] = ("grpod",)
 
 @dataclass(frozen=True)
 class Comparison:
-    """How one run compares with a baseline run on the same column."""
+    """How one run compares with a baseline run on the same column, on their shared samples."""
 
     against: str  # the baseline's method
     baseline: str  # the baseline run's ref
-    relative: float  # (a - b) / b in percent; inf or nan when the baseline is 0
+    relative: float  # (a - b) / b in percent on the shared samples; inf/nan: baseline 0 or none
     p_value: float | None  # exact McNemar on shared samples; None when none are shared
     n_shared: int
     diff_low: float | None = None  # paired bootstrap 95% interval of a - b (fractions)
     diff_high: float | None = None
+    accuracy: float | None = None  # the run's accuracy on the shared samples
+    baseline_accuracy: float | None = None  # the baseline's, on the same samples
 
     @property
     def significant(self) -> bool:
         return self.p_value is not None and self.p_value < ALPHA
 
+    @property
+    def why_not(self) -> str | None:
+        """Why there is no relative number, if there is none."""
+        if not self.n_shared:
+            return "no shared samples"
+        if not math.isfinite(self.relative):
+            return "baseline 0"
+        return None
+
 
 def compare(run: Run, baseline: Run, against: str) -> Comparison:
-    """Relative change of ``run`` over ``baseline`` and a paired test on their shared samples."""
-    rel = relative_change(run.accuracy.value, baseline.accuracy.value)
+    """Relative change of ``run`` over ``baseline`` and a paired test, on their shared samples.
+
+    Two accuracies over different sample sets are never compared: a 40-sample base run and a
+    12-sample trained run are compared on the 12 samples both scored.
+    """
     shared = sorted(set(run.outcomes) & set(baseline.outcomes))
     if not shared:
-        return Comparison(against, baseline.ref, rel, None, 0)
-    pc = paired_compare([baseline.outcomes[k] for k in shared], [run.outcomes[k] for k in shared])
-    return Comparison(against, baseline.ref, rel, pc.p_value, pc.n, pc.diff_low, pc.diff_high)
+        return Comparison(against, baseline.ref, math.nan, None, 0)
+    ours = [run.outcomes[k] for k in shared]
+    theirs = [baseline.outcomes[k] for k in shared]
+    n = len(shared)
+    acc, base_acc = sum(ours) / n, sum(theirs) / n
+    pc = paired_compare(theirs, ours)
+    return Comparison(
+        against,
+        baseline.ref,
+        relative_change(acc, base_acc),
+        pc.p_value,
+        pc.n,
+        pc.diff_low,
+        pc.diff_high,
+        acc,
+        base_acc,
+    )
+
+
+def shared_keys(runs: list[Run]) -> set[tuple[str, int]]:
+    """The (sample id, draw) pairs every one of ``runs`` scored."""
+    keys = set(runs[0].outcomes)
+    for run in runs[1:]:
+        keys &= set(run.outcomes)
+    return keys
+
+
+def fraction_on(run: Run, keys: set[tuple[str, int]]) -> Fraction:
+    """A run's accuracy on some of its samples, as an exact fraction (ties are ties)."""
+    return Fraction(sum(run.outcomes[k] for k in keys), len(keys))
+
+
+@dataclass(frozen=True)
+class MarkNote:
+    """How one (base model, column) block's bold/underline marks were decided, when not plain."""
+
+    base: str
+    column: EvalKey
+    n_shared: int  # samples every row of the block scored
+    n_rows: int
 
 
 @dataclass
@@ -85,6 +142,7 @@ class Table1:
     rows: list[Table1Row]
     reported: list[rep.ReportedNumber]
     proposed: tuple[str, ...]
+    mark_notes: list[MarkNote] = field(default_factory=list)
 
 
 def _baseline_row(rows: list[Table1Row], base: str, method: str) -> Table1Row | None:
@@ -128,23 +186,31 @@ def build_table1(coll: Collection, proposed: tuple[str, ...] = DEFAULT_PROPOSED)
                     continue
                 comps[against] = compare(run, other.cells[column], against)
             row.comparisons[column] = comps
+    notes: list[MarkNote] = []
     for base in coll.bases:
         block = [r for r in rows if r.model.base == base]
         for column in columns:
             filled = [r for r in block if column in r.cells and r.cells[column].accuracy.n]
             if len(filled) < 2:
                 continue
-            top = max(r.cells[column].fraction for r in filled)
+            # Marks compare rows on the samples all of them scored, never across sample sets.
+            keys = shared_keys([r.cells[column] for r in filled])
+            if any(len(r.cells[column].outcomes) != len(keys) for r in filled):
+                notes.append(MarkNote(base, column, len(keys), len(filled)))
+            if not keys:
+                continue
+            score = {id(r): fraction_on(r.cells[column], keys) for r in filled}
+            top = max(score.values())
             for r in filled:
-                if r.cells[column].fraction == top:
+                if score[id(r)] == top:
                     r.best.add(column)
             baselines = [r for r in filled if r.model.method not in proposed]
             if baselines:
-                top_b = max(r.cells[column].fraction for r in baselines)
+                top_b = max(score[id(r)] for r in baselines)
                 for r in baselines:
-                    if r.cells[column].fraction == top_b:
+                    if score[id(r)] == top_b:
                         r.strongest_baseline.add(column)
-    return Table1(columns, rows, rep.table1_for(columns), proposed)
+    return Table1(columns, rows, rep.table1_for(columns), proposed, notes)
 
 
 @dataclass
@@ -357,14 +423,28 @@ def fmt_rel(rel: float) -> str:
 
 
 def column_labels(columns: list[EvalKey]) -> dict[EvalKey, str]:
-    """Short, unambiguous column names: task and version, plus source/split when needed."""
+    """Short, unambiguous column names: task and version, plus what tells apart test sets.
+
+    Columns of one task version that differ in source or split get ``(source/split)``; in the
+    data file, its name; in the data seed, ``data seed N``.
+    """
     labels: dict[EvalKey, str] = {}
     for c in columns:
         clash = [o for o in columns if (o.task, o.version) == (c.task, c.version)]
+        parts = []
+        if len({(o.source, o.split) for o in clash}) > 1:
+            parts.append(f"{c.source}/{c.split}")
+        same_place = [o for o in clash if (o.source, o.split) == (c.source, c.split)]
+        files = {o.data for o in same_place}
+        if len(files) > 1:
+            names = {Path(o.data).name for o in same_place if o.data}
+            unique = len(names) == len(files - {""})
+            parts.append((Path(c.data).name if unique else c.data) if c.data else "no data file")
+        same_file = [o for o in same_place if o.data == c.data]
+        if len({o.data_seed for o in same_file}) > 1:
+            parts.append("no data seed" if c.data_seed is None else f"data seed {c.data_seed}")
         text = f"{c.task} {c.version_label}"
-        if len(clash) > 1:
-            text += f" ({c.source}/{c.split})"
-        labels[c] = text
+        labels[c] = text + (f" ({', '.join(parts)})" if parts else "")
     return labels
 
 
@@ -383,9 +463,14 @@ def acc_cell(run: Run, bold: bool = False, underline: bool = False) -> DisplayCe
 
 
 def rel_cell(comp: Comparison | None) -> DisplayCell:
+    """``+12.50%† (40)``: the change on the n shared samples, or why there is none."""
     if comp is None:
         return EMPTY
-    return DisplayCell(fmt_rel(comp.relative) + (SIGNIFICANT if comp.significant else ""))
+    why = comp.why_not
+    if why is not None:
+        return DisplayCell("n/a", f" ({why}" + (f", {comp.n_shared})" if comp.n_shared else ")"))
+    mark = SIGNIFICANT if comp.significant else ""
+    return DisplayCell(fmt_rel(comp.relative) + mark, f" ({comp.n_shared})")
 
 
 def reported_cell(value: float | None, approx: bool = False) -> DisplayCell:

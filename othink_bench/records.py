@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 RECORDS_FILE = "records.jsonl"
 MANIFEST_FILE = "manifest.json"
@@ -156,11 +156,24 @@ def append_records(path: Path, records: Iterable[RunRecord]) -> None:
     append_bytes(path, "".join(r.model_dump_json() + "\n" for r in records).encode("utf-8"))
 
 
+def validation_detail(exc: ValidationError) -> str:
+    """The first problem of a validation error, in words: ``correct: Input should be ...``."""
+    errors = exc.errors(include_url=False)
+    if not errors:
+        return str(exc)
+    first = errors[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    shown = "" if first.get("type") == "json_invalid" else f" (got {first.get('input')!r:.60})"
+    more = f"; {len(errors) - 1} more problem(s)" if len(errors) > 1 else ""
+    return f"{where + ': ' if where else ''}{first.get('msg', 'invalid')}{shown}{more}"
+
+
 def read_records(path: Path) -> list[RunRecord]:
     """Read a records file; a partial final line (killed writer) is ignored.
 
     A malformed line elsewhere means the file was edited or damaged: that is an error that
-    names the line, not something to skip silently.
+    names the line, not something to skip silently. Types are checked, not coerced: a
+    ``"correct": "yes"`` or an ``"index": 1.5`` is an error, not ``True`` or ``1``.
     """
     if not path.exists():
         return []
@@ -172,12 +185,12 @@ def read_records(path: Path) -> list[RunRecord]:
         if not line.strip():
             continue
         try:
-            out.append(RunRecord.model_validate_json(line))
-        except ValueError as exc:
+            out.append(RunRecord.model_validate_json(line, strict=True))
+        except ValidationError as exc:
             raise ValueError(
-                f"{path}:{no}: malformed record line ({exc.__class__.__name__}); "
+                f"{path}:{no}: malformed record line ({validation_detail(exc)}); "
                 "remove the line or the run directory to redo those samples"
-            ) from exc
+            ) from None
     del tail  # no newline yet: the writer died mid-line
     return out
 
@@ -222,11 +235,25 @@ def write_manifest(run_dir: Path, manifest: Manifest) -> None:
     write_json_atomic(run_dir / MANIFEST_FILE, manifest.model_dump(mode="json"))
 
 
+class ManifestError(ValueError):
+    """A run's manifest.json cannot be read; the message names the file and the fix."""
+
+
 def read_manifest(run_dir: Path) -> Manifest:
+    """A run's manifest, type-checked; a damaged one is a :class:`ManifestError`."""
     path = Path(run_dir) / MANIFEST_FILE
     if not path.exists():
         raise FileNotFoundError(f"{run_dir} is not a run directory (no {MANIFEST_FILE})")
-    return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+    fix = (
+        f"the file is damaged or truncated: delete the run folder {run_dir} and rerun the "
+        "command that made it (or restore the file from a copy)"
+    )
+    try:
+        return Manifest.model_validate_json(path.read_bytes(), strict=True)
+    except ValidationError as exc:
+        raise ManifestError(f"{path}: not a valid manifest ({validation_detail(exc)}); {fix}") from None
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot be read ({exc}); {fix}") from None
 
 
 def find_run_dirs(roots: Iterable[str | Path]) -> list[Path]:

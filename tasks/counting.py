@@ -7,6 +7,7 @@ differs. Presets of the procedural scenes are separate tasks so boards never mix
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -22,6 +23,13 @@ TEST_HINT = (
     "Offline, use --tasks vc-synth instead."
 )
 
+# A gold count is a plain non-negative integer: digits (``7``, ``7.0``) or a number word
+# (``seven``, ``twenty-one``). ``-3``, ``[3]``, ``{'x': 1}`` or ``True`` are data errors, never 3.
+_PLAIN_COUNT = re.compile(
+    r"\s*(?:\d+(?:\.0+)?|[a-z]+(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?)\s*",
+    re.IGNORECASE,
+)
+
 
 class CountingTask(Task):
     """The counting verifier, prompt settings and breakdown, whatever the data."""
@@ -33,8 +41,8 @@ class CountingTask(Task):
         return count_equal(answer, gold)
 
     def check_gold(self, gold: str) -> None:
-        if count_value(gold) is None:
-            raise ValueError(f"counting gold {gold!r} is not a single integer")
+        if not _PLAIN_COUNT.fullmatch(gold) or count_value(gold) is None:
+            raise ValueError(f"counting gold {gold!r} is not a single non-negative integer")
 
     def breakdown(self, sample: Sample) -> str:
         return f"count={sample.gold}"

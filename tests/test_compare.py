@@ -97,3 +97,31 @@ def test_compare_cli_prints_table_and_errors(
     assert data["comparisons"]["strict"]["only_b"] == 18
     assert cli(["compare", str(a), str(tmp_path / "nope")]) == 2
     assert "no run directory" in capsys.readouterr().err
+
+
+def test_compare_refuses_different_test_sets_and_names_a_damaged_manifest(
+    toys: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = run_dir(tmp_path, set(range(20)), name="base")
+    b = run_dir(tmp_path, set(range(10, 38)), name="grpod")
+    manifest = json.loads((b / "manifest.json").read_text())
+    manifest["data"] = "/elsewhere/other.jsonl"  # same sample ids, another file
+    (b / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CompareError, match=r"different test sets \(data: None vs /elsewhere"):
+        compare_runs(a, b)
+    (b / "manifest.json").write_text(json.dumps(manifest)[:50])  # truncated
+    assert cli(["compare", str(a), str(b)]) == 2
+    err = capsys.readouterr().err
+    assert str(b / "manifest.json") in err and "delete the run folder" in err
+    assert "Traceback" not in err
+
+
+def test_compare_cli_says_what_n_is(
+    toys: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = run_dir(tmp_path, set(range(40)), limit=30)
+    b = run_dir(tmp_path, set(), name="other")
+    assert cli(["compare", str(a), str(b), "--boot", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "paired on the 30 samples both runs scored" in out
+    assert "not paired: 0 scored only in A, 10 only in B" in out

@@ -71,6 +71,10 @@ def make_run(
     status: str = "complete",
     ids: list[str] | None = None,
     error_kinds: dict[int, str] | None = None,
+    data: str | None = None,
+    seed: int = 0,
+    model_path: str | None = None,
+    **manifest_extra: object,
 ) -> Path:
     """A run directory written through the core's own writers."""
     run_dir = root / run_id
@@ -80,6 +84,7 @@ def make_run(
         run_id=run_id,
         model=ModelInfo(
             name=f"ckpt-{run_id}" if trained else base,
+            path=model_path,
             base_model=base if trained else None,
             method=method,
             train_task=train_task,
@@ -94,6 +99,9 @@ def make_run(
         finished=finished,
         status=status,
         packages={"othink-bench": "0.1.0"},
+        data=data,
+        seed=seed,
+        **manifest_extra,
     )
     write_manifest(run_dir, manifest)
     ids = ids or [f"s{i:04d}" for i in range(len(correct))]
@@ -163,8 +171,10 @@ def test_fixture_numbers_are_the_known_patterns():
     assert len(coll.runs) == 26
     # Matrix-style labels ("grpod:vc-synth@30") do not split a method into rows.
     assert [m.display for m in coll.models] == ["tiny", "+ SFT", "+ GRPO", "+ GRPO-D"]
-    vc = EvalKey("vc-synth", "1.0", "synthetic", "test")
-    gr = EvalKey("gr-synth", "1.0", "synthetic", "test")
+    # Procedural columns carry the data seed (the fixtures' manifests: seed 0).
+    vc = EvalKey("vc-synth", "1.0", "synthetic", "test", data_seed=0)
+    gr = EvalKey("gr-synth", "1.0", "synthetic", "test", data_seed=0)
+    assert coll.columns == [gr, vc]
     grpod = ModelKey("tiny", "grpod")
     assert coll.final(ModelKey("tiny", "base"), None, vc).accuracy.k == 34
     assert coll.final(grpod, "vc-synth", vc).accuracy.k == 61
@@ -230,7 +240,8 @@ def test_tiny_difference_has_no_marker(tmp_path):
 
 
 def test_paired_test_uses_shared_samples_only(tmp_path):
-    # Same accuracy gap, but only 20 shared samples: the test sees 20 pairs.
+    # 100 samples each, 20 shared (s0080-s0099): base wrong on all 20, SFT right on all 20.
+    # The comparison sees those 20 pairs only; on them the base is 0, so there is no ratio.
     make_run(tmp_path, "base", [i < 10 for i in range(100)])
     ids = [f"s{i:04d}" for i in range(80, 180)]
     make_run(
@@ -241,7 +252,9 @@ def test_paired_test_uses_shared_samples_only(tmp_path):
     (sft_row,) = [r for r in an.table1.rows if r.model.method == "sft"]
     comp = next(iter(sft_row.comparisons.values()))["base"]
     assert comp.n_shared == 20
-    assert comp.relative == pytest.approx((0.9 - 0.1) / 0.1 * 100)
+    assert (comp.accuracy, comp.baseline_accuracy) == (1.0, 0.0)
+    assert comp.why_not == "baseline 0"
+    assert "n/a (baseline 0, 20)" in row_of(table1_md(tmp_path), "+ SFT")
 
 
 def test_relative_columns_against_each_baseline(fixture_board):
@@ -496,3 +509,153 @@ def test_a_run_given_twice_counts_once(tmp_path):
     run = make_run(tmp_path / "runs", "r", [True, False])
     coll = collect([tmp_path / "runs", run, run.resolve()])
     assert len(coll.runs) == 1
+
+
+# -- numbers that compare runs use the samples both scored; test sets never share a column -------
+
+
+def test_vs_base_is_computed_on_the_shared_samples(tmp_path):
+    # The audit's case: a 40-sample base run (31 right, 10 of the first 12) and a 12-sample
+    # GRPO-D run (5 right). Pooled accuracies give -46.24%; the 12 shared samples give -50%.
+    make_run(tmp_path, "base", [i not in (3, 7) for i in range(12)] + [i < 21 for i in range(28)])
+    make_run(tmp_path, "d", [i < 5 for i in range(12)], method="grpod", train_task="vc-synth")
+    row = row_of(table1_md(tmp_path), "+ GRPO-D")
+    assert "-50.00% (12)" in row
+    assert "46.24" not in row
+    assert "41.67 [" in row and "(12) [r2]" in row  # the run's own cell keeps its own n
+
+
+def test_marks_compare_rows_on_their_shared_samples(tmp_path):
+    # Over their own samples SFT (30/40) beats GRPO-D (8/12); on the 12 both scored, GRPO-D
+    # (8/12) beats SFT (6/12). Bold goes to GRPO-D, and the board says why.
+    make_run(tmp_path, "base", [i < 3 for i in range(12)] + [False] * 28)
+    make_run(tmp_path, "sft", [i < 6 for i in range(12)] + [True] * 24 + [False] * 4,
+             method="sft", train_task="vc-synth")  # fmt: skip
+    make_run(tmp_path, "d", [i < 8 for i in range(12)], method="grpod", train_task="vc-synth")
+    md = table1_md(tmp_path)
+    assert "**66.67**" in row_of(md, "+ GRPO-D")
+    assert "**" not in row_of(md, "+ SFT") and "<u>75.00</u>" in row_of(md, "+ SFT")
+    assert "bold and underline compare them on the 12 samples all of them scored" in md
+
+
+def test_rows_that_share_no_sample_are_not_marked(tmp_path):
+    make_run(tmp_path, "base", [True] * 10, ids=[f"a{i}" for i in range(10)])
+    make_run(tmp_path, "d", [False] * 10, ids=[f"b{i}" for i in range(10)], method="grpod",
+             train_task="vc-synth")  # fmt: skip
+    md = table1_md(tmp_path)
+    assert "**" not in md.split("| model |")[1].split("\n\n")[0]
+    assert "n/a (no shared samples)" in row_of(md, "+ GRPO-D")
+    assert "share no scored sample, so no cell is marked" in md
+
+
+def _ids(seed: int, n: int = 10, task: str = "vc-synth") -> list[str]:
+    return [f"{task}/test/{seed}/{i}" for i in range(n)]
+
+
+def test_different_data_seeds_never_share_a_column(tmp_path):
+    # Older manifests: one seed chose both the samples and the sampling.
+    make_run(tmp_path, "base0", [True] * 10, ids=_ids(0), seed=0)
+    make_run(tmp_path, "base3", [False] * 10, ids=_ids(3), seed=3)
+    # A newer manifest keeps them apart (sampling seed 7, data seed 3); the ids agree.
+    make_run(tmp_path, "d3", [True] * 5 + [False] * 5, ids=_ids(3), seed=7, data_seed=3,
+             method="grpod", train_task="vc-synth")  # fmt: skip
+    # The ids are the ground truth: a manifest that says data seed 0 over seed-3 samples.
+    make_run(tmp_path, "sft3", [True] * 2 + [False] * 8, ids=_ids(3), seed=0, data_seed=0,
+             method="sft", train_task="vc-synth")  # fmt: skip
+    board = build_board([tmp_path], plots=False)
+    md = render_markdown(board)
+    header = next(line for line in md.splitlines() if line.startswith("| model |"))
+    assert "vc-synth v1.0 (data seed 0)" in header and "vc-synth v1.0 (data seed 3)" in header
+    cells = {r["method"]: r["cells"] for r in board.data["table1"]["rows"]}
+    assert cells["base"]["vc-synth v1.0 (data seed 0)"]["accuracy"] == 1.0
+    assert cells["base"]["vc-synth v1.0 (data seed 3)"]["accuracy"] == 0.0
+    assert set(cells["grpod"]) == {"vc-synth v1.0 (data seed 3)"}
+    assert set(cells["sft"]) == {"vc-synth v1.0 (data seed 3)"}
+    assert not board.data["table1_marks"]  # in its column every row scored the same samples
+    assert all(r["superseded_by"] is None for r in board.data["runs"])  # no run hides another
+
+
+def test_different_data_files_never_share_a_column(tmp_path):
+    make_run(tmp_path, "a", [True] * 10, task="vc", source="local", data="/data/a/test.jsonl")
+    make_run(tmp_path, "b", [False] * 10, task="vc", source="local", data="/data/b/test.jsonl")
+    make_run(tmp_path, "c", [False] * 10, task="vc", source="local", data="/data/c/other.jsonl")
+    board = build_board([tmp_path], plots=False)
+    labels = [c["column"] for c in board.data["columns"]]
+    assert labels == [
+        "vc v1.0 (/data/a/test.jsonl)", "vc v1.0 (/data/b/test.jsonl)",
+        "vc v1.0 (/data/c/other.jsonl)",
+    ]  # fmt: skip
+    assert all(r["superseded_by"] is None for r in board.data["runs"])
+
+
+# -- runs that scored nothing are skipped, with the reason --------------------------------------
+
+
+def test_runs_that_scored_nothing_are_skipped_and_named(tmp_path, capsys):
+    make_run(tmp_path, "ok", [True] * 4 + [False] * 6)
+    # A model that never loaded: a failed run of a paper task with no records.
+    make_run(tmp_path, "noload", [], task="vc", source="hub", method="grpod", train_task="vc",
+             status="failed", error="ModelLoadError: no checkpoint at /ckpt")  # fmt: skip
+    # An endpoint that never answered: every record a generation error.
+    make_run(tmp_path, "down", [False] * 3, method="sft", train_task="vc-synth",
+             status="aborted", error_kinds={0: "generation", 1: "generation", 2: "generation"})
+    # Data that gave only errors.
+    make_run(tmp_path, "baddata", [False] * 2, task="gr", source="local",
+             error_kinds={0: "data", 1: "data"})  # fmt: skip
+    board = build_board([tmp_path], plots=False)
+    md = render_markdown(board)
+    assert [r["run_id"] for r in board.data["runs"]] == ["ok"]
+    assert "| *reported (paper)" not in md  # no vc/gr column, so no paper rows
+    assert [c["column"] for c in board.data["columns"]] == ["vc-synth v1.0"]
+    assert "+ SFT" not in md.split("## Skipped runs")[0] and "n/a (0)" not in md
+    skipped = {x["run_id"]: x["reason"] for x in board.data["skipped"]}
+    assert "model never loaded" in skipped["noload"] and "ModelLoadError" in skipped["noload"]
+    assert "all 3 records are generation errors" in skipped["down"]
+    assert "all 2 records are data errors" in skipped["baddata"]
+    section = md[md.index("## Skipped runs") :]
+    assert f"| `noload` | `{tmp_path.name}/noload` | failed | 0 scored samples" in section
+    assert "3 runs scored no sample" in md
+    parser = argparse.ArgumentParser()
+    configure_leaderboard(parser)
+    args = parser.parse_args([str(tmp_path), "--out", str(tmp_path.parent / "board-skipped")])
+    assert execute_leaderboard(args) == 0
+    err = capsys.readouterr().err
+    assert f"skipped {tmp_path.name}/noload: 0 scored samples" in err and err.count("skipped") == 3
+
+
+def test_a_board_of_only_skipped_runs_is_an_error(tmp_path, capsys):
+    make_run(tmp_path, "noload", [], status="failed")
+    parser = argparse.ArgumentParser()
+    configure_leaderboard(parser)
+    assert execute_leaderboard(parser.parse_args([str(tmp_path), "--out", str(tmp_path / "b")])) == 2
+    err = capsys.readouterr().err
+    assert "no run scored a sample" in err and "noload" in err
+
+
+# -- damaged files are errors that name the file ------------------------------------------------
+
+
+def test_damaged_manifest_or_record_names_the_file(tmp_path, capsys):
+    run = make_run(tmp_path / "runs", "r", [True, False])
+    parser = argparse.ArgumentParser()
+    configure_leaderboard(parser)
+    args = parser.parse_args([str(tmp_path / "runs"), "--out", str(tmp_path / "b")])
+    lines = (run / "records.jsonl").read_text().splitlines()
+    lines[1] = lines[1].replace('"correct":false', '"correct":"yes"')
+    (run / "records.jsonl").write_text("\n".join(lines) + "\n")
+    assert execute_leaderboard(args) == 2
+    assert f"{run / 'records.jsonl'}:2: malformed record line (correct: " in capsys.readouterr().err
+    manifest = run / "manifest.json"
+    manifest.write_bytes(manifest.read_bytes()[:60])
+    assert execute_leaderboard(args) == 2
+    err = capsys.readouterr().err
+    assert str(manifest) in err and "delete the run folder" in err
+
+
+def test_a_damaged_trainer_log_names_the_file(tmp_path):
+    run = make_run(tmp_path / "runs", "d", [True], method="grpod", train_task="vc-synth",
+                   model_path="ckpt")  # fmt: skip
+    (tmp_path / "runs" / "ckpt").mkdir()
+    (tmp_path / "runs" / "ckpt" / "trainer_state.json").write_text("[" * 100_000)
+    with pytest.raises(ValueError, match=r"ckpt/trainer_state.json: not a readable"):
+        collect([run])

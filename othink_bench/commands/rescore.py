@@ -10,108 +10,167 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from othink_bench.commands.rescore_input import (
+    Predictions,
+    RescoreInputError,
+    read_predictions,
+)
+from othink_bench.records import ManifestError
 
-class RescoreInputError(ValueError):
-    """The predictions file is not in a layout rescore understands."""
-
-
-def read_predictions(path: Path) -> list[dict[str, Any]]:
-    """Rows with ``output`` and ``gold`` (plus the file's own verdicts where present)."""
-    text = path.read_text(encoding="utf-8")
-    stripped = text.lstrip()
-    rows: list[dict[str, Any]] = []
-    if stripped.startswith("{") and '"results"' in stripped[:100_000]:
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError:
-            doc = None
-        if isinstance(doc, dict) and isinstance(doc.get("results"), list):
-            for i, item in enumerate(doc["results"]):
-                if not isinstance(item, dict) or "ground_truth" not in item:
-                    raise RescoreInputError(f"{path}: results[{i}] has no 'ground_truth'")
-                verdict = item.get("is_correct", item.get("correct"))
-                rows.append({
-                    "output": item.get("model_output") or "",
-                    "gold": item["ground_truth"],
-                    "their_correct": None if verdict is None else bool(verdict),
-                    "their_extracted": item.get("extracted_answer"),
-                })
-            return rows
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise RescoreInputError(
-                f"{path}:{lineno}: not JSON ({exc.msg}); expected records.jsonl lines or a "
-                "reference results JSON ({\"results\": [...]})"
-            ) from exc
-        if not isinstance(item, dict) or "gold" not in item:
-            raise RescoreInputError(f"{path}:{lineno}: record has no 'gold' field")
-        rows.append({
-            "output": item.get("output") or "",
-            "gold": item["gold"],
-            "their_correct": item.get("correct"),
-            "their_extracted": item.get("extracted"),
-        })
-    return rows
+__all__ = ["RescoreInputError", "configure_rescore", "execute_rescore", "read_predictions"]
 
 
 def configure_rescore(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", type=Path, help="records.jsonl or a reference results JSON")
-    parser.add_argument("--task", required=True, help="task whose verifier scores (e.g. gr, vc)")
+    parser.add_argument(
+        "path", type=Path, help="a run folder, a records.jsonl, or a reference results JSON"
+    )
+    parser.add_argument(
+        "--task",
+        help="task whose verifier scores (e.g. gr, vc); default: the task the records or the "
+        "run's manifest name (a reference results JSON needs it)",
+    )
     parser.add_argument("--output", type=Path, help="write one JSON line per input sample here")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def execute_rescore(args: argparse.Namespace) -> int:
+def _choose_task(preds: Predictions, given: str | None) -> tuple[str, list[str]]:
+    """The task to score with, and warnings (records of one task rescored with another)."""
+    named = sorted({r.task for r in preds.rows if r.task})
+    if preds.manifest_task and preds.manifest_task not in named:
+        named = sorted({*named, preds.manifest_task})
+    if given is None:
+        if not named:
+            raise RescoreInputError(
+                f"{preds.path}: the file names no task; give --task (e.g. --task gr or --task vc)"
+            )
+        if len(named) > 1:
+            raise RescoreInputError(
+                f"{preds.path}: records of several tasks ({', '.join(named)}); give --task"
+            )
+        return named[0], []
     from othink_bench.registry import get_task
 
-    task = get_task(args.task)
-    if not args.path.is_file():
-        print(f"error: no such file {args.path}", file=sys.stderr)
-        return 2
+    wanted = get_task(given).id
+    others = [t for t in named if t != wanted]
+    warnings = [
+        f"warning: {preds.path} holds records of task {', '.join(others)}, rescored here with "
+        f"{wanted}'s verifier (--task {given})"
+    ] if others else []
+    return given, warnings
+
+
+def _write_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
+    """One JSON line per row, all or nothing (a text no encoder takes is escaped, not fatal)."""
+    chunks = []
+    for r in rows:
+        line = json.dumps(r, ensure_ascii=False)
+        try:
+            chunks.append(line.encode("utf-8"))
+        except UnicodeEncodeError:  # a lone surrogate from the input: keep it, escaped
+            chunks.append(json.dumps(r, ensure_ascii=True).encode("ascii"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        rows = read_predictions(args.path)
-    except RescoreInputError as exc:
+        with tmp.open("wb") as fh:
+            fh.write(b"".join(c + b"\n" for c in chunks))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def execute_rescore(args: argparse.Namespace) -> int:
+    from othink_bench.registry import UnknownTaskError, get_task
+    from othink_bench.stats import wilson
+
+    try:
+        preds = read_predictions(args.path)
+        task_id, warnings = _choose_task(preds, args.task)
+        task = get_task(task_id)
+        if not preds.rows:
+            raise RescoreInputError(
+                f"{preds.path}: no predictions in the file (empty); give a records.jsonl or a "
+                "reference results JSON with at least one row"
+            )
+    except (RescoreInputError, ManifestError, UnknownTaskError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if preds.partial_line:
+        warnings.append(
+            f"warning: {preds.partial_line}: left out a partial last line (no newline; a writer "
+            "killed mid-line)"
+        )
+    for w in warnings:
+        print(w, file=sys.stderr)
     out_rows: list[dict[str, Any]] = []
     agree_correct = agree_extracted = n_correct_known = n_extracted_known = 0
-    gold_errors = 0
-    for i, row in enumerate(rows):
-        score = task.score_gold(str(row["output"]), str(row["gold"]))
-        gold_errors += score.error is not None
+    gold_errors = excluded = 0
+    for i, row in enumerate(preds.rows):
+        base: dict[str, Any] = {"index": i, "where": row.where}
+        if row.sample_id is not None:
+            base.update(sample_id=row.sample_id, k=row.k)
+        if row.excluded:
+            excluded += 1
+            out_rows.append({**base, "gold": row.gold, "error": row.excluded,
+                             "error_kind": "data", "scored": False})  # fmt: skip
+            continue
+        error = row.gold_error
+        score = None
+        if row.gold is not None:
+            try:
+                task.check_gold(row.gold)
+            except ValueError as exc:
+                error = f"gold answer {row.gold!r} cannot be verified: {exc}"
+            else:
+                score = task.score_gold(row.output, row.gold)
+                error = score.error
+        if error is not None or score is None:
+            gold_errors += 1
+            out_rows.append({**base, "gold": row.gold, "error": error, "error_kind": "gold",
+                             "scored": False})  # fmt: skip
+            continue
         out_rows.append({
-            "index": i,
-            "gold": str(row["gold"]),
+            **base,
+            "gold": row.gold,
             "extracted": score.extracted,
             "correct": score.correct,
             "lenient_extracted": score.lenient_extracted,
             "lenient_correct": score.lenient_correct,
             "format_ok": score.format_ok,
-            "error": score.error,
+            "error": None,
+            "scored": True,
         })
-        if row["their_correct"] is not None:
+        if row.their_correct is not None:
             n_correct_known += 1
-            agree_correct += bool(row["their_correct"]) == score.correct
-        if row["their_extracted"] is not None:
+            agree_correct += row.their_correct == score.correct
+        if row.their_extracted is not None:
             n_extracted_known += 1
-            agree_extracted += str(row["their_extracted"]).strip() == (score.extracted or "")
-    n = len(out_rows)
+            agree_extracted += row.their_extracted.strip() == (score.extracted or "")
+    scored = [r for r in out_rows if r["scored"]]
+    n = len(scored)
+    acc = wilson(sum(r["correct"] for r in scored), n)
+    lenient = wilson(sum(r["lenient_correct"] for r in scored), n)
+    fmt = wilson(sum(r["format_ok"] for r in scored), n)
     summary: dict[str, Any] = {
         "task": task.id,
         "task_version": task.version,
+        "path": str(preds.path),
+        "rows": len(out_rows),
         "n": n,
-        "accuracy": sum(r["correct"] for r in out_rows) / n if n else 0.0,
-        "lenient_accuracy": sum(r["lenient_correct"] for r in out_rows) / n if n else 0.0,
-        "format_rate": sum(r["format_ok"] for r in out_rows) / n if n else 0.0,
+        "accuracy": acc.value if n else None,
+        "accuracy_low": acc.low if n else None,
+        "accuracy_high": acc.high if n else None,
+        "lenient_accuracy": lenient.value if n else None,
+        "format_rate": fmt.value if n else None,
         "gold_errors": gold_errors,
+        "excluded": excluded,
+        "duplicates_replaced": preds.duplicates,
         "agreement": {
             "correct": agree_correct / n_correct_known if n_correct_known else None,
             "extracted_answer": agree_extracted / n_extracted_known if n_extracted_known else None,
@@ -119,25 +178,42 @@ def execute_rescore(args: argparse.Namespace) -> int:
         },
     }
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        with args.output.open("w", encoding="utf-8") as fh:
-            for r in out_rows:
-                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        try:
+            _write_atomic(args.output, out_rows)
+        except OSError as exc:
+            print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False))
+        print(json.dumps(summary, ensure_ascii=True))
     else:
-        from tabulate import tabulate
-
-        table = [["n", n], ["accuracy", f"{summary['accuracy']:.4f}"],
-                 ["lenient accuracy", f"{summary['lenient_accuracy']:.4f}"],
-                 ["format rate", f"{summary['format_rate']:.4f}"],
-                 ["unverifiable golds", gold_errors]]
-        agreement = summary["agreement"]
-        if agreement["correct"] is not None:
-            table.append(["agreement with file's verdicts", f"{agreement['correct']:.4f}"])
-        if agreement["extracted_answer"] is not None:
-            table.append(["agreement with file's extractions",
-                          f"{agreement['extracted_answer']:.4f}"])
-        print(f"{task.id} v{task.version}: {args.path}")
-        print(tabulate(table, tablefmt="plain"))
+        _print_table(summary, acc, lenient, fmt, preds)
+    if not n:
+        print(
+            f"error: no sample of {preds.path} could be scored ({gold_errors} unverifiable gold "
+            f"answers, {excluded} data errors in the file)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _print_table(summary: dict[str, Any], acc: Any, lenient: Any, fmt: Any, preds: Predictions) -> None:
+    from tabulate import tabulate
+
+    from othink_bench.metrics import pct, pct_ci
+
+    table = [["n", summary["n"]], ["accuracy % [95% CI]", pct_ci(acc)],
+             ["lenient %", pct(lenient)], ["format %", pct(fmt)],
+             ["unverifiable golds", summary["gold_errors"]]]  # fmt: skip
+    if summary["excluded"]:
+        table.append(["data errors in the file (left out)", summary["excluded"]])
+    if summary["duplicates_replaced"]:
+        table.append(["repeated samples (last line kept)", summary["duplicates_replaced"]])
+    agreement = summary["agreement"]
+    if agreement["correct"] is not None:
+        table.append(["agreement with file's verdicts %", f"{100 * agreement['correct']:.1f}"])
+    if agreement["extracted_answer"] is not None:
+        table.append(["agreement with file's extractions %",
+                      f"{100 * agreement['extracted_answer']:.1f}"])  # fmt: skip
+    print(f"{summary['task']} v{summary['task_version']}: {preds.path}")
+    print(tabulate(table, tablefmt="plain", disable_numparse=True))

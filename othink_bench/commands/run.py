@@ -329,6 +329,13 @@ def compare_runs(dir_a: Path, dir_b: Path, *, n_boot: int = 2000, seed: int = 0)
             f"{mb.task_version}); scores of different versions are not comparable - rerun the "
             "older one"
         )
+    for field in ("source", "split", "data"):  # one test set, or the ids may pair wrong rows
+        va, vb = getattr(ma, field), getattr(mb, field)
+        if va != vb:
+            raise CompareError(
+                f"the runs are of different test sets ({field}: {va} vs {vb}); sample ids of "
+                "different test sets are not the same samples - rerun one on the other's data"
+            )
     pairing = pair_records(load_run_records(dir_a), load_run_records(dir_b))
     if not pairing.keys:
         raise CompareError(
@@ -378,7 +385,8 @@ def execute_compare(args: argparse.Namespace) -> int:
         }
         print(json.dumps(out, indent=2))
         return 0
-    print(f"task {report['task']} v{report['task_version']}")
+    print(f"task {report['task']} v{report['task_version']}: paired on the {report['shared']} "
+          "samples both runs scored (n)")
     print(f"  A: {report['a']['model']}  ({report['a']['dir']})")
     print(f"  B: {report['b']['model']}  ({report['b']['dir']})")
     rows = []
