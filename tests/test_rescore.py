@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from othink_bench.cli import main
+from othink_bench.registry import get_task
 
 
 def test_rescore_reference_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -211,7 +212,7 @@ def test_rescore_a_run_folder_takes_its_task_and_prints_percent(
     run = _run_folder(tmp_path)
     assert main(["rescore", str(run)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"vc-synth v1.0: {run / 'records.jsonl'}")
+    assert out.startswith(f"vc-synth v{get_task('vc-synth').version}: {run / 'records.jsonl'}")
     assert "75.0 [" in out and "format %" in out and "100.0" in out  # percent, as `run` prints
     assert main(["rescore", str(run / "records.jsonl"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["task"] == "vc-synth"
