@@ -43,6 +43,11 @@ class RunRecord(BaseModel):
     error_kind: str | None = Field(None, description="image | generation | gold | data | score")
     tokens: int | None = None
     latency_s: float | None = None
+    think_from: str | None = Field(
+        None,
+        description="the endpoint's message field the output's <think> block was rebuilt from "
+        "(reasoning_content or reasoning); None when the output is the text as received",
+    )
 
     @property
     def key(self) -> tuple[str, int]:

@@ -72,7 +72,13 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run the checkpoint's own Python code (off by default)",
     )
-    hw.add_argument("--revision", help="hub revision to pin in the run id")
+    hw.add_argument(
+        "--revision",
+        "--model-revision",
+        dest="revision",
+        help="hub revision to pin in the run id; with --backend openai, what you know of the "
+        "served checkpoint (a commit, a step): part of the run id",
+    )
     hw.add_argument("--tensor-parallel-size", type=int, help="vllm: GPUs per model replica")
     hw.add_argument("--gpu-memory-utilization", type=float, help="vllm: share of GPU memory")
     hw.add_argument("--max-model-len", type=int, help="vllm: context length")
@@ -82,6 +88,12 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
     api.add_argument("--concurrency", type=int, help="parallel requests (default 8)")
     api.add_argument("--timeout", type=float, help="seconds per request (default 120)")
     api.add_argument("--max-retries", type=int, help="retries on 429/5xx/timeouts (default 5)")
+    api.add_argument(
+        "--no-merge-reasoning",
+        action="store_true",
+        help="keep the server's content as is: do not rebuild <think>{reasoning}</think> from "
+        "message.reasoning_content / message.reasoning",
+    )
     out = p.add_argument_group("output")
     out.add_argument("--out", default="runs", help="runs root (default: runs/)")
     out.add_argument(
@@ -124,6 +136,7 @@ def _backend_options(args: argparse.Namespace) -> dict[str, Any]:
         "concurrency": args.concurrency,
         "timeout": args.timeout,
         "max_retries": args.max_retries,
+        "merge_reasoning": False if args.no_merge_reasoning else None,
     }
     return {k: v for k, v in opts.items() if v is not None}
 
