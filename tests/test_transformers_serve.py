@@ -4,8 +4,7 @@ transformers serve parses Qwen-family outputs with its response template and ret
 ``<think>`` text in ``message.reasoning_content``; read as ``content`` only, every output would
 fail the format check. Served the same tiny checkpoint, the openai backend must score like the
 hf backend in process: byte for byte the same outputs (so the same answers and format rate),
-with the rebuilt outputs
-marked ``think_from``. Also checked: what the server's ``/v1/models`` gives for the identity.
+with the rebuilt outputs marked ``think_from``. Also checked: what the server's ``/v1/models`` gives for the identity.
 """
 
 from __future__ import annotations

@@ -79,6 +79,13 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
         help="hub revision to pin in the run id; with --backend openai, what you know of the "
         "served checkpoint (a commit, a step): part of the run id",
     )
+    hw.add_argument(
+        "--max-pixels",
+        type=int,
+        help="hf: largest image area given to the model, applied through the model family's own "
+        "image-processor keys (default: the checkpoint's); part of the run id",
+    )
+    hw.add_argument("--min-pixels", type=int, help="hf: smallest image area (as --max-pixels)")
     hw.add_argument("--tensor-parallel-size", type=int, help="vllm: GPUs per model replica")
     hw.add_argument("--gpu-memory-utilization", type=float, help="vllm: share of GPU memory")
     hw.add_argument("--max-model-len", type=int, help="vllm: context length")
@@ -128,6 +135,8 @@ def _backend_options(args: argparse.Namespace) -> dict[str, Any]:
         "attn": args.attn,
         "trust_remote_code": args.trust_remote_code or None,
         "revision": args.revision,
+        "max_pixels": args.max_pixels,
+        "min_pixels": args.min_pixels,
         "tensor_parallel_size": args.tensor_parallel_size,
         "gpu_memory_utilization": args.gpu_memory_utilization,
         "max_model_len": args.max_model_len,
