@@ -128,7 +128,7 @@ def build_qwen2_5_vl(out: Path) -> Path:
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
     )
     model = _seeded(Qwen2_5_VLForConditionalGeneration, config)
-    ip = Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=112 * 112, patch_size=14,
+    ip = Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=224 * 224, patch_size=14,
                                   temporal_patch_size=2, merge_size=2)
     processor = ImageOnlyQwen2_5_VLProcessor(ip, tok, chat_template=QWEN_TEMPLATE)
     return _save(out, model, processor, tok, ["<|im_end|>", "<|endoftext|>"])
@@ -228,7 +228,8 @@ def _idefics(out: Path, smol: bool) -> Path:
     # a 56 px crop is 4x4 patches, 2x2 pixel-shuffled: 4 tokens per crop
     common = {"vision_config": vision, "text_config": text, "scale_factor": 2,
               "image_token_id": image, "pad_token_id": pad}
-    ip_kw = {"size": {"longest_edge": 112}, "max_image_size": {"longest_edge": 56}}
+    # 4 crops a side by default (the real ones: 4 x 364); a 12544-pixel budget makes that 2
+    ip_kw = {"size": {"longest_edge": 224}, "max_image_size": {"longest_edge": 56}}
     if smol:
         from transformers.models.smolvlm.image_processing_pil_smolvlm import (
             SmolVLMImageProcessorPil,

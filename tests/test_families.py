@@ -36,6 +36,9 @@ GRPO_2 = {"per_device_train_batch_size": 4, "num_generations": 2, "max_completio
 #: own log-probability function, which does not take it.
 TRL_CANNOT_TRAIN = {"llava_onevision": "batch_num_images"}
 
+#: Families whose tiny build's own image size differs from what the recipe's budget makes it.
+BUDGET_CHANGES = {"qwen2_5_vl", "qwen3_vl", "idefics3", "smolvlm", "internvl"}
+
 
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -82,6 +85,12 @@ def test_family_loads_evaluates_and_trains(
     assert result.steps == 2 and result.final_checkpoint.is_dir()
     trained = load_processor(result.final_checkpoint)
     assert type(trained) is type(processor)
+    # the checkpoint carries the recipe's budget, written through the family's own keys
+    budgeted = load_processor(folder)
+    apply_image_budget(budgeted, max_pixels=12544)
+    assert trained.image_processor.to_dict() == budgeted.image_processor.to_dict()
+    if family in BUDGET_CHANGES:
+        assert budgeted.image_processor.to_dict() != processor.image_processor.to_dict()
     (t,) = evaluate(str(result.final_checkpoint), TASK, out=tmp_path / "runs", progress=False,
                     limit=2, max_new_tokens=8)
     assert t.metrics.n == 2 and t.metrics.errors == 0
