@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -141,6 +142,7 @@ class OpenAIBackend:
         self.revision = revision
         self.merged = 0  # outputs whose <think> block was rebuilt
         self.fingerprints: list[str] = []  # distinct system_fingerprint values seen
+        self._lock = threading.Lock()  # requests finish on pool threads
         self._identity: dict[str, Any] | None = None
         self.weak_identity: str | None = None
 
@@ -293,16 +295,21 @@ class OpenAIBackend:
 
     def _note(self, fingerprint: Any, think_from: str | None) -> None:
         """Count rebuilt outputs; remember system fingerprints (a change is worth a warning)."""
-        if think_from is not None:
-            self.merged += 1  # (an int += under the GIL from pool threads: a count, not a lock)
-        if isinstance(fingerprint, str) and fingerprint and fingerprint not in self.fingerprints:
+        with self._lock:
+            if think_from is not None:
+                self.merged += 1
+            if not isinstance(fingerprint, str) or not fingerprint:
+                return
+            if fingerprint in self.fingerprints:
+                return
             self.fingerprints.append(fingerprint)
-            if len(self.fingerprints) == 2:
-                log.warning(
-                    "the endpoint's system_fingerprint changed during the run (%s -> %s): the "
-                    "server's configuration changed under this run",
-                    *self.fingerprints,
-                )
+            changed = len(self.fingerprints) == 2
+        if changed:
+            log.warning(
+                "the endpoint's system_fingerprint changed during the run (%s -> %s): the "
+                "server's configuration changed under this run",
+                *self.fingerprints[:2],
+            )
 
     def generate(self, requests: Sequence[GenRequest]) -> Iterator[Completed]:
         if not requests:
