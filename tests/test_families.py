@@ -169,3 +169,34 @@ def test_hf_backend_budget_is_in_the_run_id(checkpoints: dict[str, Path], tmp_pa
     info = json.loads((capped.run_dir / "manifest.json").read_text())["backend_info"]
     assert info["image_budget"] == {"max_pixels": 3136}
     assert info["image_settings"]["settings"] == {"size": {"longest_edge": 56}}
+
+
+def test_unknown_image_processor_gets_nothing_written(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class SomeNewImageProcessor:
+        def __init__(self) -> None:
+            self.size = {"longest_edge": 999}
+
+    ip = SomeNewImageProcessor()
+    with caplog.at_level("WARNING"):
+        applied = apply_image_budget(ip, max_pixels=12544)
+    assert applied.family == "unknown" and applied.settings == {} and ip.size == {"longest_edge": 999}
+    assert "does not know the image-size keys of SomeNewImageProcessor" in caplog.text
+    assert apply_image_budget(ip).not_applied == []  # no budget asked: nothing to say
+
+
+def test_cli_pixel_flags_reach_the_hf_backend() -> None:
+    import argparse
+
+    from othink_bench.backends import make_backend
+    from othink_bench.commands.run import _backend_options, configure_run
+
+    parser = argparse.ArgumentParser()
+    configure_run(parser)
+    opts = _backend_options(parser.parse_args(
+        ["--model", "tiny", "--tasks", TASK, "--max-pixels", "3136", "--min-pixels", "784"]))
+    assert opts["max_pixels"] == 3136 and opts["min_pixels"] == 784
+    backend = make_backend("hf", "tiny", **opts)
+    assert backend.identity()["image_budget"] == {"max_pixels": 3136, "min_pixels": 784}
+    assert "image_budget" not in make_backend("hf", "tiny").identity()
