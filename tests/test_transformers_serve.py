@@ -22,12 +22,16 @@ from pathlib import Path
 import pytest
 
 from othink_bench.harness import evaluate
-from othink_bench.models.tiny import resolve_model
+from othink_bench.models.tiny import is_bundled_tiny, resolve_model
 from othink_bench.records import read_records
 
 pytest.importorskip("fastapi", reason="transformers serve needs othink-bench[dev] (fastapi)")
 pytest.importorskip("uvicorn", reason="transformers serve needs othink-bench[dev] (uvicorn)")
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not is_bundled_tiny(), reason="needs the bundled (trained) tiny, which "
+                       "writes <think> blocks for the server to split"),
+]
 
 HERE = Path(__file__).resolve().parent
 N = 6
