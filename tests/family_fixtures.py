@@ -69,7 +69,6 @@ def _ids(tok: Any, *names: str) -> list[int]:
 
 
 def _save(out: Path, model: Any, processor: Any, tok: Any, eos: list[str]) -> Path:
-    import torch
     from transformers import GenerationConfig
 
     pad = int(tok.pad_token_id)
@@ -77,7 +76,6 @@ def _save(out: Path, model: Any, processor: Any, tok: Any, eos: list[str]) -> Pa
                                                do_sample=False)
     model.save_pretrained(out)
     processor.save_pretrained(out)
-    del torch
     return out
 
 
