@@ -1133,6 +1133,8 @@ class _TaskRun:
                         out.append(
                             _scored(item, self.task, result.text, result.tokens, result.latency_s)
                         )
+                    if result.think_from:  # the endpoint split the reasoning; we rebuilt it
+                        out[-1].think_from = result.think_from
                 self._write(out, own, guard, bar)
         except (TooManyErrors, KeyboardInterrupt, _WriteError):
             raise

@@ -60,6 +60,12 @@ class RunRecord(BaseModel):
         exclude_if=lambda v: v is None,
         description="what was changed to make the record writable (e.g. lone surrogates)",
     )
+    think_from: str | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="the endpoint's message field the output's <think> block was rebuilt from "
+        "(reasoning_content or reasoning); None when the output is the text as received",
+    )
 
     @property
     def key(self) -> tuple[str, int]:

@@ -24,9 +24,9 @@ from harness_fixtures import ToyCount, gold_of, install
 from PIL import Image
 
 from othink_bench.backends import GenRequest, generate_all
-from othink_bench.backends.openai import OpenAIBackend, to_openai_messages
+from othink_bench.backends.openai import OpenAIBackend, reply_text, to_openai_messages
 from othink_bench.harness import evaluate
-from othink_bench.records import read_manifest
+from othink_bench.records import read_manifest, read_records
 from othink_bench.registry import unregister
 
 TOY = ToyCount(n=12)
@@ -44,6 +44,16 @@ class ChatServer:
         # "stall"); afterwards the server answers normally
         self.script: dict[int, list[str]] = {}
         self.delay_s = 0.0
+        # how the server answers: "content" (the whole text), or the reasoning split off into
+        # this message field, as vLLM's reasoning parsers and transformers serve do
+        self.split_field: str | None = None
+        self.fingerprint: str | None = None
+        # GET /models: the listing (None answers 404), and whether `created` is a request stamp
+        self.models: list[dict[str, Any]] | None = [
+            {"id": "served-model", "object": "model", "owned_by": "vllm", "root": "/ckpt/a"}
+        ]
+        self.stamp_created = False
+        self.model_reads = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -52,6 +62,9 @@ class ChatServer:
 
             def do_POST(self) -> None:
                 server.handle(self)
+
+            def do_GET(self) -> None:
+                server.list_models(self)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
@@ -71,6 +84,17 @@ class ChatServer:
         finally:
             with self.lock:
                 self.in_flight -= 1
+
+    def list_models(self, h: BaseHTTPRequestHandler) -> None:
+        with self.lock:
+            self.model_reads += 1
+        if h.path != "/v1/models" or self.models is None:
+            return self._send(h, 404, {"error": {"message": f"no route {h.path}"}})
+        entries = [dict(m) for m in self.models]
+        if self.stamp_created:  # vLLM: `created` is the time of this request
+            for e in entries:
+                e["created"] = int(time.time())
+        return self._send(h, 200, {"object": "list", "data": entries})
 
     def _respond(self, h: BaseHTTPRequestHandler) -> None:
         if h.path != "/v1/chat/completions":
@@ -97,26 +121,22 @@ class ChatServer:
         if action == "stall":
             time.sleep(1.0)
         g = gold_of(index)
-        return self._send(
-            h,
-            200,
-            {
-                "id": f"chatcmpl-{index}",
-                "object": "chat.completion",
-                "model": body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": "stop",
-                        "message": {
-                            "role": "assistant",
-                            "content": f"<think>I see {g}.</think><answer>{g}</answer>",
-                        },
-                    }
-                ],
-                "usage": {"prompt_tokens": 30, "completion_tokens": 9, "total_tokens": 39},
-            },
-        )
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": f"<think>I see {g}.</think><answer>{g}</answer>",
+        }
+        if self.split_field is not None:
+            message.update(content=f"<answer>{g}</answer>", **{self.split_field: f"I see {g}."})
+        answer: dict[str, Any] = {
+            "id": f"chatcmpl-{index}",
+            "object": "chat.completion",
+            "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+            "usage": {"prompt_tokens": 30, "completion_tokens": 9, "total_tokens": 39},
+        }
+        if self.fingerprint is not None:
+            answer["system_fingerprint"] = self.fingerprint
+        return self._send(h, 200, answer)
 
     @staticmethod
     def _image(body: dict[str, Any]) -> Image.Image:
@@ -255,7 +275,15 @@ def test_evaluate_through_the_endpoint(
     m = read_manifest(s.run_dir)
     assert m.backend == "openai" and m.model.name == "served-model"
     key = json.loads(manifest)["run_key"]["backend"]
-    assert key == {"backend": "openai", "model": "served-model", "base_url": server.url}
+    assert key == {
+        "backend": "openai",
+        "model": {
+            "name": "served-model",
+            "served": {"id": "served-model", "owned_by": "vllm", "root": "/ckpt/a"},
+        },
+        "base_url": server.url,
+        "merge_reasoning": True,
+    }
     unregister("toy-count")
 
 
@@ -263,9 +291,185 @@ def test_hosted_api_without_a_key_fails_before_any_request(monkeypatch: pytest.M
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     be = OpenAIBackend("gpt-4o")
-    assert be.identity()["base_url"] == "https://api.openai.com/v1"
+    assert be.base_url == "https://api.openai.com/v1"
     with pytest.raises(ValueError, match="OPENAI_API_KEY"):
         be.load()
+    with pytest.raises(ValueError, match="OPENAI_API_KEY"):
+        be.identity()  # the run id is asked for first: no request goes out without a key
     OpenAIBackend("m", base_url="http://127.0.0.1:1/v1").load()  # a local server needs no key
     with pytest.raises(ValueError, match="http:// or https://"):
         OpenAIBackend("m", base_url="localhost:8000")
+
+
+# -- servers that split the reasoning off -----------------------------------------------------
+
+
+def _evaluate(server: ChatServer, out: Path, **options: Any) -> Any:
+    (s,) = evaluate(
+        "served-model",
+        "toy-count",
+        backend="openai",
+        out=out,
+        progress=False,
+        backend_options={"base_url": server.url, "backoff_s": 0.01, **options},
+    )
+    return s
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+def test_split_reasoning_is_rebuilt_and_recorded(
+    server: ChatServer, tmp_path: Path, field: str
+) -> None:
+    install(ToyCount(n=6))
+    server.split_field = field
+    s = _evaluate(server, tmp_path)
+    assert s.metrics.format_rate.k == 6 and s.metrics.accuracy.k == 6
+    records = read_records(s.run_dir / "records.jsonl")
+    assert [r.output for r in records] == [
+        f"<think>I see {gold_of(r.index)}.</think><answer>{gold_of(r.index)}</answer>"
+        for r in records
+    ]
+    assert {r.think_from for r in records} == {field}
+    info = json.loads((s.run_dir / "manifest.json").read_text())["backend_info"]
+    assert info["reasoning_merged"] == 6 and info["merge_reasoning"] is True
+    unregister("toy-count")
+
+
+def test_no_merge_reasoning_keeps_the_content_and_is_another_run(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    install(ToyCount(n=6))
+    server.split_field = "reasoning_content"
+    merged = _evaluate(server, tmp_path)
+    raw = _evaluate(server, tmp_path, merge_reasoning=False)
+    assert raw.run_id != merged.run_id
+    assert raw.metrics.format_rate.k == 0 and raw.metrics.accuracy.k == 6
+    records = read_records(raw.run_dir / "records.jsonl")
+    assert all(r.think_from is None and r.output.startswith("<answer>") for r in records)
+    unregister("toy-count")
+
+
+def test_reply_text_rules() -> None:
+    assert reply_text({"content": "<answer>3</answer>", "reasoning": "r"}) == (
+        "<think>r</think><answer>3</answer>",
+        "reasoning",
+    )
+    # both fields (vLLM transition versions): reasoning_content is read first
+    both = {"content": "c", "reasoning_content": "a", "reasoning": "b"}
+    assert reply_text(both) == ("<think>a</think>c", "reasoning_content")
+    # content None with all text in the reasoning (cut off while thinking)
+    assert reply_text({"content": None, "reasoning": "r"}) == ("<think>r</think>", "reasoning")
+    # nothing to rebuild: empty reasoning, or the think block already in the content
+    assert reply_text({"content": "x", "reasoning_content": ""}) == ("x", None)
+    assert reply_text({"content": "<think>t</think>x", "reasoning": "t"}) == (
+        "<think>t</think>x",
+        None,
+    )
+    assert reply_text({"content": "x", "reasoning": "r"}, merge=False) == ("x", None)
+
+
+# -- endpoint identity --------------------------------------------------------------------------
+
+
+def test_another_checkpoint_under_the_same_name_is_another_run(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    install(ToyCount(n=4))
+    first = _evaluate(server, tmp_path)
+    again = _evaluate(server, tmp_path)
+    assert again.run_id == first.run_id and again.n_resumed == 4 and again.n_new == 0
+    server.models = [{"id": "served-model", "owned_by": "vllm", "root": "/ckpt/b"}]
+    other = _evaluate(server, tmp_path)
+    assert other.run_id != first.run_id and other.n_new == 4
+    pinned = _evaluate(server, tmp_path, revision="step-200")
+    assert pinned.run_id != other.run_id and pinned.model.revision == "step-200"
+    unregister("toy-count")
+
+
+def test_request_stamped_created_is_left_out_and_a_date_is_kept(server: ChatServer) -> None:
+    server.stamp_created = True  # vLLM: created = now, at every request
+    first = backend(server).identity()
+    second = backend(server).identity()
+    assert first == second and "created" not in first["model"]["served"]
+    assert server.model_reads == 4  # a fresh `created` is read twice to see whether it moves
+    server.stamp_created = False
+    server.models = [{"id": "served-model", "owned_by": "openai", "created": 1715367049}]
+    be = backend(server)
+    assert be.identity()["model"]["served"]["created"] == 1715367049
+    assert be.weak_identity is None
+
+
+def test_weak_identity_warns_once_and_names_the_fix(
+    server: ChatServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # transformers serve's listing: the name, owned_by "local", created 0, a changing status
+    server.models = [
+        {"id": "served-model", "object": "model", "owned_by": "local", "created": 0,
+         "status": {"value": "loaded"}}
+    ]
+    be = backend(server)
+    with caplog.at_level("WARNING"):
+        ident = be.identity()
+        be.identity()
+        backend(server).identity()
+    warnings = [r.getMessage() for r in caplog.records if "weak run identity" in r.getMessage()]
+    assert len(warnings) == 1 and "--model-revision" in warnings[0]
+    assert ident["model"] == {
+        "name": "served-model",
+        "served": {"id": "served-model", "owned_by": "local"},
+    }
+    assert be.describe()["identity_weak"]
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        strong = backend(server, revision="sha-abc").identity()
+    assert strong["model"]["revision"] == "sha-abc" and not caplog.records
+
+
+def test_identity_without_a_listing_or_a_server(server: ChatServer) -> None:
+    server.models = None  # /models answers 404
+    be = backend(server)
+    assert be.identity()["model"] == {"name": "served-model"}
+    assert "listing is unavailable (HTTP 404)" in (be.weak_identity or "")
+    server.models = [{"id": "other-model", "owned_by": "vllm", "root": "/x"}]
+    be = backend(server)
+    assert be.identity()["model"] == {"name": "served-model"}
+    assert "does not list 'served-model'" in (be.weak_identity or "")
+    dead = OpenAIBackend(
+        "m", base_url="http://127.0.0.1:9/v1", max_retries=1, backoff_s=0.01, timeout=1
+    )
+    with pytest.raises(ValueError, match="cannot reach the endpoint"):
+        dead.identity()
+
+
+def test_a_changing_system_fingerprint_is_recorded_and_warned(
+    server: ChatServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    be = backend(server, concurrency=1)
+    server.fingerprint = "fp-1"
+    generate_all(be, requests(2))
+    server.fingerprint = "fp-2"
+    with caplog.at_level("WARNING"):
+        generate_all(be, requests(1))
+    assert be.describe()["system_fingerprints"] == ["fp-1", "fp-2"]
+    assert any("system_fingerprint changed" in r.getMessage() for r in caplog.records)
+
+
+def test_cli_flags_reach_the_backend() -> None:
+    import argparse
+
+    from othink_bench.commands.run import _backend_options, configure_run
+
+    parser = argparse.ArgumentParser()
+    configure_run(parser)
+    args = parser.parse_args(
+        ["--model", "m", "--tasks", "vc", "--backend", "openai", "--no-merge-reasoning",
+         "--model-revision", "step-5"]
+    )
+    opts = _backend_options(args)
+    assert opts["merge_reasoning"] is False and opts["revision"] == "step-5"
+    be = OpenAIBackend("m", base_url="http://127.0.0.1:9/v1", **{
+        k: v for k, v in opts.items() if k in ("merge_reasoning", "revision")
+    })
+    assert be.merge_reasoning is False and be.revision == "step-5"
+    default = _backend_options(parser.parse_args(["--model", "m", "--tasks", "vc"]))
+    assert "merge_reasoning" not in default

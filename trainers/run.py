@@ -95,25 +95,23 @@ def resolve_model_path(model: str) -> str:
 def load_training_processor(model_path: str, recipe: ResolvedRecipe) -> Any:
     """The checkpoint's processor (image-only without torchvision), with the recipe's pixels.
 
-    ``max_pixels``/``min_pixels`` become the image processor's ``size`` (longest/shortest edge
-    in pixels of area), the form transformers 5 reads; the checkpoints saved by the trainer
+    ``max_pixels``/``min_pixels`` are an image-area budget, written through the family's own
+    image-processor keys by :func:`othink_bench.models.image_settings.apply_image_budget` (the
+    one place that knows them; evaluation uses it too). The checkpoints saved by the trainer
     carry that processor, as R1-V's did.
     """
+    from othink_bench.models.image_settings import apply_image_budget
     from othink_bench.models.processor import load_processor
 
     options = recipe.options
     processor = load_processor(model_path)
     if options.max_pixels is None and options.min_pixels is None:
         return processor
-    current = getattr(processor.image_processor, "size", None) or {}
-    size = {k: v for k, v in dict(current).items() if v is not None}
-    if options.max_pixels is not None:
-        size["longest_edge"] = options.max_pixels
-    if options.min_pixels is not None:
-        size["shortest_edge"] = options.min_pixels
-    if size.get("shortest_edge", 0) > size.get("longest_edge", float("inf")):
-        size["shortest_edge"] = size["longest_edge"]
-    return load_processor(model_path, size=size)
+    applied = apply_image_budget(
+        processor, max_pixels=options.max_pixels, min_pixels=options.min_pixels
+    )
+    log.info("image size for %s (%s): %s", model_path, applied.family, applied.settings)
+    return processor
 
 
 def _reused(method: str, task: Task, base_model: str, output_dir: Path, marker: dict[str, Any]

@@ -74,6 +74,9 @@ class GenResult:
     tokens: int | None = None
     latency_s: float | None = None
     error: str | None = None
+    #: The server field a leading ``<think>`` block was rebuilt from (``reasoning_content`` or
+    #: ``reasoning``, openai backend), or ``None`` when ``text`` is the output as received.
+    think_from: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -8,7 +8,9 @@ batch so the harness writes records as they come.
 
 Loading goes through :func:`othink_bench.models.processor.load_model`, which picks the dtype
 (bf16 on GPU, fp32 on CPU), the device (``device_map="auto"`` over several GPUs) and, where
-torchvision is missing, the image-only Qwen2-VL processor. Under a sharded launch each process
+torchvision is missing, an image-only processor. ``max_pixels``/``min_pixels`` (an image-area
+budget) are applied through the family's own image-processor keys
+(:mod:`othink_bench.models.image_settings`) and are part of the run id when set. Under a sharded launch each process
 takes the GPU of its local rank. On CUDA out-of-memory a batch is halved and retried (the
 smaller size is kept for the rest of the run); a request that fails on its own is recorded as a
 generation error, the others go on.
@@ -60,12 +62,22 @@ class HFBackend:
         attn: str | None = None,
         trust_remote_code: bool = False,
         revision: str | None = None,
+        max_pixels: int | None = None,
+        min_pixels: int | None = None,
         loaded: tuple[Any, Any] | None = None,
     ) -> None:
         """``loaded=(model, processor)`` evaluates an already loaded model (e.g. right after
-        training) instead of loading ``model`` again; ``model`` still names it for the run id."""
+        training) instead of loading ``model`` again; ``model`` still names it for the run id.
+        ``max_pixels``/``min_pixels``: the image-area budget (default: the checkpoint's own)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        for name, value in (("max_pixels", max_pixels), ("min_pixels", min_pixels)):
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be a positive number of pixels, got {value}")
+        self.image_budget = {
+            k: v for k, v in (("max_pixels", max_pixels), ("min_pixels", min_pixels)) if v
+        }
+        self.image_settings: dict[str, Any] | None = None
         self.model_name = model
         self.dtype = dtype
         self.device = device
@@ -110,6 +122,8 @@ class HFBackend:
                 "model": model_identity(self.model_name, self.revision),
                 "dtype": self._resolved_dtype(),
             }
+            if self.image_budget:
+                self._identity["image_budget"] = dict(self.image_budget)
         return self._identity
 
     def describe(self) -> dict[str, Any]:
@@ -119,6 +133,8 @@ class HFBackend:
             "batch_size": self.requested_batch_size,
             "attn": self.attn,
         }
+        if self.image_settings is not None:
+            info["image_settings"] = self.image_settings
         if self.batch_size != self.requested_batch_size:
             info["batch_size_after_oom"] = self.batch_size
         if resolve_model_path(self.model_name) is None:
@@ -131,8 +147,13 @@ class HFBackend:
     # -- loading ------------------------------------------------------------------------------
 
     def _adopt(self, model: Any, processor: Any) -> None:
+        from othink_bench.models.image_settings import apply_image_budget
+
         self._model = model
         self._processor = processor
+        if self.image_budget:
+            applied = apply_image_budget(processor, **self.image_budget)
+            self.image_settings = applied.to_dict()
         tokenizer = getattr(processor, "tokenizer", processor)
         tokenizer.padding_side = "left"
         config = getattr(model, "generation_config", None)
@@ -183,8 +204,10 @@ class HFBackend:
 
     def _image_tokens(self, request: GenRequest) -> int:
         """An estimate of the tokens a request's images take (Qwen-style patches)."""
+        from othink_bench.models.image_settings import image_area_cap
+
         image_processor = getattr(self._processor, "image_processor", None)
-        max_pixels = getattr(image_processor, "max_pixels", None) or 1 << 40
+        max_pixels = image_area_cap(image_processor) or 1 << 40
         patch = getattr(image_processor, "patch_size", 14) or 14
         merge = getattr(image_processor, "merge_size", 2) or 2
         per_token = (patch * merge) ** 2

@@ -6,6 +6,14 @@ format every compatible server accepts. Requests run on a bounded thread pool; 4
 timeouts and dropped connections are retried with exponential backoff (honouring
 ``Retry-After``), other HTTP errors fail that one request with the server's message. The API
 key comes from ``api_key`` or ``OPENAI_API_KEY`` and is never written to a manifest.
+
+Servers that parse reasoning (vLLM with ``--reasoning-parser``, transformers serve for Qwen
+models) move the ``<think>`` text out of ``content`` into ``message.reasoning_content`` (newer
+vLLM: ``message.reasoning``); the format reward would then see no ``<think>`` block. So by default
+the backend puts it back, ``<think>{reasoning}</think>{content}``, and says so in the result
+(``think_from``, kept in the record); ``merge_reasoning=False`` (``--no-merge-reasoning``) keeps
+``content`` as received. The run id holds what the server reports about the served model (see
+:mod:`othink_bench.backends.endpoint_identity`).
 """
 
 from __future__ import annotations
@@ -14,8 +22,10 @@ import base64
 import http.client
 import io
 import json
+import logging
 import os
 import random
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -27,6 +37,13 @@ from typing import Any
 from PIL import Image
 
 from othink_bench.backends.base import Completed, GenRequest, GenResult, short_error
+from othink_bench.backends.endpoint_identity import (
+    fetch_json,
+    served_identity,
+    weak_identity_message,
+)
+
+log = logging.getLogger(__name__)
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
@@ -99,7 +116,12 @@ class OpenAIBackend:
         max_retries: int = 5,
         backoff_s: float = 1.0,
         max_backoff_s: float = 60.0,
+        merge_reasoning: bool = True,
+        revision: str | None = None,
     ) -> None:
+        """``merge_reasoning``: rebuild ``<think>`` blocks from a split-off reasoning field;
+        ``revision``: what the user knows about the served checkpoint (a commit, a step), part
+        of the run id (``--model-revision``)."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
         self.model = model
@@ -116,18 +138,73 @@ class OpenAIBackend:
         self.max_backoff_s = max_backoff_s
         self.window: int | None = max(64, 4 * concurrency)
         self.retries = 0  # total retried attempts, for the manifest and tests
+        self.merge_reasoning = merge_reasoning
+        self.revision = revision
+        self.merged = 0  # outputs whose <think> block was rebuilt
+        self.fingerprints: list[str] = []  # distinct system_fingerprint values seen
+        self._lock = threading.Lock()  # requests finish on pool threads
+        self._identity: dict[str, Any] | None = None
+        self.weak_identity: str | None = None
 
     def identity(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": self.model, "base_url": _public_url(self.base_url)}
+        """Backend, endpoint, and what the server says about the model (read once, cached).
+
+        Raises ``ValueError`` when the endpoint cannot be reached (nothing could be generated).
+        """
+        if self._identity is None:
+            self.load()  # a hosted API without a key fails here, before any request
+            try:
+                model, weak = served_identity(self.model, self.revision, self._get_json)
+            except _Retryable as exc:
+                raise ValueError(
+                    f"cannot reach the endpoint {_public_url(self.base_url)} to identify the "
+                    f"served model ({exc}); is the server up, and is --base-url right?"
+                ) from exc
+            self.weak_identity = weak
+            if weak is not None:
+                _warn_once(weak_identity_message(self.model, _public_url(self.base_url), weak))
+            self._identity = {
+                "backend": self.name,
+                "model": model,
+                "base_url": _public_url(self.base_url),
+                "merge_reasoning": self.merge_reasoning,
+            }
+        return self._identity
 
     def describe(self) -> dict[str, Any]:
         return {
             **self.identity(),
+            "identity_weak": self.weak_identity,
             "concurrency": self.concurrency,
             "timeout_s": self.timeout,
             "max_retries": self.max_retries,
             "retries": self.retries,
+            "reasoning_merged": self.merged,
+            "system_fingerprints": self.fingerprints,
         }
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def _get_json(self, path: str) -> tuple[Any, float | None]:
+        """GET ``base_url + path`` with the request retry policy."""
+        attempt = 0
+        while True:
+            try:
+                return fetch_json(self.base_url + path, self._headers(), self.timeout)
+            except (
+                urllib.error.URLError,  # HTTPError 408/429/5xx included
+                TimeoutError,
+                ConnectionError,
+                http.client.HTTPException,
+            ) as exc:
+                if attempt >= self.max_retries:
+                    raise _Retryable(f"gave up after {attempt + 1} attempts: {exc}") from exc
+                time.sleep(min(self.max_backoff_s, self.backoff_s * 2**attempt))
+                attempt += 1
 
     def payload(self, request: GenRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -144,9 +221,7 @@ class OpenAIBackend:
         return body
 
     def _post(self, body: bytes) -> dict[str, Any]:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
+        headers = {"Content-Type": "application/json", **self._headers()}
         req = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
@@ -202,7 +277,7 @@ class OpenAIBackend:
         latency = time.perf_counter() - start
         try:
             message = data["choices"][0]["message"]
-            text = _content_text(message.get("content"))
+            text, think_from = reply_text(message, merge=self.merge_reasoning)
         except (KeyError, IndexError, TypeError) as exc:
             return GenResult(
                 error=f"malformed chat completion ({short_error(exc)}): {str(data)[:200]}",
@@ -210,9 +285,31 @@ class OpenAIBackend:
             )
         usage = data.get("usage") or {}
         tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+        self._note(data.get("system_fingerprint"), think_from)
         return GenResult(
-            text=text, tokens=int(tokens) if tokens is not None else None, latency_s=latency
+            text=text,
+            tokens=int(tokens) if tokens is not None else None,
+            latency_s=latency,
+            think_from=think_from,
         )
+
+    def _note(self, fingerprint: Any, think_from: str | None) -> None:
+        """Count rebuilt outputs; remember system fingerprints (a change is worth a warning)."""
+        with self._lock:
+            if think_from is not None:
+                self.merged += 1
+            if not isinstance(fingerprint, str) or not fingerprint:
+                return
+            if fingerprint in self.fingerprints:
+                return
+            self.fingerprints.append(fingerprint)
+            changed = len(self.fingerprints) == 2
+        if changed:
+            log.warning(
+                "the endpoint's system_fingerprint changed during the run (%s -> %s): the "
+                "server's configuration changed under this run",
+                *self.fingerprints[:2],
+            )
 
     def generate(self, requests: Sequence[GenRequest]) -> Iterator[Completed]:
         if not requests:
@@ -237,6 +334,36 @@ class OpenAIBackend:
 
     def close(self) -> None:
         """Threads end with each generate call; nothing is held."""
+
+
+#: Message fields servers move the reasoning into, in the order they are read.
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+
+
+def reply_text(message: dict[str, Any], *, merge: bool = True) -> tuple[str, str | None]:
+    """A chat message's text and, when its reasoning was split off and is put back, the field
+    it came from: ``<think>{reasoning}</think>{content}``.
+
+    Nothing is rebuilt when ``merge`` is off, when no reasoning field holds text, or when
+    ``content`` already opens with ``<think>`` (a server that returns it in both places).
+    """
+    content = _content_text(message.get("content"))
+    if not merge or content.lstrip().startswith("<think>"):
+        return content, None
+    for name in REASONING_FIELDS:
+        reasoning = message.get(name)
+        if isinstance(reasoning, str) and reasoning:
+            return f"<think>{reasoning}</think>{content}", name
+    return content, None
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        log.warning("%s", message)
 
 
 def _content_text(content: Any) -> str:

@@ -97,7 +97,20 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run the checkpoint's own Python code (off by default)",
     )
-    hw.add_argument("--revision", help="hub revision to pin in the run id")
+    hw.add_argument(
+        "--revision",
+        "--model-revision",
+        dest="revision",
+        help="hub revision to pin in the run id; with --backend openai, what you know of the "
+        "served checkpoint (a commit, a step): part of the run id",
+    )
+    hw.add_argument(
+        "--max-pixels",
+        type=int,
+        help="hf: largest image area given to the model, applied through the model family's own "
+        "image-processor keys (default: the checkpoint's); part of the run id",
+    )
+    hw.add_argument("--min-pixels", type=int, help="hf: smallest image area (as --max-pixels)")
     hw.add_argument("--tensor-parallel-size", type=int, help="vllm: GPUs per model replica")
     hw.add_argument("--gpu-memory-utilization", type=float, help="vllm: share of GPU memory")
     hw.add_argument("--max-model-len", type=int, help="vllm: context length")
@@ -107,6 +120,12 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
     api.add_argument("--concurrency", type=int, help="parallel requests (default 8)")
     api.add_argument("--timeout", type=float, help="seconds per request (default 120)")
     api.add_argument("--max-retries", type=int, help="retries on 429/5xx/timeouts (default 5)")
+    api.add_argument(
+        "--no-merge-reasoning",
+        action="store_true",
+        help="keep the server's content as is: do not rebuild <think>{reasoning}</think> from "
+        "message.reasoning_content / message.reasoning",
+    )
     out = p.add_argument_group("output")
     out.add_argument("--out", default="runs", help="runs root (default: runs/)")
     out.add_argument(
@@ -166,6 +185,8 @@ def _backend_options(args: argparse.Namespace) -> dict[str, Any]:
         "attn": args.attn,
         "trust_remote_code": args.trust_remote_code or None,
         "revision": args.revision,
+        "max_pixels": args.max_pixels,
+        "min_pixels": args.min_pixels,
         "tensor_parallel_size": args.tensor_parallel_size,
         "gpu_memory_utilization": args.gpu_memory_utilization,
         "max_model_len": args.max_model_len,
@@ -174,6 +195,7 @@ def _backend_options(args: argparse.Namespace) -> dict[str, Any]:
         "concurrency": args.concurrency,
         "timeout": args.timeout,
         "max_retries": args.max_retries,
+        "merge_reasoning": False if args.no_merge_reasoning else None,
     }
     return {k: v for k, v in opts.items() if v is not None}
 

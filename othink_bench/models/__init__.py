@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from othink_bench.models.image_settings import apply_image_budget
     from othink_bench.models.processor import (
         ImageOnlyQwen2_5_VLProcessor,
         ImageOnlyQwen2VLProcessor,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS = {
+    "apply_image_budget": "othink_bench.models.image_settings",
     "ImageOnlyQwen2VLProcessor": "othink_bench.models.processor",
     "ImageOnlyQwen2_5_VLProcessor": "othink_bench.models.processor",
     "ModelLoadError": "othink_bench.models.processor",
@@ -50,6 +52,7 @@ __all__ = [
     "ImageOnlyQwen2_5_VLProcessor",
     "ModelLoadError",
     "TinySpec",
+    "apply_image_budget",
     "build_tiny",
     "build_tokenizer",
     "is_bundled_tiny",

@@ -1,12 +1,15 @@
-"""Load Qwen2-VL-family checkpoints and their processors, with or without torchvision.
+"""Load vision-language checkpoints and their processors, with or without torchvision.
 
-Why: transformers' stock ``Qwen2VLProcessor`` (and ``Qwen2_5_VLProcessor``) always builds a video
-processor, and the Qwen2-VL video processor imports torchvision. The machines this project is
-built and tested on cannot install torchvision, yet everything here is image-only. So where
-torchvision is importable :func:`load_processor` returns the stock ``AutoProcessor``; where it is
-not, it returns an *image-only* subclass of the stock processor that has no video processor
-attribute and otherwise runs the stock code (same chat template, same ``<|image_pad|>`` expansion,
-same ``pixel_values``/``image_grid_thw``), using transformers' PIL image-processor backend.
+Why: several stock processors (``Qwen2VLProcessor``, ``Qwen2_5_VLProcessor``, ``Qwen3VLProcessor``,
+``LlavaOnevisionProcessor``, ``SmolVLMProcessor``, ``InternVLProcessor``) always build a video
+processor, and every transformers video processor imports torchvision, while their *image*
+processors have a PIL (numpy) backend that does not. The machines this project is built and tested
+on cannot install torchvision, yet everything here is image-only. So where torchvision is
+importable :func:`load_processor` returns the stock ``AutoProcessor``; where it is not, it returns
+an *image-only* subclass of the stock processor that has no video processor attribute and
+otherwise runs the stock code (same chat template, same image-token expansion, same
+``pixel_values``), using transformers' PIL image-processor backend. Families whose processor has
+no video processor (LLaVA, Idefics3, Gemma3) load through the stock ``AutoProcessor`` either way.
 
 The image-only processors save themselves under the stock class names, so a checkpoint a trainer
 writes through them loads with the stock ``AutoProcessor`` on a machine that has torchvision.
@@ -23,12 +26,24 @@ import os
 from pathlib import Path
 from typing import Any
 
-from transformers import Qwen2_5_VLProcessor, Qwen2VLProcessor
+from transformers import (
+    InternVLProcessor,
+    LlavaOnevisionProcessor,
+    ProcessorMixin,
+    Qwen2_5_VLProcessor,
+    Qwen2VLProcessor,
+    Qwen3VLProcessor,
+    SmolVLMProcessor,
+)
 
 __all__ = [
     "IMAGE_ONLY_PROCESSORS",
+    "ImageOnlyInternVLProcessor",
+    "ImageOnlyLlavaOnevisionProcessor",
     "ImageOnlyQwen2VLProcessor",
     "ImageOnlyQwen2_5_VLProcessor",
+    "ImageOnlyQwen3VLProcessor",
+    "ImageOnlySmolVLMProcessor",
     "ModelLoadError",
     "load_model",
     "load_processor",
@@ -74,7 +89,8 @@ class _StockNameMixin:
         if videos is not None:
             raise ValueError(
                 f"{type(self).__name__} is image-only (torchvision is not installed, and the "
-                "Qwen2-VL video processor needs it); pass images, or install torchvision for videos"
+                f"{self.stock_class_name} video processor needs it); pass images, or install "
+                "torchvision for videos"
             )
         super().validate_inputs(  # type: ignore[misc]
             images=images, text=text, videos=videos, audio=audio, **kwargs
@@ -142,12 +158,124 @@ class ImageOnlyQwen2_5_VLProcessor(_StockNameMixin, Qwen2_5_VLProcessor):
         super().__init__(image_processor, tokenizer, None, chat_template=chat_template, **kwargs)
 
 
+class ImageOnlyQwen3VLProcessor(_StockNameMixin, Qwen3VLProcessor):
+    """``Qwen3VLProcessor`` without the video processor (its image processor is Qwen2-VL's)."""
+
+    stock_class_name = "Qwen3VLProcessor"
+
+    def __init__(
+        self,
+        image_processor: Any = None,
+        tokenizer: Any = None,
+        chat_template: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(image_processor, tokenizer, None, chat_template=chat_template, **kwargs)
+
+
+class ImageOnlyLlavaOnevisionProcessor(_StockNameMixin, LlavaOnevisionProcessor):
+    """``LlavaOnevisionProcessor`` without the video processor.
+
+    Its own settings stay named in the signature: transformers saves and loads a processor's
+    settings by the names ``__init__`` takes.
+    """
+
+    stock_class_name = "LlavaOnevisionProcessor"
+
+    def __init__(
+        self,
+        image_processor: Any = None,
+        tokenizer: Any = None,
+        num_image_tokens: int | None = None,
+        vision_feature_select_strategy: str | None = None,
+        chat_template: str | None = None,
+        image_token: str = "<image>",
+        video_token: str = "<video>",
+        vision_aspect_ratio: str = "anyres_max_9",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            image_processor,
+            tokenizer,
+            video_processor=None,
+            num_image_tokens=num_image_tokens,
+            vision_feature_select_strategy=vision_feature_select_strategy,
+            chat_template=chat_template,
+            image_token=image_token,
+            video_token=video_token,
+            vision_aspect_ratio=vision_aspect_ratio,
+            **kwargs,
+        )
+
+
+class ImageOnlyInternVLProcessor(_StockNameMixin, InternVLProcessor):
+    """``InternVLProcessor`` without the video processor."""
+
+    stock_class_name = "InternVLProcessor"
+
+    def __init__(
+        self,
+        image_processor: Any = None,
+        tokenizer: Any = None,
+        image_seq_length: int = 256,
+        chat_template: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            image_processor,
+            tokenizer,
+            video_processor=None,
+            image_seq_length=image_seq_length,
+            chat_template=chat_template,
+            **kwargs,
+        )
+
+
+class ImageOnlySmolVLMProcessor(_StockNameMixin, SmolVLMProcessor):
+    """``SmolVLMProcessor`` (SmolVLM, SmolVLM2) without the video processor.
+
+    SmolVLM's own ``apply_chat_template`` only adds video defaults (frames, fps, read off the
+    video processor) before calling the generic one; without a video processor the generic one
+    is called directly. The stock processor needs the ``num2words`` package.
+    """
+
+    stock_class_name = "SmolVLMProcessor"
+
+    def __init__(
+        self,
+        image_processor: Any = None,
+        tokenizer: Any = None,
+        image_seq_len: int = 169,
+        chat_template: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            image_processor,
+            tokenizer,
+            video_processor=None,
+            image_seq_len=image_seq_len,
+            chat_template=chat_template,
+            **kwargs,
+        )
+
+    def apply_chat_template(  # type: ignore[override]
+        self, conversation: Any, chat_template: str | None = None, **kwargs: Any
+    ) -> Any:
+        return ProcessorMixin.apply_chat_template(self, conversation, chat_template, **kwargs)
+
+
 #: model_type -> the image-only processor used for it when torchvision is missing.
 IMAGE_ONLY_PROCESSORS: dict[str, type[Any]] = {
     "qwen2_vl": ImageOnlyQwen2VLProcessor,
     "qwen2_5_vl": ImageOnlyQwen2_5_VLProcessor,
+    "qwen3_vl": ImageOnlyQwen3VLProcessor,
+    "llava_onevision": ImageOnlyLlavaOnevisionProcessor,
+    "smolvlm": ImageOnlySmolVLMProcessor,
+    "internvl": ImageOnlyInternVLProcessor,
 }
-_PROCESSOR_CLASS_TO_TYPE = {"Qwen2VLProcessor": "qwen2_vl", "Qwen2_5_VLProcessor": "qwen2_5_vl"}
+_PROCESSOR_CLASS_TO_TYPE = {
+    cls.stock_class_name: model_type for model_type, cls in IMAGE_ONLY_PROCESSORS.items()
+}
 
 _LOCAL_PREFIXES = ("/", "./", "../", "~", ".\\", "..\\")
 
@@ -213,9 +341,9 @@ def load_processor(path: str | Path, *, trust_remote_code: bool = False, **kw: A
     """Load the processor of a vision-language checkpoint (``"tiny"`` names the tiny model).
 
     With torchvision: the stock ``AutoProcessor.from_pretrained(path, **kw)``. Without it: for
-    ``qwen2_vl``/``qwen2_5_vl`` checkpoints the image-only subclass of the stock processor (same
-    outputs for ``images=``/``text=``); for other model types the stock ``AutoProcessor`` is tried
-    and a failure names the missing torchvision. Extra ``kw`` (e.g. ``padding_side="left"``) go to
+    the model types in :data:`IMAGE_ONLY_PROCESSORS` the image-only subclass of the stock processor
+    (same outputs for ``images=``/``text=``); for other model types the stock ``AutoProcessor``
+    (LLaVA, Idefics3 and Gemma3 need no torchvision) and a failure names the missing torchvision. Extra ``kw`` (e.g. ``padding_side="left"``) go to
     ``from_pretrained`` as they would for the stock processor.
     """
     from transformers import AutoProcessor
@@ -246,7 +374,7 @@ def load_processor(path: str | Path, *, trust_remote_code: bool = False, **kw: A
         raise ModelLoadError(
             f"the processor of {name!r} needs torchvision, which is not installed, and "
             f"othink-bench has an image-only processor only for {sorted(IMAGE_ONLY_PROCESSORS)} "
-            f"checkpoints; install torchvision or use a Qwen2-VL checkpoint ({err})"
+            f"checkpoints; install torchvision ({err})"
         ) from err
 
 
