@@ -19,6 +19,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("trl")
 
+from transformers import TrainerCallback  # noqa: E402
+
 from othink_bench.registry import get_task  # noqa: E402
 from othink_bench.rewards import completion_text  # noqa: E402
 from trainers.callbacks import (  # noqa: E402
@@ -392,23 +394,82 @@ def test_sft_tiny_run(tiny_model: str, tmp_path: Path) -> None:
     assert not shorter.reused and [c.step for c in list_checkpoints(out)] == [1]
 
 
-def test_interrupted_training_resumes(tiny_model: str, tmp_path: Path) -> None:
-    import shutil
+class Killed(RuntimeError):
+    """What :class:`KillAt` raises: the training dies mid-run, as under SIGKILL."""
 
-    out = tmp_path / "resume"
-    overrides = {**FAST_GRPO, "max_steps": 4, "save_steps": 2, "save_only_model": False}
-    first = train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
-                  overrides=overrides)
-    # kill after the step-2 checkpoint: no final checkpoint, no marker
-    shutil.rmtree(out / "checkpoint-4")
-    (out / TRAINING_MARKER).unlink()
+
+class KillAt(TrainerCallback):
+    """A callback that kills a training when optimizer step ``step`` begins.
+
+    It runs after the beta callback (which runs first of all callbacks), so the beta log
+    already holds a line for the step that never finished, as a real kill leaves it; nothing in
+    the training code gets to clean up.
+    """
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if state.global_step == self.step:
+            raise Killed(f"killed at step {self.step}")
+
+
+RESUME_STATE = ("optimizer.pt", "scheduler.pt", "rng_state.pth")
+
+
+def test_killed_training_resumes_with_shipped_recipe(tiny_model: str, tmp_path: Path) -> None:
+    """The tiny recipe as shipped (no save_only_model override): a training killed at step 5
+    resumes from checkpoint-4 and ends as the uninterrupted one does."""
+    overrides = {**FAST_GRPO, "max_steps": 6, "save_steps": 2}  # 16 samples: 4 steps an epoch
+    straight_dir = tmp_path / "straight"
+    # every run gets the spy's reward (a policy-gradient signal), so the weights can be compared
+    spies = [RewardSpy() for _ in range(3)]
+    straight = train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=straight_dir,
+                     overrides=overrides, trainer_hook=spies[0].hook, reward_wrapper=spies[0].wrap)
+    out = tmp_path / "killed"
+    with pytest.raises(Killed):
+        train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out, overrides=overrides,
+              callbacks=[KillAt(5)], trainer_hook=spies[1].hook, reward_wrapper=spies[1].wrap)
     assert finished_training(out) is None
-    spy = RewardSpy()
-    second = train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
-                   overrides=overrides, trainer_hook=spy.hook, reward_wrapper=spy.wrap)
-    assert not second.reused and {c["step"] for c in spy.calls} == {2, 3}  # resumed at 2
-    assert second.beta_history == first.beta_history  # the log keeps steps 0-1
+    assert [c.step for c in list_checkpoints(out)] == [2, 4]
+    # only the newest checkpoint keeps the optimizer/scheduler/RNG state; older keep weights
+    for name in RESUME_STATE:
+        assert (out / "checkpoint-4" / name).is_file()
+        assert not (out / "checkpoint-2" / name).exists()
+    assert (out / "checkpoint-2" / "model.safetensors").is_file()
+    kept = _weights(out / "checkpoint-2")
+    logged = [json.loads(x)["step"] for x in (out / BETA_LOG_FILE).read_text().splitlines()]
+    assert logged == [0, 1, 2, 3, 4, 5]  # step 5 began, never finished
+    (out / "checkpoint-6").mkdir()  # a save cut by the kill: no metadata, not a checkpoint
+    (out / "checkpoint-6" / "optimizer.pt").write_bytes(b"cut")
+
+    # resuming with other settings would mix two trainings in one folder: refused
+    with pytest.raises(ConfigError, match=r"recipe.beta_max: 0.1 -> 0.2.*--overwrite"):
+        train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
+              overrides={**overrides, "beta_max": 0.2})
+
+    spy = spies[2]
+    resumed = train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
+                    overrides=overrides, trainer_hook=spy.hook, reward_wrapper=spy.wrap)
+    assert not resumed.reused and {c["step"] for c in spy.calls} == {4, 5}
+    # the same prompts, in the same order, as the uninterrupted run's steps 4-5 (epoch 2)
+    assert [c["gold"] for c in spy.calls] == [c["gold"] for c in spies[0].calls
+                                              if c["step"] >= 4]
+    assert resumed.steps == straight.steps == 6
+    # the beta log continues exactly: every step once, the uninterrupted run's values
+    assert (out / BETA_LOG_FILE).read_text() == (straight_dir / BETA_LOG_FILE).read_text()
+    assert resumed.beta_history == straight.beta_history
+    assert [s for s, _ in resumed.beta_history] == list(range(6))
+    assert [c.step for c in list_checkpoints(out)] == [2, 4, 6]
+    assert _changed(kept, _weights(out / "checkpoint-2")) == []  # not retrained
+    for name in RESUME_STATE:  # the finished training keeps its newest resume state only
+        assert (out / "checkpoint-6" / name).is_file()
+        assert not (out / "checkpoint-4" / name).exists()
     assert finished_training(out) is not None
+    # same seed, same data order, same RNG: the resumed weights are the uninterrupted ones
+    for step in (2, 4, 6):
+        a, b = _weights(straight_dir / f"checkpoint-{step}"), _weights(out / f"checkpoint-{step}")
+        assert _changed(a, b) == [], step
 
 
 @pytest.mark.slow
