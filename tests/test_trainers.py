@@ -166,6 +166,82 @@ def test_recipes_validate_and_resolve() -> None:
     assert resolve_recipe("qwen2-vl-7b", "sft", "counting").options.train_samples == 120
 
 
+SHIPPED = ("tiny", "qwen2-vl-2b", "qwen2-vl-7b")
+
+
+def test_vllm_importance_sampling_off_everywhere(caplog: pytest.LogCaptureFixture) -> None:
+    """TRL's default (True) reweights the policy term per sequence under use_vllm: not Eq. 4."""
+    from trl import GRPOConfig
+
+    assert GRPOConfig.__dataclass_fields__["vllm_importance_sampling_correction"].default is True
+    field = GRPODConfig.__dataclass_fields__["vllm_importance_sampling_correction"]
+    assert field.default is False and "Eq. 4" in field.metadata["help"]
+    assert GRPODConfig(output_dir="/tmp/unused").vllm_importance_sampling_correction is False
+    for name in SHIPPED:
+        raw = load_recipe(name)
+        for method in ("grpo", "grpod"):
+            # set in the recipe itself, not left to a default
+            assert raw["methods"][method]["vllm_importance_sampling_correction"] is False
+            for family in ("counting", "geometry"):
+                cfg = resolve_recipe(name, method, family).build_config("/tmp/unused")
+                assert cfg.vllm_importance_sampling_correction is False, (name, method, family)
+                vllm = resolve_recipe(name, method, family, {"use_vllm": True}).build_config(
+                    "/tmp/unused")
+                assert vllm.use_vllm and vllm.vllm_importance_sampling_correction is False
+    with caplog.at_level("WARNING", logger="trainers.config"):
+        on = GRPODConfig(output_dir="/tmp/unused", use_vllm=True,
+                         vllm_importance_sampling_correction=True)
+    assert on.vllm_importance_sampling_correction is True  # the user's switch is honoured...
+    assert "not the paper's Eq. 4" in caplog.text  # ...and flagged
+
+
+def test_shipped_recipes_save_resumable_checkpoints() -> None:
+    for name in SHIPPED:
+        for method in ("sft", "grpo", "grpod"):
+            r = resolve_recipe(name, method, "counting")
+            assert r.build_config("/tmp/unused").save_only_model is False, (name, method)
+            assert r.options.keep_resume_state == "last"
+    with pytest.raises(ConfigError, match="keep_resume_state"):
+        _ = resolve_recipe("tiny", "sft", "counting", {"keep_resume_state": "some"}).options
+
+
+R1V_SFT = {  # R1-V's src/r1-v/configs/qwen2vl_sft_config.yaml
+    "learning_rate": 2e-5, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 4,
+    "num_train_epochs": 1, "lr_scheduler_type": "cosine", "warmup_steps": 0.1,
+}
+
+
+@pytest.mark.parametrize("name", ["qwen2-vl-2b", "qwen2-vl-7b"])
+def test_paper_sft_follows_r1v(name: str) -> None:
+    from trainers.recipes import recipe_path
+
+    for family in ("counting", "geometry"):
+        cfg = resolve_recipe(name, "sft", family).build_config("/tmp/unused")
+        got = {k: getattr(cfg, k) for k in R1V_SFT}
+        got["lr_scheduler_type"] = str(getattr(cfg.lr_scheduler_type, "value",
+                                               cfg.lr_scheduler_type))
+        assert got == R1V_SFT
+        assert cfg.get_warmup_steps(200) == 20  # 10% warm-up
+    # GRPO keeps the paper's batch and epochs, which SFT no longer shares
+    grpo = resolve_recipe(name, "grpod", "counting").build_config("/tmp/unused")
+    assert (grpo.gradient_accumulation_steps, grpo.num_train_epochs) == (2, 2)
+    # each SFT value says where it comes from
+    lines = recipe_path(name).read_text().splitlines()
+    sft = lines[lines.index("  sft:"):lines.index("  grpo:")]
+    for key in R1V_SFT:
+        (line,) = [x for x in sft if x.strip().startswith(f"{key}:")]
+        assert "# R1-V SFT config" in line, line
+
+
+def test_tiny_sft_unchanged() -> None:
+    """The bundled tiny model and the published board were made with these."""
+    cfg = resolve_recipe("tiny", "sft", "counting").build_config("/tmp/unused")
+    assert (cfg.learning_rate, cfg.per_device_train_batch_size, cfg.gradient_accumulation_steps,
+            cfg.num_train_epochs, str(getattr(cfg.lr_scheduler_type, "value",
+                                              cfg.lr_scheduler_type)), cfg.warmup_steps) == (
+        1e-4, 4, 2, 2, "linear", 0)
+
+
 def test_overrides_and_unknown_keys(tmp_path: Path) -> None:
     ov = parse_overrides(["learning_rate=1e-5", "max_completion_length=9", "grpod.beta_max=0.5",
                           "report_to=none", "bf16=false"])

@@ -196,7 +196,15 @@ def save_final(trainer: Any, output_dir: str | Path, meta_cb: CheckpointMetadata
     """Save the final checkpoint (unless the K-step grid already did) and mark it final."""
     step = int(trainer.state.global_step)
     folder = checkpoint_dir(output_dir, step)
-    if not (folder / CHECKPOINT_META).is_file():
+    saved = None
+    if (folder / CHECKPOINT_META).is_file():
+        # saved on the K-step grid (or by a training that resumes with nothing left to do):
+        # the weights did not change, so neither does the time that identifies them
+        try:
+            saved = json.loads((folder / CHECKPOINT_META).read_text(encoding="utf-8")).get("saved")
+        except ValueError:
+            saved = None
+    else:
         trainer.save_model(str(folder))
         if trainer.is_world_process_zero():
             trainer.state.save_to_json(str(folder / "trainer_state.json"))
@@ -207,7 +215,7 @@ def save_final(trainer: Any, output_dir: str | Path, meta_cb: CheckpointMetadata
             "total_steps": int(trainer.state.max_steps),
             "beta": meta_cb.current_beta(),
             "final": True,
-            "saved": _now(),
+            "saved": saved or _now(),
         }
         _write_json_atomic(folder / CHECKPOINT_META, meta)
     return folder
