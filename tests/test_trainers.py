@@ -550,15 +550,24 @@ def test_killed_training_resumes_with_shipped_recipe(tiny_model: str, tmp_path: 
 
 @pytest.mark.slow
 def test_accelerate_two_process_cpu_run(tiny_model: str, tmp_path: Path) -> None:
+    """Two gloo processes: killed at step 3 (after checkpoint-2), then resumed to step 4."""
     script = tmp_path / "train_ddp.py"
     out = tmp_path / "ddp"
     script.write_text(textwrap.dedent(f"""
         import json, os, sys
         sys.path.insert(0, {str(ROOT)!r})
+        from transformers import TrainerCallback
         from trainers.run import train
+
+        class KillAt(TrainerCallback):
+            def on_step_begin(self, args, state, control, **kwargs):
+                if state.global_step == int(sys.argv[1]):
+                    raise SystemExit(3)
+
         result = train("grpod", {COUNTING!r}, {tiny_model!r}, recipe="tiny",
                        output_dir={str(out)!r},
-                       overrides={{**{FAST_GRPO!r}, "max_steps": 3}})
+                       overrides={{**{FAST_GRPO!r}, "max_steps": 4, "save_steps": 2}},
+                       callbacks=[KillAt()])
         trainer = result.trainer
         info = {{"rank": trainer.args.process_index, "world": trainer.args.world_size,
                 "history": result.beta_history, "steps": result.steps}}
@@ -573,15 +582,28 @@ def test_accelerate_two_process_cpu_run(tiny_model: str, tmp_path: Path) -> None
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
            "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
            "--dynamo_backend", "no", "--main_process_port", "0", str(script)]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    killed = subprocess.run([*cmd, "3"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert killed.returncode != 0 and finished_training(out) is None
+    assert [c.step for c in list_checkpoints(out)] == [2]
+    for name in ("optimizer.pt", "scheduler.pt", "rng_state_0.pth", "rng_state_1.pth"):
+        assert (out / "checkpoint-2" / name).is_file(), name  # every rank's RNG state
+    proc = subprocess.run([*cmd, "-1"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
     infos = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     schedule = BetaSchedule(name="grpod", beta_min=0.04, beta_max=0.1)
-    for rank, info in enumerate(infos):
-        assert info["rank"] == rank and info["world"] == 2 and info["steps"] == 3
-        assert [tuple(x) for x in info["history"]] == [(s, schedule(s, 3)) for s in range(3)]
+    expected = [(s, schedule(s, 4)) for s in range(4)]
+    for rank, info in enumerate(infos):  # each rank knows the steps before the resume point
+        assert info["rank"] == rank and info["world"] == 2 and info["steps"] == 4
+        assert [tuple(x) for x in info["history"]] == expected
+    logged = [json.loads(x) for x in (out / BETA_LOG_FILE).read_text().splitlines()]
+    assert [(x["step"], x["beta"]) for x in logged] == expected
     assert finished_training(out) is not None
-    assert [c.step for c in list_checkpoints(out)] == [3]
+    assert [c.step for c in list_checkpoints(out)] == [2, 4]
+    assert not (out / "checkpoint-2" / "optimizer.pt").exists()
+    assert not list((out / "checkpoint-2").glob("rng_state*"))
+    assert (out / "checkpoint-4" / "rng_state_1.pth").is_file()
 
 
 def test_vllm_settings_pass_through(tmp_path: Path) -> None:
