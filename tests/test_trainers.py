@@ -490,6 +490,16 @@ class KillAt(TrainerCallback):
             raise Killed(f"killed at step {self.step}")
 
 
+class StepSpy(TrainerCallback):
+    """Records the optimizer steps a training takes."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+
+    def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.steps.append(int(state.global_step))
+
+
 RESUME_STATE = ("optimizer.pt", "scheduler.pt", "rng_state.pth")
 
 
@@ -546,6 +556,25 @@ def test_killed_training_resumes_with_shipped_recipe(tiny_model: str, tmp_path: 
     for step in (2, 4, 6):
         a, b = _weights(straight_dir / f"checkpoint-{step}"), _weights(out / f"checkpoint-{step}")
         assert _changed(a, b) == [], step
+
+
+def test_killed_sft_resumes_mid_epoch(tiny_model: str, tmp_path: Path) -> None:
+    """SFT, 2 steps an epoch: killed at step 4, resumed from checkpoint-3 (inside epoch 1)."""
+    overrides = {"max_steps": 6, "save_steps": 3, "train_samples": 8,
+                 "per_device_train_batch_size": 2}
+    straight = train("sft", COUNTING, tiny_model, recipe="tiny", output_dir=tmp_path / "a",
+                     overrides=overrides)
+    out = tmp_path / "b"
+    with pytest.raises(Killed):
+        train("sft", COUNTING, tiny_model, recipe="tiny", output_dir=out, overrides=overrides,
+              callbacks=[KillAt(4)])
+    assert [c.step for c in list_checkpoints(out)] == [3]
+    steps = StepSpy()
+    resumed = train("sft", COUNTING, tiny_model, recipe="tiny", output_dir=out,
+                    overrides=overrides, callbacks=[steps])
+    assert steps.steps == [3, 4, 5]  # resumed, not retrained from step 0
+    assert resumed.steps == straight.steps == 6
+    assert _changed(_weights(straight.final_checkpoint), _weights(resumed.final_checkpoint)) == []
 
 
 @pytest.mark.slow

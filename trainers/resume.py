@@ -23,7 +23,8 @@ training is the one that was interrupted, and transformers does none of them:
   ``set_epoch``; transformers 5 resumes into epoch e without replaying the e earlier draws, so a
   resumed run would see epoch 0's order again. :class:`DataOrderCallback` replays them (the
   sampler's generator only; nothing else is touched), which keeps an uninterrupted training's
-  data order unchanged.
+  data order unchanged. (SFT's sampler, accelerate's ``SeedableRandomSampler``, is reseeded
+  from the seed and the epoch and needs nothing.)
 """
 
 from __future__ import annotations
@@ -147,24 +148,29 @@ def load_resume_weights(trainer: Any, ckpt: Path) -> bool:
     return True
 
 
-def _repeat_sampler(dataloader: Any) -> Any:
-    """TRL's ``RepeatSampler`` behind a (possibly accelerate-wrapped) dataloader, or None."""
-    try:
-        from trl.trainer.utils import RepeatSampler
-    except ImportError:  # pragma: no cover - trl is a dependency of trainers/
-        return None
+def _samplers(dataloader: Any) -> list[Any]:
+    """The samplers behind a (possibly accelerate-wrapped) dataloader, outermost first."""
+    out: list[Any] = []
     seen: list[Any] = [dataloader]
     for _ in range(4):  # DataLoaderShard -> BatchSampler(Shard) -> BatchSampler -> sampler
         nxt: list[Any] = []
         for obj in seen:
-            if isinstance(obj, RepeatSampler):
-                return obj
             for name in ("sampler", "batch_sampler"):
                 child = getattr(obj, name, None)
-                if child is not None and child is not obj:
+                if child is not None and child is not obj and child not in out:
+                    out.append(child)
                     nxt.append(child)
         seen = nxt
-    return None
+    return out
+
+
+def _repeat_sampler(dataloader: Any) -> Any:
+    """TRL's ``RepeatSampler`` behind a dataloader, or None."""
+    try:
+        from trl.trainer.utils import RepeatSampler
+    except ImportError:  # pragma: no cover - trl is a dependency of trainers/
+        return None
+    return next((s for s in _samplers(dataloader) if isinstance(s, RepeatSampler)), None)
 
 
 class DataOrderCallback(TrainerCallback):
@@ -188,9 +194,10 @@ class DataOrderCallback(TrainerCallback):
             return
         sampler = _repeat_sampler(dataloader)
         if sampler is None:
-            if int(state.global_step) % per_epoch:
-                # e.g. transformers' RandomSampler (SFT) draws each epoch's order from the
-                # global RNG at the epoch's start, a state no checkpoint holds
+            # accelerate's SeedableRandomSampler (SFT) reseeds from (seed, epoch) at set_epoch,
+            # which transformers calls for the resumed epoch: nothing to replay
+            epoch_seeded = any(hasattr(s, "set_epoch") for s in _samplers(dataloader))
+            if not epoch_seeded and int(state.global_step) % per_epoch:
                 log.warning("resuming inside epoch %d with a sampler this project cannot "
                             "replay: the rest of that epoch may see its samples in another "
                             "order than an uninterrupted training", epochs)
