@@ -61,7 +61,8 @@ def settings_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     """``key: old -> new`` for what differs between two trainings' identity and recipe values.
 
     Each side is a flat mapping (method, task, ...) plus ``recipe``: a resolved recipe's
-    ``to_dict()``; recipe keys in :data:`NOT_TRAINING_KEYS` are not compared.
+    ``to_dict()``; recipe keys in :data:`NOT_TRAINING_KEYS` are not compared, nor ``vllm_*``
+    keys when neither side sets ``use_vllm``.
     """
 
     def flat(m: Mapping[str, Any]) -> dict[str, Any]:
@@ -71,6 +72,11 @@ def settings_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
         return out
 
     a, b = flat(old), flat(new)
+    if not (a.get("recipe.use_vllm") or b.get("recipe.use_vllm")):
+        # vLLM settings do nothing without vLLM (trainings made before the recipes set
+        # vllm_importance_sampling_correction explicitly stay reusable)
+        a = {k: v for k, v in a.items() if not k.startswith("recipe.vllm_")}
+        b = {k: v for k, v in b.items() if not k.startswith("recipe.vllm_")}
     diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
     return "; ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in diff[:6])
 
