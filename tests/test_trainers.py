@@ -19,6 +19,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("trl")
 
+from transformers import TrainerCallback  # noqa: E402
+
 from othink_bench.registry import get_task  # noqa: E402
 from othink_bench.rewards import completion_text  # noqa: E402
 from trainers.callbacks import (  # noqa: E402
@@ -162,6 +164,82 @@ def test_recipes_validate_and_resolve() -> None:
     assert cfg.model_init_kwargs == {"dtype": "float32"}  # bf16 weights only on a GPU
     assert r.options.max_pixels == 401408 and r.options.train_samples is None
     assert resolve_recipe("qwen2-vl-7b", "sft", "counting").options.train_samples == 120
+
+
+SHIPPED = ("tiny", "qwen2-vl-2b", "qwen2-vl-7b")
+
+
+def test_vllm_importance_sampling_off_everywhere(caplog: pytest.LogCaptureFixture) -> None:
+    """TRL's default (True) reweights the policy term per sequence under use_vllm: not Eq. 4."""
+    from trl import GRPOConfig
+
+    assert GRPOConfig.__dataclass_fields__["vllm_importance_sampling_correction"].default is True
+    field = GRPODConfig.__dataclass_fields__["vllm_importance_sampling_correction"]
+    assert field.default is False and "Eq. 4" in field.metadata["help"]
+    assert GRPODConfig(output_dir="/tmp/unused").vllm_importance_sampling_correction is False
+    for name in SHIPPED:
+        raw = load_recipe(name)
+        for method in ("grpo", "grpod"):
+            # set in the recipe itself, not left to a default
+            assert raw["methods"][method]["vllm_importance_sampling_correction"] is False
+            for family in ("counting", "geometry"):
+                cfg = resolve_recipe(name, method, family).build_config("/tmp/unused")
+                assert cfg.vllm_importance_sampling_correction is False, (name, method, family)
+                vllm = resolve_recipe(name, method, family, {"use_vllm": True}).build_config(
+                    "/tmp/unused")
+                assert vllm.use_vllm and vllm.vllm_importance_sampling_correction is False
+    with caplog.at_level("WARNING", logger="trainers.config"):
+        on = GRPODConfig(output_dir="/tmp/unused", use_vllm=True,
+                         vllm_importance_sampling_correction=True)
+    assert on.vllm_importance_sampling_correction is True  # the user's switch is honoured...
+    assert "not the paper's Eq. 4" in caplog.text  # ...and flagged
+
+
+def test_shipped_recipes_save_resumable_checkpoints() -> None:
+    for name in SHIPPED:
+        for method in ("sft", "grpo", "grpod"):
+            r = resolve_recipe(name, method, "counting")
+            assert r.build_config("/tmp/unused").save_only_model is False, (name, method)
+            assert r.options.keep_resume_state == "last"
+    with pytest.raises(ConfigError, match="keep_resume_state"):
+        _ = resolve_recipe("tiny", "sft", "counting", {"keep_resume_state": "some"}).options
+
+
+R1V_SFT = {  # R1-V's src/r1-v/configs/qwen2vl_sft_config.yaml
+    "learning_rate": 2e-5, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 4,
+    "num_train_epochs": 1, "lr_scheduler_type": "cosine", "warmup_steps": 0.1,
+}
+
+
+@pytest.mark.parametrize("name", ["qwen2-vl-2b", "qwen2-vl-7b"])
+def test_paper_sft_follows_r1v(name: str) -> None:
+    from trainers.recipes import recipe_path
+
+    for family in ("counting", "geometry"):
+        cfg = resolve_recipe(name, "sft", family).build_config("/tmp/unused")
+        got = {k: getattr(cfg, k) for k in R1V_SFT}
+        got["lr_scheduler_type"] = str(getattr(cfg.lr_scheduler_type, "value",
+                                               cfg.lr_scheduler_type))
+        assert got == R1V_SFT
+        assert cfg.get_warmup_steps(200) == 20  # 10% warm-up
+    # GRPO keeps the paper's batch and epochs, which SFT no longer shares
+    grpo = resolve_recipe(name, "grpod", "counting").build_config("/tmp/unused")
+    assert (grpo.gradient_accumulation_steps, grpo.num_train_epochs) == (2, 2)
+    # each SFT value says where it comes from
+    lines = recipe_path(name).read_text().splitlines()
+    sft = lines[lines.index("  sft:"):lines.index("  grpo:")]
+    for key in R1V_SFT:
+        (line,) = [x for x in sft if x.strip().startswith(f"{key}:")]
+        assert "# R1-V SFT config" in line, line
+
+
+def test_tiny_sft_unchanged() -> None:
+    """The bundled tiny model and the published board were made with these."""
+    cfg = resolve_recipe("tiny", "sft", "counting").build_config("/tmp/unused")
+    assert (cfg.learning_rate, cfg.per_device_train_batch_size, cfg.gradient_accumulation_steps,
+            cfg.num_train_epochs, str(getattr(cfg.lr_scheduler_type, "value",
+                                              cfg.lr_scheduler_type)), cfg.warmup_steps) == (
+        1e-4, 4, 2, 2, "linear", 0)
 
 
 def test_overrides_and_unknown_keys(tmp_path: Path) -> None:
@@ -401,36 +479,133 @@ def test_sft_tiny_run(tiny_model: str, tmp_path: Path) -> None:
     assert not shorter.reused and [c.step for c in list_checkpoints(out)] == [1]
 
 
-def test_interrupted_training_resumes(tiny_model: str, tmp_path: Path) -> None:
-    import shutil
+class Killed(RuntimeError):
+    """What :class:`KillAt` raises: the training dies mid-run, as under SIGKILL."""
 
-    out = tmp_path / "resume"
-    overrides = {**FAST_GRPO, "max_steps": 4, "save_steps": 2, "save_only_model": False}
-    first = train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
-                  overrides=overrides)
-    # kill after the step-2 checkpoint: no final checkpoint, no marker
-    shutil.rmtree(out / "checkpoint-4")
-    (out / TRAINING_MARKER).unlink()
+
+class KillAt(TrainerCallback):
+    """A callback that kills a training when optimizer step ``step`` begins.
+
+    It runs after the beta callback (which runs first of all callbacks), so the beta log
+    already holds a line for the step that never finished, as a real kill leaves it; nothing in
+    the training code gets to clean up.
+    """
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if state.global_step == self.step:
+            raise Killed(f"killed at step {self.step}")
+
+
+class StepSpy(TrainerCallback):
+    """Records the optimizer steps a training takes."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+
+    def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.steps.append(int(state.global_step))
+
+
+RESUME_STATE = ("optimizer.pt", "scheduler.pt", "rng_state.pth")
+
+
+def test_killed_training_resumes_with_shipped_recipe(tiny_model: str, tmp_path: Path) -> None:
+    """The tiny recipe as shipped (no save_only_model override): a training killed at step 5
+    resumes from checkpoint-4 and ends as the uninterrupted one does."""
+    overrides = {**FAST_GRPO, "max_steps": 6, "save_steps": 2}  # 16 samples: 4 steps an epoch
+    straight_dir = tmp_path / "straight"
+    # every run gets the spy's reward (a policy-gradient signal), so the weights can be compared
+    spies = [RewardSpy() for _ in range(3)]
+    straight = train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=straight_dir,
+                     overrides=overrides, trainer_hook=spies[0].hook, reward_wrapper=spies[0].wrap)
+    out = tmp_path / "killed"
+    with pytest.raises(Killed):
+        train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out, overrides=overrides,
+              callbacks=[KillAt(5)], trainer_hook=spies[1].hook, reward_wrapper=spies[1].wrap)
     assert finished_training(out) is None
-    spy = RewardSpy()
-    second = train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
-                   overrides=overrides, trainer_hook=spy.hook, reward_wrapper=spy.wrap)
-    assert not second.reused and {c["step"] for c in spy.calls} == {2, 3}  # resumed at 2
-    assert second.beta_history == first.beta_history  # the log keeps steps 0-1
+    assert [c.step for c in list_checkpoints(out)] == [2, 4]
+    # only the newest checkpoint keeps the optimizer/scheduler/RNG state; older keep weights
+    for name in RESUME_STATE:
+        assert (out / "checkpoint-4" / name).is_file()
+        assert not (out / "checkpoint-2" / name).exists()
+    assert (out / "checkpoint-2" / "model.safetensors").is_file()
+    kept = _weights(out / "checkpoint-2")
+    logged = [json.loads(x)["step"] for x in (out / BETA_LOG_FILE).read_text().splitlines()]
+    assert logged == [0, 1, 2, 3, 4, 5]  # step 5 began, never finished
+    (out / "checkpoint-6").mkdir()  # a save cut by the kill: no metadata, not a checkpoint
+    (out / "checkpoint-6" / "optimizer.pt").write_bytes(b"cut")
+
+    # resuming with other settings would mix two trainings in one folder: refused
+    with pytest.raises(ConfigError, match=r"recipe.beta_max: 0.1 -> 0.2.*--overwrite"):
+        train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
+              overrides={**overrides, "beta_max": 0.2})
+
+    spy = spies[2]
+    resumed = train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
+                    overrides=overrides, trainer_hook=spy.hook, reward_wrapper=spy.wrap)
+    assert not resumed.reused and {c["step"] for c in spy.calls} == {4, 5}
+    # the same prompts, in the same order, as the uninterrupted run's steps 4-5 (epoch 2)
+    assert [c["gold"] for c in spy.calls] == [c["gold"] for c in spies[0].calls
+                                              if c["step"] >= 4]
+    assert resumed.steps == straight.steps == 6
+    # the beta log continues exactly: every step once, the uninterrupted run's values
+    assert (out / BETA_LOG_FILE).read_text() == (straight_dir / BETA_LOG_FILE).read_text()
+    assert resumed.beta_history == straight.beta_history
+    assert [s for s, _ in resumed.beta_history] == list(range(6))
+    assert [c.step for c in list_checkpoints(out)] == [2, 4, 6]
+    assert _changed(kept, _weights(out / "checkpoint-2")) == []  # not retrained
+    for name in RESUME_STATE:  # the finished training keeps its newest resume state only
+        assert (out / "checkpoint-6" / name).is_file()
+        assert not (out / "checkpoint-4" / name).exists()
     assert finished_training(out) is not None
+    # same seed, same data order, same RNG: the resumed weights are the uninterrupted ones
+    for step in (2, 4, 6):
+        a, b = _weights(straight_dir / f"checkpoint-{step}"), _weights(out / f"checkpoint-{step}")
+        assert _changed(a, b) == [], step
+
+
+def test_killed_sft_resumes_mid_epoch(tiny_model: str, tmp_path: Path) -> None:
+    """SFT, 2 steps an epoch: killed at step 4, resumed from checkpoint-3 (inside epoch 1)."""
+    overrides = {"max_steps": 6, "save_steps": 3, "train_samples": 8,
+                 "per_device_train_batch_size": 2}
+    straight = train("sft", COUNTING, tiny_model, recipe="tiny", output_dir=tmp_path / "a",
+                     overrides=overrides)
+    out = tmp_path / "b"
+    with pytest.raises(Killed):
+        train("sft", COUNTING, tiny_model, recipe="tiny", output_dir=out, overrides=overrides,
+              callbacks=[KillAt(4)])
+    assert [c.step for c in list_checkpoints(out)] == [3]
+    steps = StepSpy()
+    resumed = train("sft", COUNTING, tiny_model, recipe="tiny", output_dir=out,
+                    overrides=overrides, callbacks=[steps])
+    assert steps.steps == [3, 4, 5]  # resumed, not retrained from step 0
+    assert resumed.steps == straight.steps == 6
+    assert _changed(_weights(straight.final_checkpoint), _weights(resumed.final_checkpoint)) == []
 
 
 @pytest.mark.slow
 def test_accelerate_two_process_cpu_run(tiny_model: str, tmp_path: Path) -> None:
+    """Two gloo processes: killed at step 3 (after checkpoint-2), then resumed to step 4."""
     script = tmp_path / "train_ddp.py"
     out = tmp_path / "ddp"
     script.write_text(textwrap.dedent(f"""
         import json, os, sys
         sys.path.insert(0, {str(ROOT)!r})
+        from transformers import TrainerCallback
         from trainers.run import train
+
+        class KillAt(TrainerCallback):
+            def on_step_begin(self, args, state, control, **kwargs):
+                if state.global_step == int(sys.argv[1]):
+                    raise SystemExit(3)
+
         result = train("grpod", {COUNTING!r}, {tiny_model!r}, recipe="tiny",
                        output_dir={str(out)!r},
-                       overrides={{**{FAST_GRPO!r}, "max_steps": 3}})
+                       overrides={{**{FAST_GRPO!r}, "max_steps": 4, "save_steps": 2}},
+                       callbacks=[KillAt()])
         trainer = result.trainer
         info = {{"rank": trainer.args.process_index, "world": trainer.args.world_size,
                 "history": result.beta_history, "steps": result.steps}}
@@ -445,15 +620,28 @@ def test_accelerate_two_process_cpu_run(tiny_model: str, tmp_path: Path) -> None
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
            "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
            "--dynamo_backend", "no", "--main_process_port", "0", str(script)]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    killed = subprocess.run([*cmd, "3"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert killed.returncode != 0 and finished_training(out) is None
+    assert [c.step for c in list_checkpoints(out)] == [2]
+    for name in ("optimizer.pt", "scheduler.pt", "rng_state_0.pth", "rng_state_1.pth"):
+        assert (out / "checkpoint-2" / name).is_file(), name  # every rank's RNG state
+    proc = subprocess.run([*cmd, "-1"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
     infos = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     schedule = BetaSchedule(name="grpod", beta_min=0.04, beta_max=0.1)
-    for rank, info in enumerate(infos):
-        assert info["rank"] == rank and info["world"] == 2 and info["steps"] == 3
-        assert [tuple(x) for x in info["history"]] == [(s, schedule(s, 3)) for s in range(3)]
+    expected = [(s, schedule(s, 4)) for s in range(4)]
+    for rank, info in enumerate(infos):  # each rank knows the steps before the resume point
+        assert info["rank"] == rank and info["world"] == 2 and info["steps"] == 4
+        assert [tuple(x) for x in info["history"]] == expected
+    logged = [json.loads(x) for x in (out / BETA_LOG_FILE).read_text().splitlines()]
+    assert [(x["step"], x["beta"]) for x in logged] == expected
     assert finished_training(out) is not None
-    assert [c.step for c in list_checkpoints(out)] == [3]
+    assert [c.step for c in list_checkpoints(out)] == [2, 4]
+    assert not (out / "checkpoint-2" / "optimizer.pt").exists()
+    assert not list((out / "checkpoint-2").glob("rng_state*"))
+    assert (out / "checkpoint-4" / "rng_state_1.pth").is_file()
 
 
 def test_vllm_settings_pass_through(tmp_path: Path) -> None:

@@ -82,13 +82,21 @@ class BetaScheduleCallback(TrainerCallback):
         self.total_steps = total
         check_alignment(self.schedule, total, args)
         start = int(state.global_step)
+        # A resumed run keeps the steps before its checkpoint (and drops those after it, which
+        # the killed run began but never saved); a fresh one starts clean.
+        self.history = [(s, self.schedule(s, total)) for s in range(min(start, total))]
         if args.output_dir and self.write_log and state.is_world_process_zero:
             self._log_path = Path(args.output_dir) / BETA_LOG_FILE
             self._log_path.parent.mkdir(parents=True, exist_ok=True)
-            # A resumed run keeps the steps before its checkpoint; a fresh one starts clean.
-            earlier = _read_log(self._log_path, before=start)
-            self._log_path.write_text("".join(json.dumps(e) + "\n" for e in earlier))
-            self.history = [(int(e["step"]), float(e["beta"])) for e in earlier]
+            logged = {int(e["step"]): float(e["beta"]) for e in _read_log(self._log_path, start)}
+            differ = [s for s, b in self.history if s in logged and logged[s] != b]
+            if differ:
+                log.warning("%s: the beta logged at step(s) %s differs from this schedule's; "
+                            "rewriting the log from the schedule", self._log_path, differ[:5])
+            # every step before the resume point once, a step a killed writer lost included
+            self._log_path.write_text(
+                "".join(json.dumps({"step": s, "beta": b}) + "\n" for s, b in self.history)
+            )
         # The first step's value before anything else can read beta (e.g. eval_on_start).
         self.trainer.beta = self.schedule(min(start, total), total)
 

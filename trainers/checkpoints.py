@@ -9,10 +9,20 @@ marker exists, so an interrupted matrix resumes without retraining finished cell
 
 Layout of a training output folder::
 
-    <output>/checkpoint-<step>/          model, processor, othink_checkpoint.json
+    <output>/checkpoint-<step>/          model, processor, othink_checkpoint.json (and, in the
+                                         newest one, the optimizer/scheduler/RNG state that
+                                         resuming needs: see "Resume state" below)
     <output>/checkpoint-<final step>/    the final checkpoint (saved even off the K-step grid)
     <output>/beta_schedule.jsonl         the KL weight applied at every step (GRPO / GRPO-D)
     <output>/othink_training.json        written last: the training finished
+
+Resume state: an interrupted training continues from its newest checkpoint that holds the
+optimizer, scheduler and RNG state (``save_only_model: false``, as every shipped recipe sets).
+That state is several times the size of the weights (Adam keeps two fp32 moments per
+parameter), so with ``keep_resume_state: last`` (the default) it is deleted from a checkpoint
+as soon as a newer checkpoint is complete on disk; the older checkpoints keep their weights,
+processor and metadata (what ``--eval-checkpoints all`` evaluates). ``all`` keeps it in every
+checkpoint. TRL's ``save_total_limit`` would delete whole checkpoints instead.
 """
 
 from __future__ import annotations
@@ -31,7 +41,21 @@ CHECKPOINT_META = "othink_checkpoint.json"
 TRAINING_MARKER = "othink_training.json"
 CHECKPOINT_PREFIX = "checkpoint-"
 META_FORMAT = 1
+KEEP_RESUME_STATE = ("last", "all")
 _STEP_DIR = re.compile(rf"^{CHECKPOINT_PREFIX}(\d+)$")
+#: What transformers' Trainer (and DeepSpeed through it) writes into a checkpoint besides the
+#: model so that ``train(resume_from_checkpoint=...)`` can continue: optimizer (plain, per-rank,
+#: FSDP-sharded), scheduler, grad scaler, RNG states (one per process), DeepSpeed's shards.
+RESUME_STATE_PATTERNS = (
+    "optimizer.pt", "optimizer.bin", "rank*-of-*-optimizer.pt", "optimizer_*", "scheduler.pt",
+    "scaler.pt", "rng_state.pth", "rng_state_*.pth", "global_step*", "latest", "zero_to_fp32.py",
+)
+#: A checkpoint whose weights are in one of these can lose its resume state and still be
+#: evaluated; one without (FSDP/ZeRO-3 shards only) keeps everything.
+WEIGHT_FILES = (
+    "model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+    "pytorch_model.bin.index.json", "adapter_model.safetensors", "adapter_model.bin",
+)
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -90,12 +114,59 @@ def checkpoint_meta(
     }
 
 
-class CheckpointMetadataCallback(TrainerCallback):
-    """Writes ``othink_checkpoint.json`` into every checkpoint the trainer saves."""
+def has_resume_state(folder: str | Path) -> bool:
+    """Whether a checkpoint holds the optimizer state a resumed training needs."""
+    folder = Path(folder)
+    return any(
+        (folder / name).is_file() for name in ("optimizer.pt", "optimizer.bin")
+    ) or any(folder.glob("rank*-of-*-optimizer.pt")) or any(folder.glob("optimizer_*")) or any(
+        p.is_dir() for p in folder.glob("global_step*")
+    )
 
-    def __init__(self, base_meta: dict[str, Any], trainer: Any = None) -> None:
+
+def _has_weights(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in WEIGHT_FILES)
+
+
+def prune_resume_state(output_dir: str | Path, keep_step: int) -> list[Path]:
+    """Delete the resume state of every checkpoint before ``keep_step``; return what went.
+
+    Only checkpoints with metadata and loadable weights are touched, so a checkpoint is never
+    left without a way to evaluate it, and a folder this project did not finish is left alone.
+    """
+    import shutil
+
+    removed: list[Path] = []
+    for ckpt in list_checkpoints(output_dir):
+        if ckpt.step >= keep_step or not _has_weights(ckpt.path):
+            continue
+        for pattern in RESUME_STATE_PATTERNS:
+            for path in sorted(ckpt.path.glob(pattern)):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
+
+
+class CheckpointMetadataCallback(TrainerCallback):
+    """Writes ``othink_checkpoint.json`` into every checkpoint the trainer saves, then (with
+    ``keep_resume_state="last"``) deletes the resume state of the older checkpoints.
+
+    The metadata is written only once every process has finished its part of the save, so a
+    checkpoint with metadata is complete on disk: resuming trusts exactly those.
+    """
+
+    def __init__(self, base_meta: dict[str, Any], trainer: Any = None,
+                 keep_resume_state: str = "last") -> None:
+        if keep_resume_state not in KEEP_RESUME_STATE:
+            raise ValueError(
+                f"keep_resume_state must be one of {KEEP_RESUME_STATE}, got {keep_resume_state!r}"
+            )
         self.base_meta = dict(base_meta)
         self.trainer = trainer
+        self.keep_resume_state = keep_resume_state
         self.saved: list[Path] = []
 
     def current_beta(self) -> float | None:
@@ -104,6 +175,9 @@ class CheckpointMetadataCallback(TrainerCallback):
 
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         folder = checkpoint_dir(args.output_dir, state.global_step)
+        accelerator = getattr(self.trainer, "accelerator", None)
+        if accelerator is not None:  # every rank's optimizer shard and RNG state are written
+            accelerator.wait_for_everyone()
         if state.is_world_process_zero and folder.is_dir():
             meta = {
                 **self.base_meta,
@@ -114,13 +188,23 @@ class CheckpointMetadataCallback(TrainerCallback):
             }
             _write_json_atomic(folder / CHECKPOINT_META, meta)
             self.saved.append(folder)
+            if self.keep_resume_state == "last" and has_resume_state(folder):
+                prune_resume_state(args.output_dir, keep_step=int(state.global_step))
 
 
 def save_final(trainer: Any, output_dir: str | Path, meta_cb: CheckpointMetadataCallback) -> Path:
     """Save the final checkpoint (unless the K-step grid already did) and mark it final."""
     step = int(trainer.state.global_step)
     folder = checkpoint_dir(output_dir, step)
-    if not (folder / CHECKPOINT_META).is_file():
+    saved = None
+    if (folder / CHECKPOINT_META).is_file():
+        # saved on the K-step grid (or by a training that resumes with nothing left to do):
+        # the weights did not change, so neither does the time that identifies them
+        try:
+            saved = json.loads((folder / CHECKPOINT_META).read_text(encoding="utf-8")).get("saved")
+        except ValueError:
+            saved = None
+    else:
         trainer.save_model(str(folder))
         if trainer.is_world_process_zero():
             trainer.state.save_to_json(str(folder / "trainer_state.json"))
@@ -131,7 +215,7 @@ def save_final(trainer: Any, output_dir: str | Path, meta_cb: CheckpointMetadata
             "total_steps": int(trainer.state.max_steps),
             "beta": meta_cb.current_beta(),
             "final": True,
-            "saved": _now(),
+            "saved": saved or _now(),
         }
         _write_json_atomic(folder / CHECKPOINT_META, meta)
     return folder

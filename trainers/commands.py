@@ -153,7 +153,9 @@ def configure_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", default=None, metavar="DIR",
                         help="output folder (default runs/train/<model>/<task>/<method>)")
     parser.add_argument("--overwrite", action="store_true",
-                        help="train again even if DIR holds a finished training")
+                        help="train again from step 0 even if DIR holds a finished training "
+                        "(without it, a finished one is reused and an interrupted one resumes "
+                        "from its newest checkpoint)")
     _add_recipe_args(parser)
 
 

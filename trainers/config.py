@@ -4,7 +4,9 @@ Why subclasses rather than a parallel settings object: TRL's configs are the one
 trainers read settings from, so the schedule fields live on :class:`GRPODConfig` itself, carry
 help text like TRL's own fields, and are validated in ``__post_init__`` before a model is
 loaded. The defaults that differ from TRL are the paper's: ``loss_type="grpo"`` (per-sequence
-length normalisation, Eq. 4) and ``use_bias_correction_kl=False`` (the plain k3 estimator, Eq. 5).
+length normalisation, Eq. 4), ``use_bias_correction_kl=False`` (the plain k3 estimator, Eq. 5)
+and ``vllm_importance_sampling_correction=False`` (TRL's True reweights and masks the policy term
+per sequence when generating with vLLM, which is not Eq. 4).
 
 A recipe is a YAML file of settings organised by scope; the values for one (method, task family)
 are merged in this order, later winning::
@@ -90,6 +92,16 @@ class GRPODConfig(GRPOConfig):
             "uses the plain k3 estimator (Eq. 5), so False."
         },
     )
+    vllm_importance_sampling_correction: bool = field(
+        default=False,
+        metadata={
+            "help": "With use_vllm: reweight each sequence's policy term by the ratio of the "
+            "trainer's to vLLM's log-probabilities, masking sequences outside its clip range "
+            "(TRL's default True). Off here, as the paper's objective (Eq. 4) has no such "
+            "term; set true to correct for vLLM's sampling mismatch instead. No effect "
+            "without use_vllm."
+        },
+    )
     beta_schedule: str = field(
         default="constant",
         metadata={
@@ -149,6 +161,13 @@ class GRPODConfig(GRPOConfig):
         if self.loss_type not in ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo",
                                   "vespo"):
             raise ConfigError(f"loss_type={self.loss_type!r} is not a TRL GRPO loss")
+        if self.use_vllm and self.vllm_importance_sampling_correction:
+            log.warning(
+                "vllm_importance_sampling_correction=True: TRL reweights (and, mode %r, masks) "
+                "each sequence's policy term by a vLLM importance ratio, so the loss is not the "
+                "paper's Eq. 4; set vllm_importance_sampling_correction=false to match it",
+                self.vllm_importance_sampling_mode,
+            )
         _cpu_precision(self)
         super().__post_init__()
 
@@ -195,7 +214,7 @@ class SFTRecipeConfig(SFTConfig):
 
 @dataclass
 class RecipeOptions:
-    """Recipe settings that are not TRL config fields: data and image processing."""
+    """Recipe settings that are not TRL config fields: data, image processing, checkpoints."""
 
     train_samples: int | None = field(
         default=None,
@@ -223,10 +242,20 @@ class RecipeOptions:
     min_pixels: int | None = field(
         default=None, metadata={"help": "Smallest image area given to the processor."}
     )
+    keep_resume_state: str = field(
+        default="last",
+        metadata={"help": "Which checkpoints keep the optimizer, scheduler and RNG state that "
+                  "resuming an interrupted training needs (save_only_model=false): 'last' "
+                  "(the newest only; older checkpoints keep their weights) or 'all'."},
+    )
 
     def __post_init__(self) -> None:
         if self.train_samples is not None and self.train_samples < 1:
             raise ConfigError(f"train_samples must be >= 1, got {self.train_samples}")
+        if self.keep_resume_state not in ("last", "all"):
+            raise ConfigError(
+                f"keep_resume_state must be 'last' or 'all', got {self.keep_resume_state!r}"
+            )
         if self.source is not None and self.source not in ("hub", "local", "synthetic"):
             raise ConfigError(f"source must be hub, local or synthetic, got {self.source!r}")
         for name in ("max_pixels", "min_pixels"):

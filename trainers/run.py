@@ -18,7 +18,6 @@ from typing import Any
 
 from othink_bench.task import Task
 from trainers.checkpoints import (
-    TRAINING_MARKER,
     CheckpointMetadataCallback,
     checkpoint_meta,
     finished_training,
@@ -36,6 +35,14 @@ from trainers.config import (
 )
 from trainers.console import install_console
 from trainers.recipes import default_recipe
+from trainers.resume import (
+    DataOrderCallback,
+    check_same_resume,
+    clear_stale,
+    load_resume_weights,
+    resume_point,
+    settings_diff,
+)
 
 log = logging.getLogger(__name__)
 
@@ -136,44 +143,15 @@ def _check_same_training(
     resolved: ResolvedRecipe,
 ) -> None:
     """Refuse to reuse a finished training that was made differently from what is asked."""
-    old = {
-        "method": marker.get("method"),
-        "task": marker.get("task"),
-        "base_model": marker.get("base_model"),
-        **{f"recipe.{k}": v for k, v in (marker.get("recipe") or {}).get("values", {}).items()},
-    }
-    new = {
-        "method": method,
-        "task": task,
-        "base_model": model,
-        **{f"recipe.{k}": v for k, v in resolved.to_dict()["values"].items()},
-    }
-    diff = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
-    if diff:
-        details = "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in diff[:6])
+    keys = ("method", "task", "base_model")
+    old = {**{k: marker.get(k) for k in keys}, "recipe": marker.get("recipe")}
+    new = {"method": method, "task": task, "base_model": model, "recipe": resolved.to_dict()}
+    details = settings_diff(old, new)
+    if details:
         raise ConfigError(
             f"{out} holds a finished training made with other settings ({details}); pass "
             "--overwrite to train again there, or choose another output folder"
         )
-
-
-def _clear_stale(out: Path, keep_upto: int) -> None:
-    """Before (re)training: drop this project's checkpoints past the resume point, and the
-    marker, so a folder never mixes checkpoints of two trainings."""
-    import shutil
-
-    (out / TRAINING_MARKER).unlink(missing_ok=True)
-    for ckpt in list_checkpoints(out):
-        if ckpt.step > keep_upto:
-            shutil.rmtree(ckpt.path, ignore_errors=True)
-
-
-def _resume_point(output_dir: Path) -> str | None:
-    """The last checkpoint that holds optimizer state (``save_only_model`` ones cannot resume)."""
-    for ckpt in reversed(list_checkpoints(output_dir)):
-        if (ckpt.path / "optimizer.pt").is_file() or any(ckpt.path.glob("global_step*")):
-            return str(ckpt.path)
-    return None
 
 
 def train(
@@ -219,6 +197,24 @@ def train(
     model_path = resolve_model_path(model)
     config = resolved.build_config(out)
     options = resolved.options
+    schedule = config.schedule if method != "sft" else None  # type: ignore[union-attr]
+    base_meta = checkpoint_meta(
+        method=method,
+        task=task_obj.id,
+        task_version=task_obj.version,
+        base_model=model,
+        step=0,
+        total_steps=None,
+        beta=None,
+        schedule=schedule.to_dict() if schedule is not None else None,
+        recipe=resolved.to_dict(),
+    )
+    resume_from = resume_point(out) if resume and not overwrite else None
+    if resume_from is not None:
+        check_same_resume(resume_from, base_meta)
+    if config.save_only_model:
+        log.warning("save_only_model=true: checkpoints hold no optimizer state, so an "
+                    "interrupted training in %s restarts from step 0", out)
     from trainers.data import task_dataset
 
     dataset, report = task_dataset(
@@ -231,26 +227,14 @@ def train(
         seed=options.data_seed,
     )
     processor = load_training_processor(model_path, resolved)
-    schedule = config.schedule if method != "sft" else None  # type: ignore[union-attr]
-    meta_cb = CheckpointMetadataCallback(
-        checkpoint_meta(
-            method=method,
-            task=task_obj.id,
-            task_version=task_obj.version,
-            base_model=model,
-            step=0,
-            total_steps=None,
-            beta=None,
-            schedule=schedule.to_dict() if schedule is not None else None,
-            recipe=resolved.to_dict(),
-        )
-    )
+    meta_cb = CheckpointMetadataCallback(base_meta, keep_resume_state=options.keep_resume_state)
+    own_callbacks = [meta_cb, DataOrderCallback(), *callbacks]
     if method == "sft":
         from trainers.sft import build_sft_trainer
 
         assert isinstance(config, SFTRecipeConfig)
         trainer, beta_cb = build_sft_trainer(
-            model_path, processor, config, dataset, callbacks=[meta_cb, *callbacks]
+            model_path, processor, config, dataset, callbacks=own_callbacks
         ), None
     else:
         from trainers.grpo import build_grpo_trainer
@@ -261,7 +245,7 @@ def train(
             processor,
             config,  # type: ignore[arg-type]
             dataset,
-            callbacks=[meta_cb, *callbacks],
+            callbacks=own_callbacks,
             reward_wrapper=reward_wrapper,
         )
     meta_cb.trainer = trainer
@@ -269,14 +253,13 @@ def train(
     if trainer_hook is not None:
         trainer_hook(trainer)
 
-    resume_from = _resume_point(out) if resume and not overwrite else None
-    if resume_from:
+    if resume_from is not None:
         log.info("resuming %s on %s from %s", method, task_obj.id, resume_from)
+        load_resume_weights(trainer, resume_from)
     if trainer.is_world_process_zero():
-        _clear_stale(out, keep_upto=int(Path(resume_from).name.split("-")[-1]) if resume_from
-                     else 0)
+        clear_stale(out, keep_upto=int(resume_from.name.split("-")[-1]) if resume_from else 0)
     trainer.accelerator.wait_for_everyone()
-    output = trainer.train(resume_from_checkpoint=resume_from)
+    output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     final = save_final(trainer, out, meta_cb)
     history = list(beta_cb.history) if beta_cb is not None else []
     result = TrainResult(
