@@ -46,8 +46,9 @@ def fetch_json(url: str, headers: dict[str, str], timeout: float) -> tuple[Any, 
             raw = resp.read()
             date = resp.headers.get("Date")
     except urllib.error.HTTPError as exc:
-        if exc.code in (408, 429) or exc.code >= 500:
-            raise  # the caller retries these
+        if exc.code in (408, 429, 500, 502, 503, 504):
+            raise  # a busy or restarting server: the caller retries these
+        # 404, 405, 501 ...: a server without a listing (many OpenAI-compatible ones)
         raise ListingUnavailable(f"HTTP {exc.code}") from exc
     try:
         data = json.loads(raw)
