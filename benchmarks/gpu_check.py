@@ -1,12 +1,16 @@
 """Paper-shape check on one CUDA GPU (issue 16): the project's CUDA paths, timed and measured once.
 
-On the GPU machine (after ``bash benchmarks/gpu_wheels.sh`` here put the missing wheels in .whl/),
-the one command, run from the repository root with ``.whl`` carried::
+The GPU run, one command from the repository root on the GPU machine (the device tool's ``run``
+with ``carry: [".whl"]`` and ``timeout_s: 480``; first ``bash benchmarks/gpu_wheels.sh`` here)::
 
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site && PYTHONUNBUFFERED=1 python3 benchmarks/gpu_check.py --scale 2b
+    bash benchmarks/gpu_check.sh
 
-(``bash benchmarks/gpu_check.sh`` is exactly that, plus copying the results and the log to $OUT.)
-CPU dry run of the whole script, scaled down (a minute or so)::
+which is exactly::
+
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 && python3 benchmarks/gpu_check.py --scale 2b --out $OUT/gpu_check_2b.md 2>&1 | tee -a $OUT/gpu_check.log
+
+Then copy ``gpu_check_2b.md`` into ``benchmarks/results/`` and commit it. CPU dry run of the whole
+script, scaled down (well under a minute; ``tests/test_gpu_check.py`` runs it)::
 
     python benchmarks/gpu_check.py --scale tiny --out /tmp/gpu_check_tiny.md
 
@@ -41,6 +45,8 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
+import shutil
 import sys
 import tempfile
 import time
@@ -489,7 +495,8 @@ def section_grpod(args: argparse.Namespace, ctx: dict[str, Any]) -> tuple[Any, .
         "per_device_train_batch_size": config.per_device_train_batch_size,
         "gradient_accumulation_steps": config.gradient_accumulation_steps,
         "max_completion_length": config.max_completion_length, "bf16": bool(config.bf16),
-        "gradient_checkpointing": bool(getattr(policy, "is_gradient_checkpointing", False)),
+        "gradient_checkpointing": bool(getattr(policy, "is_activation_checkpointing", None)
+                                       or getattr(policy, "is_gradient_checkpointing", False)),
         "policy_dtype": str(next(policy.parameters()).dtype),
         "ref_model": trainer.ref_model is not None, "loss_type": config.loss_type,
         "policy_parameters": sum(p.numel() for p in policy.parameters()),
@@ -560,6 +567,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--completion-length", type=int, default=None,
                    help="GRPO completion length (forced)")
     p.add_argument("--skip", default="", help="comma-separated sections to skip")
+    p.add_argument("--budget-s", type=float, default=450.0,
+                   help="start no section after this many seconds (the run must end in 8 min)")
     args = p.parse_args(argv)
     d = DEFAULTS[args.scale]
     for name, key in (("prompts", "prompts"), ("max_new_tokens", "max_new_tokens"),
@@ -576,17 +585,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        os.environ.setdefault(var, "1")  # everything is local; a hub call would only hang
     import torch
     import transformers
 
     from othink_bench.models.processor import resolve_dtype
 
+    verbosity = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
     dtype = resolve_dtype(args.dtype or ("bf16" if cuda else "fp32"), device)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="gpu_check-"))
-    header = {"date": now_utc(), "command": command_line(argv), "versions": versions(),
+    try:
+        return _run(args, command_line(argv), start, cuda, device, dtype, workdir)
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, command: str, start: float, cuda: bool, device: str,
+         dtype: Any, workdir: Path) -> int:
+    via = os.environ.get("GPU_CHECK_VIA")
+    if via:
+        command = f"{via}  (runs: {command})"
+    header = {"date": now_utc(), "command": command, "versions": versions(),
               "device": device_facts(), "commit": git_commit(ROOT), "scale": args.scale,
               "public_config": QWEN2_VL_2B, "settings": {k: str(v) for k, v in vars(args).items()}}
     report = Report(args.out, header)
@@ -599,6 +624,11 @@ def main(argv: list[str] | None = None) -> int:
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     for key, title, fn in SECTIONS:
         if key in skip:
+            continue
+        if time.perf_counter() - start > args.budget_s:
+            report.add(key, title, "SKIPPED", {}, [],
+                       [f"not started: {args.budget_s:.0f}s time budget spent"])
+            log(f"section {key}: skipped (time budget)")
             continue
         log(f"section {key} ...")
         t0 = time.perf_counter()
