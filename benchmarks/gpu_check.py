@@ -560,7 +560,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--hf-batch-size", type=int, default=None, help="hf backend batch size")
     p.add_argument("--oom-batch", type=int, default=None, help="batch asked for in the OOM test")
     p.add_argument("--oom-tokens", type=int, default=None, help="output length in the OOM test")
-    p.add_argument("--oom-headroom-gib", type=float, default=2.0,
+    p.add_argument("--oom-headroom-gib", type=float, default=1.0,
                    help="GPU memory allowed above the weights in the OOM test")
     p.add_argument("--grpo-steps", type=int, default=3)
     p.add_argument("--grpo-prompts", type=int, default=None, help="training prompts to load")
