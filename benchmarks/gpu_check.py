@@ -336,21 +336,53 @@ class _Warnings(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _fake_oom(model: Any, above: int) -> Callable[..., Any]:
-    """Make ``model.generate`` raise CUDA OOM for batches larger than ``above`` (CPU dry run)."""
-    import torch
+class _GenerateProbe:
+    """Wraps ``model.generate`` for the OOM test and records every call the backend makes.
 
-    real = model.generate
+    Each call records its batch size, the GPU memory in use when it starts (CUDA) and how many
+    earlier failed attempts still hold their tensors (``held``). On a CPU it also simulates the
+    OOM: above ``simulate_above`` a call allocates a ballast tensor, as a real attempt allocates
+    activations before it fails, and raises ``torch.cuda.OutOfMemoryError``. A failed attempt
+    whose ballast is still alive at a later call means the caller retried while the failed
+    attempt's frames (and, on a GPU, its activations) were still referenced.
+    """
 
-    def generate(*a: Any, **kw: Any) -> Any:
-        batch = int(kw["input_ids"].shape[0])
-        if batch > above:
-            raise torch.cuda.OutOfMemoryError(
-                f"CUDA out of memory (simulated by gpu_check for batch {batch} > {above})")
-        return real(*a, **kw)
+    BALLAST_ELEMENTS = 1 << 20
 
-    model.generate = generate
-    return real
+    def __init__(self, model: Any, simulate_above: int | None, cuda: bool) -> None:
+        import weakref
+
+        import torch
+
+        self.model = model
+        self.real = model.generate
+        self.calls: list[dict[str, Any]] = []
+        ballasts: list[Any] = []
+
+        def generate(*a: Any, **kw: Any) -> Any:
+            batch = int(kw["input_ids"].shape[0])
+            call: dict[str, Any] = {"batch": batch,
+                                    "held": sum(1 for r in ballasts if r() is not None)}
+            if cuda:
+                call["allocated_gib"] = torch.cuda.memory_allocated() / 2**30
+            self.calls.append(call)
+            if simulate_above is not None and batch > simulate_above:
+                ballast = torch.empty(self.BALLAST_ELEMENTS)
+                ballasts.append(weakref.ref(ballast))
+                call["oom"] = True
+                raise torch.cuda.OutOfMemoryError(
+                    f"CUDA out of memory (simulated by gpu_check: batch {batch} > "
+                    f"{simulate_above}; {ballast.numel()} ballast floats held by this attempt)")
+            try:
+                return self.real(*a, **kw)
+            except torch.cuda.OutOfMemoryError:
+                call["oom"] = True
+                raise
+
+        model.generate = generate
+
+    def restore(self) -> None:
+        self.model.generate = self.real
 
 
 def section_oom(args: argparse.Namespace, ctx: dict[str, Any]) -> tuple[Any, ...]:
@@ -370,17 +402,17 @@ def section_oom(args: argparse.Namespace, ctx: dict[str, Any]) -> tuple[Any, ...
     simulated = not ctx["cuda"]
     data: dict[str, Any] = {"requests": n, "batch_size_requested": n, "simulated": simulated,
                             "max_new_tokens": args.oom_tokens}
-    real_generate = None
+    probe = None
     try:
         if simulated:
             data["simulated_limit"] = max(1, n // 4)
-            real_generate = _fake_oom(model, data["simulated_limit"])
         else:
             free_memory(True)
             total = torch.cuda.get_device_properties(0).total_memory
             cap = torch.cuda.memory_allocated() + int(args.oom_headroom_gib * 2**30)
             torch.cuda.set_per_process_memory_fraction(min(1.0, cap / total))
             data.update(cap_gib=cap / 2**30, weights_gib=torch.cuda.memory_allocated() / 2**30)
+        probe = _GenerateProbe(model, data.get("simulated_limit"), ctx["cuda"])
         backend = HFBackend(ctx["model_dir"], batch_size=n, attn="sdpa", loaded=(model, processor))
         t0 = time.perf_counter()
         results = generate_all(backend, requests)
@@ -388,14 +420,20 @@ def section_oom(args: argparse.Namespace, ctx: dict[str, Any]) -> tuple[Any, ...
         data["batch_size_after"] = backend.batch_size
     finally:
         hf_log.removeHandler(handler)
-        if real_generate is not None:
-            model.generate = real_generate
+        if probe is not None:
+            probe.restore()
         if ctx["cuda"]:
             torch.cuda.set_per_process_memory_fraction(1.0)
         del model, processor
         free_memory(ctx["cuda"])
     halvings = [m for m in handler.messages if "out of memory" in m.lower()]
     data.update(halvings=len(halvings), warnings=halvings, **_check_outputs(results, args.oom_tokens))
+    calls = probe.calls if probe is not None else []
+    data["calls"] = calls
+    data["max_failed_attempts_held"] = max((c["held"] for c in calls), default=0)
+    retries = calls[1:]
+    if ctx["cuda"] and retries:
+        data["max_extra_gib_at_retry"] = max(c["allocated_gib"] for c in retries) - data["weights_gib"]
     recovered = data["errors"] == 0 and data["full_length"] == n
     ok = recovered and data["halvings"] > 0 and data["batch_size_after"] < n
     rows = [("OOM", "simulated (CPU dry run: model.generate raises torch.cuda.OutOfMemoryError "
@@ -405,8 +443,31 @@ def section_oom(args: argparse.Namespace, ctx: dict[str, Any]) -> tuple[Any, ...
             ("requests / batch size asked", f"{n} / {n}"),
             ("halvings logged", data["halvings"]), ("batch size after", data["batch_size_after"]),
             ("outputs at full length / errors", f"{data['full_length']} / {data['errors']}"),
-            ("time (s)", data["generate_s"])]
+            ("time (s)", data["generate_s"]),
+            ("generate calls (batch sizes, in order)",
+             ", ".join(str(c["batch"]) + ("!" if c.get("oom") else "") for c in calls[:16])
+             + (" ..." if len(calls) > 16 else "") + "  (! = out of memory)")]
+    if simulated:
+        rows.append(("failed attempts still holding their tensors at a later call (max)",
+                     data["max_failed_attempts_held"]))
+    elif "max_extra_gib_at_retry" in data:
+        rows.append(("GPU memory in use at a later call's start beyond the weights (GiB, max)",
+                     data["max_extra_gib_at_retry"]))
     notes = halvings[:6]
+    held = data["max_failed_attempts_held"] > 0 or data.get("max_extra_gib_at_retry", 0) > 0.25
+    data["retry_holds_failed_attempt"] = held
+    data["oom_attempts"] = sum(1 for c in calls if c.get("oom"))
+    if data["oom_attempts"] > data["halvings"]:
+        notes.append(
+            f"finding: {data['oom_attempts']} out-of-memory attempts for {data['halvings']} "
+            "halvings: after a halving, the other half of the failed batch is still tried at the "
+            "size that had just failed before it is split")
+    if held:
+        notes.append(
+            "finding: the backend retries while the failed attempt is still referenced "
+            "(othink_bench/backends/hf.py retries inside its `except` block, whose traceback "
+            "keeps the failed call's frames and tensors alive), so each halved retry runs with "
+            "less free memory than the halving assumes")
     if not data["halvings"]:
         notes.append(f"no OOM happened at batch {n}: raise --oom-batch or lower --oom-headroom-gib")
     return "ok" if ok else "FAILED", data, rows, notes

@@ -31,12 +31,19 @@ def versions() -> dict[str, str]:
 
 
 def git_commit(root: Path) -> str:
+    """The checkout's commit; on the GPU machine (a copy without .git) the one that
+    ``benchmarks/gpu_wheels.sh`` recorded next to the wheels."""
     try:
-        done = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+        done = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty"],
                               capture_output=True, text=True, timeout=10, check=False)
+        if done.returncode == 0 and done.stdout.strip():
+            return done.stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return done.stdout.strip() or "unknown (no git metadata)"
+        pass
+    recorded = root / ".whl" / "SOURCE_COMMIT"
+    if recorded.is_file():
+        return recorded.read_text(encoding="utf-8").strip() + " (recorded by gpu_wheels.sh)"
+    return "unknown (no git metadata)"
 
 
 def device_facts() -> dict[str, Any]:

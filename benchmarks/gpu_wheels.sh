@@ -38,6 +38,8 @@ mkdir -p "$DEST"
     --platform manylinux1_x86_64 -d "$DEST" "${pins[@]}"
 "$PY" -m pip wheel -q --no-deps -w "$DEST" .
 rm -rf build ./*.egg-info
+# The GPU machine gets a copy of the tree without git metadata: record which commit it is.
+git describe --always --dirty > "$DEST/SOURCE_COMMIT" 2>/dev/null || echo unknown > "$DEST/SOURCE_COMMIT"
 
 count=$(find "$DEST" -type f -name '*.whl' | wc -l)
 expected=$(( ${#PACKAGES[@]} + 1 ))

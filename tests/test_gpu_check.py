@@ -114,6 +114,13 @@ def test_dry_run_records_every_section(tmp_path: Path) -> None:
     assert oom["batch_size_after"] <= oom["simulated_limit"] < oom["batch_size_requested"]
     assert oom["errors"] == 0 and oom["full_length"] == oom["requests"]
     assert "simulated (CPU dry run" in text
+    calls = oom["calls"]  # every generate call the backend made, in order
+    assert calls[0]["batch"] == oom["requests"] and calls[0]["oom"] is True
+    assert all(c.get("oom") for c in calls if c["batch"] > oom["simulated_limit"])
+    assert not any(c.get("oom") for c in calls if c["batch"] <= oom["simulated_limit"])
+    assert sum(c["batch"] for c in calls if not c.get("oom")) == oom["requests"]
+    assert oom["oom_attempts"] >= oom["halvings"]
+    assert isinstance(oom["retry_holds_failed_attempt"], bool)
 
     grpod = sections["grpod"]["data"]
     schedule = BetaSchedule(name="grpod", beta_min=0.0, beta_max=0.02, ratio=0.3)
