@@ -1,4 +1,4 @@
-"""Tests of the procedural GeoQA-style generator (tasks.geo, tasks.geodraw).
+"""Tests of the procedural GeoQA-style generator (tasks.geo, tasks.geo.draw).
 
 What they pin down: every family yields well-formed problems; the exact value, the numeric
 re-measurement from the coordinates and the rendered answer string agree; the answer strings use
@@ -30,7 +30,7 @@ from tasks.geo import (
     render_value,
     variant_names,
 )
-from tasks.geodraw import Frame, Scene, render
+from tasks.geo.draw import Frame, Scene, render
 
 LENGTH_UNITS = ("cm", "mm", "m", "米")
 AREA_UNITS = ("cm^{2}", "mm^{2}", "m^{2}", "cm²", "mm²", "m²", "平方米")

@@ -10,7 +10,7 @@ AB ∥ CD, ∠1 = 50.0, then the degree of ∠2 is ()") with answers in GeoQA's 
 
 How it stays honest:
 - every problem is a *construction* first: real coordinates chosen from nice parameters, the
-  diagram drawn from those coordinates (:mod:`tasks.geodraw`), so the picture agrees with the
+  diagram drawn from those coordinates (:mod:`tasks.geo.draw`), so the picture agrees with the
   text and is to scale;
 - the answer is an exact sympy value computed from the construction's exact parameters, and the
   answer string is *rendered* from that value (:func:`render_value`), never typed in;
@@ -27,7 +27,7 @@ The layout: :mod:`tasks.geo.core` (config, problem, :func:`make_problem`),
 :mod:`tasks.geo.values` (exact values -> answer strings), :mod:`tasks.geo.measure` (the numeric
 re-measurement), :mod:`tasks.geo.build` (generation context, ``@_variant`` registration,
 coordinate helpers), :mod:`tasks.geo.figures` (figures several families share) and one module
-per family under :mod:`tasks.geo.families`.
+per family under :mod:`tasks.geo.families`; :mod:`tasks.geo.draw` draws the diagrams.
 """
 
 from __future__ import annotations

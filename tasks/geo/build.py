@@ -17,9 +17,9 @@ from typing import Any
 
 import sympy
 
+from tasks.geo.draw import Pt, Scene
 from tasks.geo.measure import Spec
 from tasks.geo.values import _decimal
-from tasks.geodraw import Pt, Scene
 
 FAMILIES: tuple[str, ...] = (
     "triangle_angle_sum",

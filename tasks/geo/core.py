@@ -17,9 +17,9 @@ from PIL import Image
 
 from tasks.geo import families  # noqa: F401  (registers every family's variants)
 from tasks.geo.build import _VARIANTS, FAMILIES, _Ctx, _Variant
+from tasks.geo.draw import render
 from tasks.geo.measure import Measurement, measure
 from tasks.geo.values import render_value
-from tasks.geodraw import render
 
 LENGTH_UNITS: tuple[tuple[str, str, str, int], ...] = (
     # (length unit, area unit, alternative area unit, weight)

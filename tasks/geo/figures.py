@@ -5,7 +5,7 @@ measures, chords) and the right triangle at C (Pythagoras, 30-60-90, midsegments
 from __future__ import annotations
 
 from tasks.geo.build import _Ctx, _level, _pol, _rotated
-from tasks.geodraw import Pt, Scene
+from tasks.geo.draw import Pt, Scene
 
 _R0 = 3.0
 

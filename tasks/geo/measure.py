@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.geodraw import Pt
+from tasks.geo.draw import Pt
 
 Spec = tuple[Any, ...]
 

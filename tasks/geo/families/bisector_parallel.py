@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 
 from tasks.geo.build import AS_SHOWN, R, _at, _Built, _Ctx, _variant
+from tasks.geo.draw import Pt, Scene
 from tasks.geo.values import _deg
-from tasks.geodraw import Pt, Scene
 
 
 def _bp_frame(c: _Ctx, theta: int, extra: list[Pt], h: float = 4.0) -> dict[str, Pt]:

@@ -5,9 +5,9 @@ cone.
 from __future__ import annotations
 
 from tasks.geo.build import AS_SHOWN, PI, R, _Built, _Ctx, _pol, _variant
+from tasks.geo.draw import Scene
 from tasks.geo.figures import _R0, _TRIPLES, _central_figure, _circle_scene
 from tasks.geo.values import _plain
-from tasks.geodraw import Scene
 
 
 @_variant("circle_measure", 1)

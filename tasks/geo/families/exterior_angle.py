@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 
 from tasks.geo.build import AS_SHOWN, INT, R, _at, _Built, _Ctx, _lerp, _tri, _variant
+from tasks.geo.draw import Scene
 from tasks.geo.values import _deg
-from tasks.geodraw import Scene
 
 
 def _ext_triangle(c: _Ctx, lo_sum: int = 50, hi_sum: int = 160) -> tuple[int, int, Scene]:

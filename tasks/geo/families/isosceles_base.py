@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 
 from tasks.geo.build import AS_SHOWN, INT, R, _Built, _Ctx, _foot, _others, _variant
+from tasks.geo.draw import Pt, Scene
 from tasks.geo.values import _deg
-from tasks.geodraw import Pt, Scene
 
 
 def _iso_points(apex: float, half_base: float = 3.0) -> dict[str, Pt]:

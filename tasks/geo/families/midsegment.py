@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 
 from tasks.geo.build import AS_SHOWN, R, _Built, _Ctx, _isqrt_value, _lerp, _tri, _variant
+from tasks.geo.draw import Pt, Scene
 from tasks.geo.figures import _legs, _right_scene, _right_triangle
 from tasks.geo.values import _plain
-from tasks.geodraw import Pt, Scene
 
 
 def _free_triangle(c: _Ctx, base: float) -> dict[str, Pt]:

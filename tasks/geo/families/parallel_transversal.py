@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 
 from tasks.geo.build import AS_SHOWN, INT, _at, _Built, _Ctx, _variant
+from tasks.geo.draw import Pt, Scene
 from tasks.geo.values import _deg
-from tasks.geodraw import Pt, Scene
 
 # Angle positions at an intersection: (U)p/(D)own of the parallel line, (L)eft/(R)ight of the
 # transversal. Top line AB meets the transversal at E, bottom line CD at F; M is above E,

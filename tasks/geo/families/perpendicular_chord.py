@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 
 from tasks.geo.build import AS_SHOWN, _Built, _Ctx, _isqrt_value, _rotated, _variant
+from tasks.geo.draw import Scene
 from tasks.geo.figures import _circle_scene
 from tasks.geo.values import _plain
-from tasks.geodraw import Scene
 
 
 def _chord_scene(c: _Ctx, r: float, m: float, d: float) -> Scene:

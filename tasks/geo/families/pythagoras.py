@@ -7,9 +7,9 @@ from __future__ import annotations
 import math
 
 from tasks.geo.build import AS_SHOWN, R, _Built, _Ctx, _foot, _isqrt_value, _variant
+from tasks.geo.draw import Scene
 from tasks.geo.figures import _legs, _right_scene, _right_triangle, _triple
 from tasks.geo.values import _plain
-from tasks.geodraw import Scene
 
 
 @_variant("pythagoras", 1)

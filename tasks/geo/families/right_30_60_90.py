@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 
 from tasks.geo.build import AS_SHOWN, INT, SQRT, R, _Built, _Ctx, _foot, _variant
+from tasks.geo.draw import Scene
 from tasks.geo.figures import _right_scene, _right_triangle
 from tasks.geo.values import _plain
-from tasks.geodraw import Scene
 
 
 def _r30(c: _Ctx, bc: float) -> Scene:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 
 from tasks.geo.build import AS_SHOWN, R, _Built, _Ctx, _isqrt_value, _lerp, _level, _pol, _variant
+from tasks.geo.draw import Pt, Scene
 from tasks.geo.values import _plain
-from tasks.geodraw import Pt, Scene
 
 
 def _de_parallel(pts: dict[str, Pt], t: float) -> Scene:

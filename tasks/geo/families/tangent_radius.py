@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 
 from tasks.geo.build import AS_SHOWN, INT, R, _Built, _Ctx, _isqrt_value, _pol, _rotated, _variant
+from tasks.geo.draw import Pt, Scene
 from tasks.geo.figures import _R0, _circle_scene
 from tasks.geo.values import _deg, _plain
-from tasks.geodraw import Pt, Scene
 
 
 def _tangent_points(r: float, d: float) -> tuple[Pt, Pt]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 
 from tasks.geo.build import AS_SHOWN, INT, R, _Built, _Ctx, _incenter, _others, _pol, _tri, _variant
+from tasks.geo.draw import Scene
 from tasks.geo.values import _deg
-from tasks.geodraw import Scene
 
 
 @_variant("triangle_angle_sum", 1)
