@@ -75,7 +75,6 @@ class GeoConfig:
                 )
 
 
-
 @dataclass
 class GeoProblem:
     question: str

@@ -25,7 +25,6 @@ def _central_figure(c: _Ctx, central: float) -> dict[str, Pt]:
     return _rotated(pts, c.uniform(-35, 35))
 
 
-
 _TRIPLES = ((3, 4, 5), (5, 12, 13), (8, 15, 17), (7, 24, 25), (20, 21, 29), (9, 40, 41))
 
 

@@ -51,7 +51,6 @@ def measure(spec: Spec, pts: dict[str, Pt]) -> float:
     raise ValueError(f"unknown measurement {kind!r}")
 
 
-
 @dataclass(frozen=True)
 class Measurement:
     """A numeric re-measurement of the asked quantity from a problem's coordinates."""
