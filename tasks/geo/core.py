@@ -15,7 +15,7 @@ from functools import lru_cache
 import sympy
 from PIL import Image
 
-from tasks.geo import families  # noqa: F401  (registers every family's variants)
+import tasks.geo.families  # noqa: F401  (registers every family's variants)
 from tasks.geo.build import _VARIANTS, FAMILIES, _Ctx, _Variant
 from tasks.geo.draw import render
 from tasks.geo.measure import Measurement, measure
