@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tabulate import tabulate
 
-from tasks.geoproblems import GeoConfig, make_problem
+from tasks.geo import GeoConfig, make_problem
 from tasks.scenes import SceneConfig, make_scene
 
 

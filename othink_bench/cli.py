@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("trainers.commands", "print a KL-weight schedule"),
     "train": ("trainers.commands", "train with SFT, GRPO or GRPO-D"),
     "train-and-eval": ("trainers.commands", "train and evaluate through the task matrix"),
-    "make-tiny": ("trainers.make_tiny", "build the bundled tiny model from scratch"),
+    "make-tiny": ("trainers.tinymodel.command", "build the bundled tiny model from scratch"),
     "leaderboard": ("leaderboard.commands", "build leaderboards from run records"),
     "view": ("leaderboard.viewer_cli", "write a static HTML browser of runs' samples"),
 }

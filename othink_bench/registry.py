@@ -1,9 +1,11 @@
 """The task registry: one place that maps names (ids and aliases) to Task objects.
 
-The core never imports a task module. Built-in tasks, and tasks of other installed packages,
-announce themselves through the ``othink_bench.tasks`` entry-point group: each entry point is a
-callable taking no arguments that calls :func:`register` for its tasks. Discovery runs once,
-lazily, on the first lookup.
+The core never imports a task module, not even as a fallback. Built-in tasks, and tasks of
+other installed packages, announce themselves through the ``othink_bench.tasks`` entry-point
+group: each entry point is a callable taking no arguments that calls :func:`register` for its
+tasks. Discovery runs once, lazily, on the first lookup. A source checkout gets the built-in
+tasks the same way, by being installed (``pip install -e .``); with no task registered, lookups
+raise :class:`NoTasksRegisteredError`, which says so.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ log = logging.getLogger(__name__)
 
 _TASKS: dict[str, Task] = {}
 _ALIASES: dict[str, str] = {}
+_FAILED: list[str] = []  # "name = value: error" of entry points that failed to load
 _discovered = False
+
+INSTALL_HINT = (
+    "Tasks register through the 'othink_bench.tasks' entry-point group, which installing a "
+    "package that provides tasks sets up: install othink-bench (in a source checkout: "
+    "`pip install -e .`) into the environment you run from."
+)
 
 
 class UnknownTaskError(KeyError):
@@ -29,6 +38,10 @@ class UnknownTaskError(KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message; we want it readable
         return str(self.args[0])
+
+
+class NoTasksRegisteredError(UnknownTaskError):
+    """No task is registered at all: no installed package provides the entry point."""
 
 
 class DuplicateTaskError(ValueError):
@@ -74,19 +87,24 @@ def discover() -> None:
             raise
         except Exception as exc:
             log.warning("task plugin %s (%s) failed to load: %s", ep.name, ep.value, exc)
-    if not _TASKS:
-        # Running from a source tree that was never installed: fall back to the built-ins.
-        try:
-            import tasks
+            _FAILED.append(f"{ep.name} = {ep.value}: {type(exc).__name__}: {exc}")
 
-            tasks.register_all()
-        except ImportError:
-            pass
+
+def _require_tasks() -> None:
+    """Discover, then fail with the fix if nothing at all is registered."""
+    discover()
+    if _TASKS:
+        return
+    failed = (
+        f" Entry points that failed to load: {'; '.join(_FAILED)}." if _FAILED
+        else " No installed package provides an entry point in that group."
+    )
+    raise NoTasksRegisteredError(f"no task is registered.{failed} {INSTALL_HINT}")
 
 
 def get_task(name: str) -> Task:
     """Look a task up by id or alias; an unknown name lists close matches and all tasks."""
-    discover()
+    _require_tasks()
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
     if key in _TASKS:
@@ -115,5 +133,6 @@ def get_tasks(names: str | list[str]) -> list[Task]:
 
 
 def all_tasks() -> list[Task]:
-    discover()
+    """Every registered task, sorted by id; :class:`NoTasksRegisteredError` if there is none."""
+    _require_tasks()
     return [_TASKS[k] for k in sorted(_TASKS)]

@@ -86,7 +86,7 @@ class SyntheticGeometry(SyntheticTask, GeometryTask):
         aliases: tuple[str, ...] = (),
         max_new_tokens: int = 1024,
     ) -> None:
-        from tasks.geoproblems import GeoConfig
+        from tasks.geo import GeoConfig
 
         self.max_new_tokens = max_new_tokens
         self.id = task_id
@@ -99,7 +99,7 @@ class SyntheticGeometry(SyntheticTask, GeometryTask):
             f"{k}_size": v for k, v in self.sizes.items()}}
 
     def make_sample(self, split: str, seed: int, index: int) -> Sample:
-        from tasks.geoproblems import make_problem
+        from tasks.geo import make_problem
 
         prob = make_problem(self.problem_config, split_seed(split, seed), index)
         return Sample(

@@ -1,4 +1,4 @@
-"""Tests of the procedural GeoQA-style generator (tasks.geoproblems, tasks.geodraw).
+"""Tests of the procedural GeoQA-style generator (tasks.geo, tasks.geo.draw).
 
 What they pin down: every family yields well-formed problems; the exact value, the numeric
 re-measurement from the coordinates and the rendered answer string agree; the answer strings use
@@ -20,8 +20,7 @@ import pytest
 import sympy
 from PIL import features
 
-from tasks.geodraw import Frame, Scene, render
-from tasks.geoproblems import (
+from tasks.geo import (
     FAMILIES,
     GeoConfig,
     GeoProblem,
@@ -29,7 +28,9 @@ from tasks.geoproblems import (
     make_problem,
     numeric_check,
     render_value,
+    variant_names,
 )
+from tasks.geo.draw import Frame, Scene, render
 
 LENGTH_UNITS = ("cm", "mm", "m", "米")
 AREA_UNITS = ("cm^{2}", "mm^{2}", "m^{2}", "cm²", "mm²", "m²", "平方米")
@@ -251,6 +252,43 @@ def test_pure_function_of_cfg_seed_index() -> None:
     ]
     assert first == list(reversed(again))
     assert _digest(make_problem(cfg, 9, 0)) != _digest(make_problem(cfg, 10, 0))
+
+
+# ---- registration order ---------------------------------------------------------------------
+
+#: Each family's variants in registration order. ``make_problem`` draws ``rng.choice`` over
+#: them, so a reordered ``@_variant`` (or a family module imported out of turn) would silently
+#: change which problem every ``(seed, index)`` yields; this list makes it a test failure.
+VARIANT_ORDER = {
+    "triangle_angle_sum": ("tas_third_angle", "tas_altitude", "tas_bisectors"),
+    "parallel_transversal": ("pt_one_step", "pt_two_steps", "pt_set_square"),
+    "bisector_parallel": ("bp_bisect_top", "bp_bisect_bottom_inner", "bp_bisect_bottom_outer"),
+    "isosceles_base": ("iso_base_from_apex", "iso_apex_from_base", "iso_bd_equals_bc",
+                       "iso_exterior", "iso_altitude"),
+    "exterior_angle": ("ext_sum", "ext_difference", "ext_bisector", "ext_angle_bisector"),
+    "inscribed_angle": ("ins_from_central", "ins_to_central", "ins_diameter",
+                        "ins_diameter_same_arc", "ins_isosceles_radii", "ins_cyclic_quad"),
+    "tangent_radius": ("tan_one", "tan_two_central", "tan_two_inscribed", "tan_diameter",
+                       "tan_length_op", "tan_length_pa"),
+    "pythagoras": ("py_hypotenuse", "py_leg", "py_altitude", "py_isosceles_height",
+                   "py_rectangle", "py_area"),
+    "similar_triangles": ("sim_de", "sim_ec", "sim_hourglass", "sim_altitude", "sim_leg"),
+    "circle_measure": ("cm_circumference", "cm_area_from_diameter", "cm_arc_length",
+                       "cm_sector_area", "cm_cone", "cm_arc_from_inscribed"),
+    "right_30_60_90": ("r30_hypotenuse", "r30_long_leg_from_hyp", "r30_long_leg_from_short",
+                       "r30_altitude", "r30_area"),
+    "midsegment": ("mid_de", "mid_perimeter", "mid_hypotenuse_median"),
+    "perpendicular_chord": ("pc_distance", "pc_chord", "pc_radius"),
+}
+
+
+def test_variant_registration_order_is_pinned() -> None:
+    got = variant_names()
+    assert list(got) == list(FAMILIES) == list(VARIANT_ORDER)
+    assert got == VARIANT_ORDER
+    drawn = {make_problem(GeoConfig(families=(f,)), 0, i).variant
+             for f in ("pythagoras", "midsegment") for i in range(40)}
+    assert drawn <= set(VARIANT_ORDER["pythagoras"] + VARIANT_ORDER["midsegment"])
 
 
 # ---- configuration --------------------------------------------------------------------------

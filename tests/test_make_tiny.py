@@ -16,7 +16,7 @@ import pytest
 
 from othink_bench.cli import build_parser
 from othink_bench.models import tiny as tiny_mod
-from trainers.make_tiny import (
+from trainers.tinymodel import (
     CARD_FILE,
     COUNTING_TASK,
     GEOMETRY_TASK,

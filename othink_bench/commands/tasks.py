@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def configure_tasks(parser: argparse.ArgumentParser) -> None:
@@ -14,9 +15,14 @@ def configure_tasks(parser: argparse.ArgumentParser) -> None:
 def execute_tasks(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from othink_bench.registry import all_tasks
+    from othink_bench.registry import NoTasksRegisteredError, all_tasks
 
-    infos = [t.info() for t in all_tasks()]
+    try:
+        tasks = all_tasks()
+    except NoTasksRegisteredError as exc:
+        print(f"othink-bench tasks: {exc}", file=sys.stderr)
+        return 2
+    infos = [t.info() for t in tasks]
     if args.json:
         print(json.dumps(infos, indent=2, ensure_ascii=False, default=str))
         return 0

@@ -1,4 +1,4 @@
-"""Diagram drawing for the procedural GeoQA-style generator (:mod:`tasks.geoproblems`).
+"""Diagram drawing for the procedural GeoQA-style generator (:mod:`tasks.geo`).
 
 Why this exists: a geometry question is only fair to a vision-language model when the picture
 shows what the text relies on, so every diagram is drawn *to scale* from the construction's real
