@@ -230,6 +230,8 @@ def test_hf_halves_the_batch_on_cuda_oom(
     out = generate_all(be, requests(8, max_new_tokens=2))
     assert all(r.ok for r in out)
     assert be.batch_size == 2 and sizes[:3] == [8, 4, 2]
+    # The rest of a failed batch goes at the reduced size, never again at one that just failed.
+    assert sizes == [8, 4, 2, 2, 2, 2]
     assert be.describe()["batch_size_after_oom"] == 2
 
     def no_memory(batch, texts):

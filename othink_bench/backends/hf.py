@@ -269,38 +269,45 @@ class HFBackend:
     def _run(
         self, batch: list[int], requests: Sequence[GenRequest], texts: list[str]
     ) -> Iterator[Completed]:
+        oom: str | None = None
         try:
             results = self._generate_now([requests[i] for i in batch], [texts[i] for i in batch])
         except Exception as exc:
-            if _is_oom(exc):
-                self._free_cuda()
+            if not _is_oom(exc):
                 if len(batch) == 1:
-                    yield [
-                        (
-                            batch[0],
-                            GenResult(
-                                error="CUDA out of memory at batch size 1: " + short_error(exc, 300)
-                            ),
-                        )
-                    ]
+                    yield [(batch[0], GenResult(error=short_error(exc)))]
                     return
-                half = len(batch) // 2
-                if self.batch_size > half:
-                    log.warning(
-                        "CUDA out of memory at batch size %d; retrying with %d", len(batch), half
-                    )
-                    self.batch_size = half
-                yield from self._run(batch[:half], requests, texts)
-                yield from self._run(batch[half:], requests, texts)
-                return
-            if len(batch) == 1:
-                yield [(batch[0], GenResult(error=short_error(exc)))]
-                return
+                failed = True
+            else:
+                oom = short_error(exc, 300)
+                failed = True
+        else:
+            failed = False
+        if not failed:
+            yield list(zip(batch, results, strict=True))
+            return
+        # Retry only here, outside the except block: while it runs, the exception's traceback
+        # keeps the failed call's frames - and on a GPU their activations - alive.
+        if oom is None:
             # Isolate the request that fails so the rest of the batch still gets answers.
             for i in batch:
                 yield from self._run([i], requests, texts)
             return
-        yield list(zip(batch, results, strict=True))
+        self._free_cuda()
+        if len(batch) == 1:
+            yield [(batch[0], GenResult(error="CUDA out of memory at batch size 1: " + oom))]
+            return
+        half = len(batch) // 2
+        if self.batch_size > half:
+            log.warning("CUDA out of memory at batch size %d; retrying with %d", len(batch), half)
+            self.batch_size = half
+        # The rest of the failed batch goes in pieces of the current size (which a retry may
+        # halve again), never again at a size that has just failed.
+        pos = 0
+        while pos < len(batch):
+            size = self.batch_size
+            yield from self._run(batch[pos:pos + size], requests, texts)
+            pos += size
 
     def _generate_now(self, requests: list[GenRequest], texts: list[str]) -> list[GenResult]:
         import torch
