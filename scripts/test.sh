@@ -8,6 +8,7 @@ start=$SECONDS
 export VENV=${VENV:-.venv}
 bash scripts/setup.sh
 PY="$VENV/bin/python"
+export PATH="$(cd "$VENV/bin" && pwd):$PATH"  # the venv's own tools (accelerate, othink-bench)
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 MPLBACKEND=Agg
 "$PY" -m ruff check .
 "$PY" -m mypy
