@@ -111,26 +111,39 @@ class ModelKey:
     manifests' label, but only where labels actually tell apart runs of one cell; labels that
     merely restate method, train task and step (the matrix writes ``grpod:vc@300``) leave it
     empty, so every checkpoint of a method stays in one row.
+
+    ``train_seed`` is the training seed of a checkpoint trained with ``train-and-eval --seeds``:
+    each seed is its own row (``+ SFT (seed 1)``), and :mod:`leaderboard.seeds` pools the rows
+    that differ only in it. None (one training, or the base model) changes nothing.
     """
 
     base: str
     method: str
     variant: str = ""
+    train_seed: int | None = None
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (natural_key(self.base), method_rank(self.method), self.method, self.variant)
+        key = (natural_key(self.base), method_rank(self.method), self.method, self.variant)
+        return key if self.train_seed is None else (*key, self.train_seed)
 
     @property
     def display(self) -> str:
         if self.variant:
-            return self.variant
-        if self.method == "base":
-            return short_model_name(self.base)
-        return f"+ {method_name(self.method)}"
+            name = self.variant
+        elif self.method == "base":
+            name = short_model_name(self.base)
+        else:
+            name = f"+ {method_name(self.method)}"
+        return name if self.train_seed is None else f"{name} (seed {self.train_seed})"
 
     @property
     def base_key(self) -> ModelKey:
         return ModelKey(self.base, "base")
+
+    @property
+    def unseeded(self) -> ModelKey:
+        """The model without its training seed: what the seeds of one method share."""
+        return ModelKey(self.base, self.method, self.variant)
 
 
 @dataclass(frozen=True)
@@ -184,7 +197,12 @@ class Run:
         info = self.manifest.model
         method = info.method or "base"
         base = info.base_model or info.name
-        return ModelKey(base=base, method=method, variant=self.variant)
+        return ModelKey(base=base, method=method, variant=self.variant,
+                        train_seed=self.train_seed)
+
+    @property
+    def train_seed(self) -> int | None:
+        return self.manifest.model.train_seed
 
     @property
     def label(self) -> str:
@@ -430,7 +448,7 @@ def assign_variants(runs: Sequence[Run]) -> None:
     groups: dict[tuple[Any, ...], set[str]] = {}
     for run in runs:
         model = run.model
-        key = (model.base, model.method, run.train_task, run.step, run.column)
+        key = (model.base, model.method, run.train_task, run.step, run.column, run.train_seed)
         groups.setdefault(key, set()).add(run.label)
     distinct: set[tuple[str, str, str]] = set()
     for (base, method, *_), labels in groups.items():
@@ -611,4 +629,5 @@ def run_fields(run: Run) -> dict[str, Any]:
         "split": col.split,
         "data": col.data,
         "data_seed": col.data_seed,
+        "train_seed": run.train_seed,  # not a CSV column: the row name carries it there
     }
