@@ -112,9 +112,10 @@ class ModelKey:
     merely restate method, train task and step (the matrix writes ``grpod:vc@300``) leave it
     empty, so every checkpoint of a method stays in one row.
 
-    ``train_seed`` is the training seed of a checkpoint trained with ``train-and-eval --seeds``:
-    each seed is its own row (``+ SFT (seed 1)``), and :mod:`leaderboard.seeds` pools the rows
-    that differ only in it. None (one training, or the base model) changes nothing.
+    ``train_seed`` is the training seed of a checkpoint trained with ``train-and-eval --seeds``,
+    set only where a model has runs of two or more seeds (:func:`assign_seeds`): each seed is
+    then its own row (``+ SFT (seed 1)``), and :mod:`leaderboard.seeds` pools the rows that
+    differ only in it. None (one training, one seed, or the base model) changes nothing.
     """
 
     base: str
@@ -187,6 +188,7 @@ class Run:
     superseded_by: str | None = None  # ref of the run chosen instead for the same cell
     variant: str = ""  # see ModelKey; set by assign_variants
     data_seed: int | None = None  # see EvalKey; set by load_run from the ids and manifest
+    seed_row: int | None = None  # see ModelKey.train_seed; set by assign_seeds
 
     @property
     def run_id(self) -> str:
@@ -198,10 +200,11 @@ class Run:
         method = info.method or "base"
         base = info.base_model or info.name
         return ModelKey(base=base, method=method, variant=self.variant,
-                        train_seed=self.train_seed)
+                        train_seed=self.seed_row)
 
     @property
     def train_seed(self) -> int | None:
+        """The training seed the manifest records (None: not recorded)."""
         return self.manifest.model.train_seed
 
     @property
@@ -460,6 +463,23 @@ def assign_variants(runs: Sequence[Run]) -> None:
             run.variant = run.label
 
 
+def assign_seeds(runs: Sequence[Run]) -> None:
+    """Make the training seed a row axis of the models trained with two or more seeds.
+
+    A model (base, method, variant) whose runs record one training seed only (``--seeds 1``)
+    stays one row, as a model trained without seeds: a board of one seed is today's board.
+    """
+    seeds: dict[tuple[str, str, str], set[int]] = {}
+    for run in runs:
+        if run.train_seed is not None:
+            m = run.model
+            seeds.setdefault((m.base, m.method, m.variant), set()).add(run.train_seed)
+    for run in runs:
+        m = run.model
+        if len(seeds.get((m.base, m.method, m.variant), ())) > 1:
+            run.seed_row = run.train_seed
+
+
 def _preference(run: Run) -> tuple[Any, ...]:
     m = run.manifest
     return (run.done, m.finished or "", len(run.records), run.run_id)
@@ -580,6 +600,7 @@ def collect(paths: Sequence[str | Path], root: str | Path | None = None) -> Coll
             skipped.append(SkippedRun(run.run_id, run.path, run.manifest.status, reason))
     skipped.sort(key=lambda x: (natural_key(x.path), x.run_id))
     assign_variants(runs)
+    assign_seeds(runs)
     runs.sort(key=Run.sort_key)
     for no, run in enumerate(runs, 1):
         run.ref = f"r{no}"
@@ -629,5 +650,5 @@ def run_fields(run: Run) -> dict[str, Any]:
         "split": col.split,
         "data": col.data,
         "data_seed": col.data_seed,
-        "train_seed": run.train_seed,  # not a CSV column: the row name carries it there
+        "train_seed": run.train_seed,  # not a CSV column: a row's name carries its seed there
     }

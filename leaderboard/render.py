@@ -201,7 +201,7 @@ def _blocks(an: Analysis, title: str, plots: dict[str, Plot]) -> list[Block]:
         "Trained models are shown at their last evaluated checkpoint; Accuracy vs training step "
         "shows every checkpoint.",
     ]
-    if any(r.train_seed is not None for r in runs):
+    if any(r.seed_row is not None for r in runs):
         conventions.append(SEEDS_CONVENTION)
     if any(not r.done for r in runs):
         conventions.append(f"{NOT_FINISHED} marks a run that had not finished (status in Runs).")
