@@ -152,7 +152,8 @@ def _baseline_row(
     trained with several seeds, the row of ``train_seed`` where there is one."""
     found = [row for row in rows if row.model.base == base and row.model.method == method]
     same_seed = [row for row in found if row.model.train_seed == train_seed]
-    return (same_seed or found or [None])[0]
+    pick = same_seed or found
+    return pick[0] if pick else None
 
 
 def same_task_run(coll: Collection, model: ModelKey, column: EvalKey) -> Run | None:
@@ -294,7 +295,8 @@ def _first_model(
     """The first model of a method (rows are sorted); of one seeded, ``train_seed``'s."""
     found = [m for m in coll.models if m.base == base and m.method == method]
     same_seed = [m for m in found if m.train_seed == train_seed]
-    return (same_seed or found or [None])[0]
+    pick = same_seed or found
+    return pick[0] if pick else None
 
 
 @dataclass
