@@ -318,3 +318,21 @@ def test_seeds_flag(tmp_path: Path) -> None:
             parse_seeds(bad)
     with pytest.raises(ConfigError, match="drop the override"):
         matrix_spec_from_args(parser.parse_args(["--model", "tiny", "--seeds", "2", "seed=3"]))
+
+
+def test_training_seed_is_part_of_the_run_key() -> None:
+    """Two seeds that end with identical weights are still two runs; no seed: the old key."""
+    from othink_bench.harness import RunSettings, run_key
+    from othink_bench.records import ModelInfo
+    from othink_bench.registry import get_task
+
+    task = get_task("vc-synth-tiny")
+
+    def key(seed: int | None) -> dict[str, Any]:
+        info = ModelInfo(name="ckpt", method="sft", train_task="vc-synth-tiny", step=1,
+                         train_seed=seed)
+        return run_key({"fingerprint": "same"}, task, RunSettings(), "synthetic", info)
+
+    assert key(0) != key(1)
+    assert key(None)["provenance"] == {"method": "sft", "train_task": "vc-synth-tiny", "step": 1}
+    assert key(1)["provenance"]["train_seed"] == 1
