@@ -111,26 +111,40 @@ class ModelKey:
     manifests' label, but only where labels actually tell apart runs of one cell; labels that
     merely restate method, train task and step (the matrix writes ``grpod:vc@300``) leave it
     empty, so every checkpoint of a method stays in one row.
+
+    ``train_seed`` is the training seed of a checkpoint trained with ``train-and-eval --seeds``,
+    set only where a model has runs of two or more seeds (:func:`assign_seeds`): each seed is
+    then its own row (``+ SFT (seed 1)``), and :mod:`leaderboard.seeds` pools the rows that
+    differ only in it. None (one training, one seed, or the base model) changes nothing.
     """
 
     base: str
     method: str
     variant: str = ""
+    train_seed: int | None = None
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (natural_key(self.base), method_rank(self.method), self.method, self.variant)
+        key = (natural_key(self.base), method_rank(self.method), self.method, self.variant)
+        return key if self.train_seed is None else (*key, self.train_seed)
 
     @property
     def display(self) -> str:
         if self.variant:
-            return self.variant
-        if self.method == "base":
-            return short_model_name(self.base)
-        return f"+ {method_name(self.method)}"
+            name = self.variant
+        elif self.method == "base":
+            name = short_model_name(self.base)
+        else:
+            name = f"+ {method_name(self.method)}"
+        return name if self.train_seed is None else f"{name} (seed {self.train_seed})"
 
     @property
     def base_key(self) -> ModelKey:
         return ModelKey(self.base, "base")
+
+    @property
+    def unseeded(self) -> ModelKey:
+        """The model without its training seed: what the seeds of one method share."""
+        return ModelKey(self.base, self.method, self.variant)
 
 
 @dataclass(frozen=True)
@@ -174,6 +188,7 @@ class Run:
     superseded_by: str | None = None  # ref of the run chosen instead for the same cell
     variant: str = ""  # see ModelKey; set by assign_variants
     data_seed: int | None = None  # see EvalKey; set by load_run from the ids and manifest
+    seed_row: int | None = None  # see ModelKey.train_seed; set by assign_seeds
 
     @property
     def run_id(self) -> str:
@@ -184,7 +199,13 @@ class Run:
         info = self.manifest.model
         method = info.method or "base"
         base = info.base_model or info.name
-        return ModelKey(base=base, method=method, variant=self.variant)
+        return ModelKey(base=base, method=method, variant=self.variant,
+                        train_seed=self.seed_row)
+
+    @property
+    def train_seed(self) -> int | None:
+        """The training seed the manifest records (None: not recorded)."""
+        return self.manifest.model.train_seed
 
     @property
     def label(self) -> str:
@@ -430,7 +451,7 @@ def assign_variants(runs: Sequence[Run]) -> None:
     groups: dict[tuple[Any, ...], set[str]] = {}
     for run in runs:
         model = run.model
-        key = (model.base, model.method, run.train_task, run.step, run.column)
+        key = (model.base, model.method, run.train_task, run.step, run.column, run.train_seed)
         groups.setdefault(key, set()).add(run.label)
     distinct: set[tuple[str, str, str]] = set()
     for (base, method, *_), labels in groups.items():
@@ -440,6 +461,23 @@ def assign_variants(runs: Sequence[Run]) -> None:
         model = run.model
         if (model.base, model.method, run.label) in distinct:
             run.variant = run.label
+
+
+def assign_seeds(runs: Sequence[Run]) -> None:
+    """Make the training seed a row axis of the models trained with two or more seeds.
+
+    A model (base, method, variant) whose runs record one training seed only (``--seeds 1``)
+    stays one row, as a model trained without seeds: a board of one seed is today's board.
+    """
+    seeds: dict[tuple[str, str, str], set[int]] = {}
+    for run in runs:
+        if run.train_seed is not None:
+            m = run.model
+            seeds.setdefault((m.base, m.method, m.variant), set()).add(run.train_seed)
+    for run in runs:
+        m = run.model
+        if len(seeds.get((m.base, m.method, m.variant), ())) > 1:
+            run.seed_row = run.train_seed
 
 
 def _preference(run: Run) -> tuple[Any, ...]:
@@ -562,6 +600,7 @@ def collect(paths: Sequence[str | Path], root: str | Path | None = None) -> Coll
             skipped.append(SkippedRun(run.run_id, run.path, run.manifest.status, reason))
     skipped.sort(key=lambda x: (natural_key(x.path), x.run_id))
     assign_variants(runs)
+    assign_seeds(runs)
     runs.sort(key=Run.sort_key)
     for no, run in enumerate(runs, 1):
         run.ref = f"r{no}"
@@ -611,4 +650,5 @@ def run_fields(run: Run) -> dict[str, Any]:
         "split": col.split,
         "data": col.data,
         "data_seed": col.data_seed,
+        "train_seed": run.train_seed,  # not a CSV column: a row's name carries its seed there
     }

@@ -14,6 +14,7 @@ from typing import Any
 from leaderboard import reported as rep
 from leaderboard.collect import EvalKey, Run, natural_key, run_fields
 from leaderboard.plots import PLOTS_DIR, Plot
+from leaderboard.seeds import SeedAnalysis, build_seeds, t_interval
 from leaderboard.tables import Analysis, Comparison, column_labels
 
 
@@ -96,7 +97,48 @@ def _run_data(run: Run) -> dict[str, Any]:
         "backend": m.backend,
         "packages": dict(sorted(m.packages.items())),
         "git_revision": m.git_revision,
+        **({"train_seed": run.train_seed} if run.train_seed is not None else {}),
     }
+
+
+def seeds_data(sa: SeedAnalysis, labels: dict[EvalKey, str]) -> dict[str, Any]:
+    """Across-seed cells and comparisons (see :mod:`leaderboard.seeds`)."""
+    cells = []
+    for cell in sa.cells:
+        mean, low, high = cell.interval
+        cells.append({
+            "model": cell.model.display,
+            "base_model": cell.model.base,
+            "method": cell.model.method,
+            "variant": cell.model.variant,
+            "train_task": cell.train_task,
+            "column": labels[cell.column],
+            "mean": _num(mean),
+            "low": _num(low),
+            "high": _num(high),
+            "seeds": [{"train_seed": r.train_seed, **_acc(r)} for r in cell.runs],
+        })
+    comparisons = []
+    for comp in sa.comparisons:
+        diffs = comp.diffs
+        interval = t_interval(diffs) if len(diffs) > 1 else (None, None, None)
+        comparisons.append({
+            "model": comp.cell.model.display,
+            "method": comp.cell.model.method,
+            "train_task": comp.cell.train_task,
+            "column": labels[comp.cell.column],
+            "against": comp.against,
+            "seeds": [{"train_seed": seed, **(_comp(c) or {})} for seed, c in comp.pairs],
+            "mean_difference": _num(interval[0]),
+            "difference_low": _num(interval[1]),
+            "difference_high": _num(interval[2]),
+            "better": comp.better,
+            "worse": comp.worse,
+            "sign_test_p": _num(comp.sign_p, 8),
+            "supported": comp.supported,
+            "direction": comp.direction,
+        })
+    return {"cells": cells, "comparisons": comparisons}
 
 
 def board_data(an: Analysis, title: str, plots: Sequence[Plot]) -> dict[str, Any]:
@@ -120,6 +162,8 @@ def board_data(an: Analysis, title: str, plots: Sequence[Plot]) -> dict[str, Any
                 "base_model": row.model.base,
                 "method": row.model.method,
                 "variant": row.model.variant,
+                **({"train_seed": row.model.train_seed}
+                   if row.model.train_seed is not None else {}),
                 "cells": dict(sorted(cells.items())),
             }
         )
@@ -201,7 +245,10 @@ def board_data(an: Analysis, title: str, plots: Sequence[Plot]) -> dict[str, Any
         for r in [*t1.reported, *(x for ct in an.cross for e in ct.entries for x in e.reported)]
     ]
     first, last = finished_range(coll.runs)
+    sa = build_seeds(coll)
+    seeds = {"seeds": seeds_data(sa, labels)} if sa else {}  # boards without seeds: as before
     return {
+        **seeds,
         "title": title,
         "schema": 1,
         "finished_between": [first, last],

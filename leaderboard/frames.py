@@ -36,6 +36,7 @@ def records_frame(runs: Iterable[Run]) -> pd.DataFrame:
             )
     columns = [
         *RUN_COLUMNS,
+        "train_seed",
         "sample_id",
         "k",
         "breakdown",
@@ -73,6 +74,7 @@ def runs_frame(runs: Iterable[Run]) -> pd.DataFrame:
         )
     columns = [
         *RUN_COLUMNS,
+        "train_seed",
         "k",
         "n",
         "accuracy",

@@ -33,6 +33,8 @@ from leaderboard.collect import (
 )
 from leaderboard.export import CSV_COLUMNS, board_data, board_rows, finished_range
 from leaderboard.plots import PLOTS_DIR, Plot, board_plots
+from leaderboard.seeds import CONVENTION as SEEDS_CONVENTION
+from leaderboard.seeds import build_seeds, seed_cells_display, seed_comparisons_display
 from leaderboard.tables import (
     DEFAULT_PROPOSED,
     EMPTY,
@@ -199,6 +201,8 @@ def _blocks(an: Analysis, title: str, plots: dict[str, Plot]) -> list[Block]:
         "Trained models are shown at their last evaluated checkpoint; Accuracy vs training step "
         "shows every checkpoint.",
     ]
+    if any(r.seed_row is not None for r in runs):
+        conventions.append(SEEDS_CONVENTION)
     if any(not r.done for r in runs):
         conventions.append(f"{NOT_FINISHED} marks a run that had not finished (status in Runs).")
     if coll.skipped:
@@ -216,6 +220,7 @@ def _blocks(an: Analysis, title: str, plots: dict[str, Plot]) -> list[Block]:
 
     blocks += _columns_blocks(an)
     blocks += _table1_blocks(an)
+    blocks += _seed_blocks(an)
     blocks += _cross_blocks(an, plots)
     blocks += _breakdown_blocks(an)
     blocks += _step_blocks(an, plots)
@@ -310,6 +315,37 @@ def _table1_blocks(an: Analysis) -> list[Block]:
                 "paper's data, so the paper's reported numbers are not shown."
             )
         )
+    return blocks
+
+
+def _seed_blocks(an: Analysis) -> list[Block]:
+    """Across training seeds: only on a board with a model trained with two or more seeds."""
+    sa = build_seeds(an.collection)
+    if not sa:
+        return []
+    columns = an.collection.columns
+    blocks: list[Block] = [
+        Heading(2, "Across training seeds"),
+        Paragraph(
+            "Each (model, train task, eval task) trained with several seeds: the mean of the "
+            "seeds' accuracies with a 95% Student-t interval over seeds, and every seed's value "
+            "(n) and run. Same-task and cross-task cells alike; a seed's run is its last "
+            "evaluated checkpoint."
+        ),
+        TableBlock(seed_cells_display(sa, columns)),
+    ]
+    if sa.comparisons:
+        blocks += [
+            Paragraph(
+                "Method differences seed by seed: each seed against the same seed of the "
+                "baseline (the untrained base model has one run for all seeds), relative change "
+                f"on the shared samples with {SIGNIFICANT} for McNemar p < 0.05; the mean "
+                "paired difference in accuracy points with its t interval over seeds; how many "
+                "seeds are better and worse; the two-sided sign test over seeds. **Supported** "
+                "needs a significant McNemar test in the same direction on every seed."
+            ),
+            TableBlock(seed_comparisons_display(sa, columns)),
+        ]
     return blocks
 
 

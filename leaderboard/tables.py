@@ -145,12 +145,15 @@ class Table1:
     mark_notes: list[MarkNote] = field(default_factory=list)
 
 
-def _baseline_row(rows: list[Table1Row], base: str, method: str) -> Table1Row | None:
-    """The first row of a method within a base model's block (rows are sorted)."""
-    for row in rows:
-        if row.model.base == base and row.model.method == method:
-            return row
-    return None
+def _baseline_row(
+    rows: list[Table1Row], base: str, method: str, train_seed: int | None = None
+) -> Table1Row | None:
+    """The first row of a method within a base model's block (rows are sorted); of a method
+    trained with several seeds, the row of ``train_seed`` where there is one."""
+    found = [row for row in rows if row.model.base == base and row.model.method == method]
+    same_seed = [row for row in found if row.model.train_seed == train_seed]
+    pick = same_seed or found
+    return pick[0] if pick else None
 
 
 def same_task_run(coll: Collection, model: ModelKey, column: EvalKey) -> Run | None:
@@ -181,7 +184,7 @@ def build_table1(coll: Collection, proposed: tuple[str, ...] = DEFAULT_PROPOSED)
                     continue
                 if row.model.method == "base":
                     continue
-                other = _baseline_row(rows, row.model.base, against)
+                other = _baseline_row(rows, row.model.base, against, row.model.train_seed)
                 if other is None or column not in other.cells:
                     continue
                 comps[against] = compare(run, other.cells[column], against)
@@ -258,7 +261,7 @@ def build_cross_tables(coll: Collection) -> list[CrossTable]:
             b = coll.final(base_model, None, column)
             if b is not None:
                 base_cells[column] = b
-        sft_model = _first_model(coll, model.base, "sft")
+        sft_model = _first_model(coll, model.base, "sft", model.train_seed)
         entries: list[CrossEntry] = []
         for (task, column), run in sorted(
             cells.items(), key=lambda kv: (natural_key(kv[0][0]), kv[0][1].sort_key())
@@ -286,11 +289,14 @@ def build_cross_tables(coll: Collection) -> list[CrossTable]:
     return tables
 
 
-def _first_model(coll: Collection, base: str, method: str) -> ModelKey | None:
-    for model in coll.models:
-        if model.base == base and model.method == method:
-            return model
-    return None
+def _first_model(
+    coll: Collection, base: str, method: str, train_seed: int | None = None
+) -> ModelKey | None:
+    """The first model of a method (rows are sorted); of one seeded, ``train_seed``'s."""
+    found = [m for m in coll.models if m.base == base and m.method == method]
+    same_seed = [m for m in found if m.train_seed == train_seed]
+    pick = same_seed or found
+    return pick[0] if pick else None
 
 
 @dataclass

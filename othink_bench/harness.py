@@ -280,7 +280,7 @@ def run_key(
     if model_info is not None:
         provenance = {
             k: getattr(model_info, k)
-            for k in ("method", "train_task", "step")
+            for k in ("method", "train_task", "step", "train_seed")
             if getattr(model_info, k) is not None
         }
         if provenance:

@@ -83,6 +83,12 @@ class ModelInfo(BaseModel):
     train_task: str | None = None
     step: int | None = None
     label: str | None = Field(None, description="display name on boards")
+    train_seed: int | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="training seed of a trained checkpoint (train-and-eval --seeds); None: "
+        "not recorded (one training per cell, or the base model)",
+    )
 
 
 class Manifest(BaseModel):

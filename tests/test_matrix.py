@@ -222,3 +222,117 @@ def test_default_tasks_follow_the_model(tmp_path: Path) -> None:
         matrix_spec_from_args(parser.parse_args(
             ["--model", "m", "--train-tasks", "vc-synth", "--eval-tasks", "vc-synth,gr",
              "--eval-data", "vc=/data/vc.jsonl"]))
+
+
+# -- training seeds ----------------------------------------------------------------------------
+
+SEED_OVERRIDES = {"max_steps": 1, "save_steps": 1, "train_samples": 8,
+                  "per_device_train_batch_size": 4}
+
+
+def _seed_spec(model: str, out: Path, seeds: list[int] | None = None) -> MatrixSpec:
+    return MatrixSpec(
+        model=model,
+        methods=["base", "sft"],
+        train_tasks=["vc-synth-tiny"],
+        eval_tasks=["vc-synth-tiny"],
+        out=out,
+        recipe="tiny",
+        overrides=dict(SEED_OVERRIDES),
+        eval_limit=LIMIT,
+        eval_settings={"max_new_tokens": 4, "batch_size": 2, "progress": False},
+        seeds=[0, 1] if seeds is None else seeds,
+    )
+
+
+def test_seeds_train_apart_on_the_same_data_and_resume_per_seed(
+    tiny_model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safetensors.torch import load_file
+
+    out = tmp_path / "seeds"
+    cells = Matrix(_seed_spec(tiny_model, out), echo=lambda _: None).run()
+    # the base model once (no seed), each seed's final checkpoint once
+    assert sorted((c.method, c.train_seed) for c in cells) == [
+        ("base", None), ("sft", 0), ("sft", 1)]
+    train_root = out / "train" / Path(tiny_model).name / "vc-synth-tiny" / "sft"
+    weights = []
+    for seed in (0, 1):
+        folder = train_root / f"seed-{seed}"
+        marker = json.loads((folder / TRAINING_MARKER).read_text())
+        assert marker["recipe"]["values"]["seed"] == seed  # the TRL seed, per training
+        assert marker["recipe"]["values"].get("data_seed", 0) == 0  # the data stays the same
+        assert marker["data"]["used"] == 8
+        weights.append(load_file(str(folder / "checkpoint-1" / "model.safetensors")))
+    # another sampling order of the same 8 samples: the two trainings moved apart
+    assert any(not (weights[0][k] == weights[1][k]).all() for k in weights[0])
+    samples = []
+    for cell in cells:
+        manifest = read_manifest(Path(cell.run_dir))
+        assert manifest.model.train_seed == cell.train_seed
+        raw = json.loads((Path(cell.run_dir) / "manifest.json").read_text())
+        assert ("train_seed" in raw["model"]) == (cell.method != "base")
+        samples.append([r.sample_id for r in read_records(Path(cell.run_dir) / "records.jsonl")])
+    assert samples[0] == samples[1] == samples[2]  # every seed on the same test samples
+    data = json.loads((out / MATRIX_FILE).read_text())
+    assert data["spec"]["seeds"] == [0, 1]
+    assert set(data["trainings"]) == {"sft/vc-synth-tiny/seed-0", "sft/vc-synth-tiny/seed-1"}
+    md = (out / MATRIX_MD).read_text()
+    assert "mean over training seeds 0, 1" in md
+    values = [f"{100 * c.accuracy:.1f}" for c in sorted(
+        (c for c in cells if c.method == "sft"), key=lambda c: c.train_seed or 0)]
+    assert f"({values[0]}, {values[1]})" in md
+
+    # Resume per seed: seed 1's training lost its marker; only it trains again, nothing else
+    # is evaluated anew (its final checkpoint is unchanged, so its cell stands).
+    spy = Counting(monkeypatch)
+    (train_root / "seed-1" / TRAINING_MARKER).unlink()
+    again = Matrix(_seed_spec(tiny_model, out), echo=lambda _: None, train_fn=spy.train).run()
+    assert spy.trained == [("sft", "vc-synth-tiny")] and spy.evaluated == []
+    assert {c.run_dir for c in again} == {c.run_dir for c in cells}
+    # a third seed adds its training and its cell; the base and seeds 0-1 are reused
+    more = Matrix(_seed_spec(tiny_model, out, [0, 1, 2]), echo=lambda _: None,
+                  train_fn=spy.train).run()
+    assert spy.trained[1:] == [("sft", "vc-synth-tiny")]
+    assert [m for m, _ in spy.evaluated] == [str(train_root / "seed-2" / "checkpoint-1")]
+    assert sorted(c.train_seed for c in more if c.method == "sft") == [0, 1, 2]
+
+
+def test_seeds_flag(tmp_path: Path) -> None:
+    from trainers.commands import configure_train_and_eval, matrix_spec_from_args
+    from trainers.matrix import parse_seeds
+
+    parser = argparse.ArgumentParser()
+    configure_train_and_eval(parser)
+    spec = matrix_spec_from_args(parser.parse_args(["--model", "tiny", "--seeds", "3"]))
+    assert spec.seeds == [0, 1, 2] and spec.train_seeds == [0, 1, 2]
+    spec = matrix_spec_from_args(parser.parse_args(["--model", "tiny", "--seeds", "4,2"]))
+    assert spec.seeds == [4, 2]
+    spec = matrix_spec_from_args(parser.parse_args(["--model", "tiny"]))
+    assert spec.seeds is None and spec.train_seeds == [None]
+    assert "seeds" not in spec.to_dict()  # matrices without seeds keep their matrix.json
+    assert parse_seeds("7,") == [7]
+    for bad, match in (("0", "N >= 1"), ("1,1", "given twice"), ("a", "comma list"),
+                       ("1,-2", ">= 0, got -2")):
+        with pytest.raises(ConfigError, match=match):
+            parse_seeds(bad)
+    with pytest.raises(ConfigError, match="drop the override"):
+        matrix_spec_from_args(parser.parse_args(["--model", "tiny", "--seeds", "2", "seed=3"]))
+
+
+def test_training_seed_is_part_of_the_run_key() -> None:
+    """Two seeds that end with identical weights are still two runs; no seed: the old key."""
+    from othink_bench.harness import RunSettings, run_key
+    from othink_bench.records import ModelInfo
+    from othink_bench.registry import get_task
+
+    task = get_task("vc-synth-tiny")
+
+    def key(seed: int | None) -> dict[str, Any]:
+        info = ModelInfo(name="ckpt", method="sft", train_task="vc-synth-tiny", step=1,
+                         train_seed=seed)
+        return run_key({"fingerprint": "same"}, task, RunSettings(), "synthetic", info)
+
+    assert key(0) != key(1)
+    assert key(None)["provenance"] == {"method": "sft", "train_task": "vc-synth-tiny", "step": 1}
+    assert key(1)["provenance"]["train_seed"] == 1

@@ -282,6 +282,11 @@ def configure_train_and_eval(parser: argparse.ArgumentParser) -> None:
                         help="local test data of an eval task (repeatable)")
     parser.add_argument("--eval-image-root", action="append", metavar="TASK=DIR",
                         help="image folder of an eval task's data (repeatable)")
+    parser.add_argument("--seeds", default=None, metavar="N|LIST",
+                        help="train each (method, train task) with several training seeds: a "
+                        "count N (seeds 0..N-1) or a comma list (0,1,2); same training data and "
+                        "test samples for every seed, the base model evaluated once (default: "
+                        "the recipe's one seed)")
     parser.add_argument("--out", default="runs/matrix", metavar="DIR",
                         help="folder for checkpoints, run records and matrix.json "
                         "(default: %(default)s)")
@@ -290,7 +295,7 @@ def configure_train_and_eval(parser: argparse.ArgumentParser) -> None:
 
 def matrix_spec_from_args(args: argparse.Namespace) -> Any:
     from trainers.config import parse_overrides
-    from trainers.matrix import MatrixSpec
+    from trainers.matrix import MatrixSpec, parse_seeds
 
     if args.method:
         methods = ["base", args.method]
@@ -320,6 +325,7 @@ def matrix_spec_from_args(args: argparse.Namespace) -> Any:
         },
         eval_data=eval_data,
         eval_image_root=_task_map(args.eval_image_root, "--eval-image-root"),
+        seeds=parse_seeds(args.seeds) if args.seeds is not None else None,
     )
 
 

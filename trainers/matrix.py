@@ -11,6 +11,7 @@ complete is not even reloaded).
 Output folder (``--out DIR``)::
 
     DIR/train/<model>/<train task>/<method>/checkpoint-<step>/   trained checkpoints
+    DIR/train/<model>/<train task>/<method>/seed-<s>/checkpoint-<step>/   ... with --seeds
     DIR/runs/<run-id>/{manifest.json,records.jsonl}             one per (checkpoint, eval task)
     DIR/matrix.json                                             the cells, rewritten per cell
     DIR/matrix.md                                               the tables, for people
@@ -18,6 +19,14 @@ Output folder (``--out DIR``)::
 Each run's ``manifest.json`` names what was evaluated in ``model``: ``method`` (base, sft, grpo,
 grpod), ``train_task`` (None for the base model), ``step`` (0 for the base model), and
 ``base_model``; ``matrix.json`` adds whether the checkpoint was the final one.
+
+Seeds (``--seeds``): each (method, train task) is trained once per training seed - the TRL
+``seed`` (weight init of anything random, the sampler's order, GRPO's sampling) - on the same
+training data (the recipe's ``data_seed`` is not touched) and every seed's checkpoints are
+evaluated on the same test samples (the harness's data seed is not touched; decoding is greedy).
+Each seed has its own training folder, its own cells (``train_seed`` in the cell and in the
+manifest's ``model``) and resumes on its own. The base model has no training seed: it is
+evaluated once. Without ``--seeds`` nothing changes: no seed folder, no ``train_seed``.
 """
 
 from __future__ import annotations
@@ -59,9 +68,17 @@ class MatrixSpec:
     eval_settings: dict[str, Any] = field(default_factory=dict)
     eval_data: dict[str, str] = field(default_factory=dict)  # eval task -> data path
     eval_image_root: dict[str, str] = field(default_factory=dict)
+    seeds: list[int] | None = None  # training seeds (None: the recipe's one seed, no seed axis)
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
+        if self.seeds is not None:
+            self.seeds = check_seeds(self.seeds)
+            if any(k.partition(".")[2] == "seed" or k == "seed" for k in self.overrides):
+                raise ConfigError(
+                    "seed=... as a recipe override and --seeds both set the training seed; "
+                    "drop the override (--seeds 0,1,2 lists the seeds)"
+                )
         unknown = [m for m in self.methods if m not in ALL_METHODS]
         if unknown:
             raise ConfigError(
@@ -86,7 +103,46 @@ class MatrixSpec:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["out"] = str(self.out)
+        if self.seeds is None:  # matrices without seeds keep their old matrix.json
+            del out["seeds"]
         return out
+
+    @property
+    def train_seeds(self) -> list[int | None]:
+        """The seeds each (method, train task) is trained with; [None]: the recipe's own."""
+        return list(self.seeds) if self.seeds is not None else [None]
+
+
+def check_seeds(seeds: Sequence[int]) -> list[int]:
+    """Distinct non-negative training seeds, in the order given."""
+    out = [int(s) for s in seeds]
+    if not out:
+        raise ConfigError("--seeds needs at least one seed")
+    bad = [s for s in out if s < 0]
+    if bad:
+        raise ConfigError(f"training seeds must be >= 0, got {', '.join(map(str, bad))}")
+    dupes = sorted({s for s in out if out.count(s) > 1})
+    if dupes:
+        raise ConfigError(f"training seed(s) {', '.join(map(str, dupes))} given twice in --seeds")
+    return out
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``--seeds``: a count N (seeds 0..N-1) or a comma list of seeds (``0,1,2``; ``7,`` is
+    the one seed 7)."""
+    text = text.strip()
+    try:
+        values = [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise ConfigError(
+            f"--seeds takes a count (--seeds 3: seeds 0, 1, 2) or a comma list of "
+            f"non-negative integers (--seeds 0,1,2), got {text!r}"
+        ) from None
+    if "," in text:
+        return check_seeds(values)
+    if len(values) != 1 or values[0] < 1:
+        raise ConfigError(f"--seeds N needs N >= 1 (a count), got {text!r}")
+    return list(range(values[0]))
 
 
 @dataclass
@@ -109,19 +165,33 @@ class MatrixCell:
     format_rate: float | None
     errors: int
     cell_key: str = ""
+    train_seed: int | None = None
 
     @property
     def same_task(self) -> bool:
         return self.train_task == self.eval_task
 
     @property
-    def slot(self) -> tuple[str, str, str, int]:
+    def slot(self) -> Slot:
         """Where the cell sits in the matrix; a retrained checkpoint replaces its old cell."""
-        return slot(self.method, self.train_task, self.eval_task, self.step)
+        return slot(self.method, self.train_task, self.eval_task, self.step, self.train_seed)
 
 
-def slot(method: str, train_task: str | None, eval_task: str, step: int) -> tuple[str, str, str, int]:
-    return (method, train_task or "", eval_task, step)
+Slot = tuple[str, str, str, int, int]
+
+
+def slot(
+    method: str, train_task: str | None, eval_task: str, step: int, train_seed: int | None = None
+) -> Slot:
+    return (method, train_task or "", eval_task, step, -1 if train_seed is None else train_seed)
+
+
+def cell_dict(cell: MatrixCell) -> dict[str, Any]:
+    """A cell as matrix.json stores it (no ``train_seed`` key without seeds, as before)."""
+    out = asdict(cell)
+    if cell.train_seed is None:
+        del out["train_seed"]
+    return out
 
 
 def _num(x: float) -> float | None:
@@ -130,7 +200,7 @@ def _num(x: float) -> float | None:
 
 def _cell(
     summary: Any, method: str, train_task: str | None, step: int, final: bool, checkpoint: str,
-    key: str,
+    key: str, train_seed: int | None = None,
 ) -> MatrixCell:
     m = summary.metrics
     return MatrixCell(
@@ -150,6 +220,7 @@ def _cell(
         format_rate=_num(m.format_rate.value),
         errors=m.errors,
         cell_key=key,
+        train_seed=train_seed,
     )
 
 
@@ -168,7 +239,7 @@ class Matrix:
         self.echo = echo
         self.train_fn = train_fn
         self.train_kwargs = dict(train_kwargs or {})
-        self.cells: dict[tuple[str, str, str, int], MatrixCell] = {}
+        self.cells: dict[Slot, MatrixCell] = {}
         self.trainings: dict[str, dict[str, Any]] = {}
         self._load_existing()
 
@@ -196,7 +267,7 @@ class Matrix:
         data = {
             "spec": self.spec.to_dict(),
             "trainings": self.trainings,
-            "cells": [asdict(c) for c in self.ordered_cells()],
+            "cells": [cell_dict(c) for c in self.ordered_cells()],
         }
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -207,7 +278,8 @@ class Matrix:
         order = {m: i for i, m in enumerate(ALL_METHODS)}
         return sorted(
             self.cells.values(),
-            key=lambda c: (order.get(c.method, 99), c.train_task or "", c.eval_task, c.step),
+            key=lambda c: (order.get(c.method, 99), c.train_task or "", c.eval_task, c.step,
+                           -1 if c.train_seed is None else c.train_seed),
         )
 
     # -- running ---------------------------------------------------------------------------------
@@ -222,20 +294,28 @@ class Matrix:
             if method == "base":
                 continue
             for train_task in spec.train_tasks:
-                result = self._train(method, train_task)
-                for ckpt in self._checkpoints_to_eval(result):
-                    final = ckpt.path == result.final_checkpoint
-                    self._evaluate(
-                        str(ckpt.path), method, train_task, ckpt.step, final,
-                        fingerprint=str(ckpt.meta.get("saved", "")),
-                    )
+                for seed in spec.train_seeds:
+                    result = self._train(method, train_task, seed)
+                    for ckpt in self._checkpoints_to_eval(result):
+                        final = ckpt.path == result.final_checkpoint
+                        self._evaluate(
+                            str(ckpt.path), method, train_task, ckpt.step, final,
+                            fingerprint=str(ckpt.meta.get("saved", "")), train_seed=seed,
+                        )
         self.save()
         return self.ordered_cells()
 
-    def _train(self, method: str, train_task: str) -> TrainResult:
+    def _train(self, method: str, train_task: str, seed: int | None = None) -> TrainResult:
         spec = self.spec
         out = spec.out / "train" / slug(spec.model) / slug(train_task) / method
-        self.echo(f"[train] {method} on {train_task} -> {out}")
+        overrides = dict(spec.overrides)
+        name = f"{method}/{train_task}"
+        if seed is not None:
+            out = out / f"seed-{seed}"
+            overrides["seed"] = seed  # TRL's seed: init, sampler order, sampling; not the data
+            name += f"/seed-{seed}"
+        self.echo(f"[train] {method} on {train_task}"
+                  + (f" (seed {seed})" if seed is not None else "") + f" -> {out}")
         result = self.train_fn(
             method,
             train_task,
@@ -243,14 +323,14 @@ class Matrix:
             recipe=spec.recipe,
             output_dir=out,
             train_samples=spec.train_samples,
-            overrides=spec.overrides,
+            overrides=overrides,
             **self.train_kwargs,
         )
         if result.reused:
             self.echo(f"[train] reused finished training ({result.steps} steps)")
         result.trainer = None  # free the model before evaluation loads its own copy
         _free_memory()
-        self.trainings[f"{method}/{train_task}"] = result.to_dict()
+        self.trainings[name] = result.to_dict()
         self.save()
         return result
 
@@ -289,7 +369,7 @@ class Matrix:
 
     def _evaluate(
         self, model: str, method: str, train_task: str | None, step: int, final: bool,
-        *, fingerprint: str,
+        *, fingerprint: str, train_seed: int | None = None,
     ) -> None:
         from othink_bench.harness import evaluate
         from othink_bench.records import ModelInfo, read_manifest
@@ -303,13 +383,15 @@ class Matrix:
             method=method,
             train_task=train_task,
             step=step,
-            label=method if method == "base" else f"{method}:{train_task}@{step}",
+            label=method if method == "base" else f"{method}:{train_task}@{step}"
+            + (f" seed {train_seed}" if train_seed is not None else ""),
+            train_seed=train_seed,
         )
         for tasks, data, image_root in self._eval_groups():
             todo = []
             for task in tasks:
                 key = self._cell_key(model, task, fingerprint)
-                cell = self.cells.get(slot(method, train_task, task, step))
+                cell = self.cells.get(slot(method, train_task, task, step, train_seed))
                 if cell is not None and cell.cell_key == key and cell.status == "complete":
                     try:
                         if read_manifest(Path(cell.run_dir)).status == "complete":
@@ -330,7 +412,7 @@ class Matrix:
                 settings["image_root"] = image_root
             summaries = evaluate(model, [t for t, _ in todo], model_info=info, **settings)
             for summary, (_, key) in zip(summaries, todo, strict=True):
-                cell = _cell(summary, method, train_task, step, final, model, key)
+                cell = _cell(summary, method, train_task, step, final, model, key, train_seed)
                 self.cells[cell.slot] = cell
             self.save()
             _free_memory()
@@ -357,30 +439,49 @@ def _fmt(cell: MatrixCell | None) -> str:
     return f"{100 * cell.accuracy:.1f}"
 
 
+def _fmt_seeds(cells: Sequence[MatrixCell]) -> str:
+    """One matrix cell over training seeds: the mean, then each seed's value (by seed)."""
+    if not cells:
+        return "-"
+    if len(cells) == 1 and cells[0].train_seed is None:
+        return _fmt(cells[0])
+    ordered = sorted(cells, key=lambda c: -1 if c.train_seed is None else c.train_seed)
+    values = [c.accuracy for c in ordered if c.accuracy is not None]
+    mean = f"{100 * sum(values) / len(values):.1f}" if values else "-"
+    return f"{mean} ({', '.join(_fmt(c) for c in ordered)})"
+
+
 def render_markdown(cells: Sequence[MatrixCell]) -> str:
     """Per method: train task x eval task accuracy (final checkpoints), the base model row, and
-    accuracy by step where several checkpoints were evaluated."""
+    accuracy by step where several checkpoints were evaluated. With training seeds a cell is
+    the mean over seeds followed by every seed's value."""
     if not cells:
         return "(no cells yet)"
     eval_tasks = sorted({c.eval_task for c in cells})
+    seeds = sorted({c.train_seed for c in cells if c.train_seed is not None})
     lines: list[str] = []
     base = {c.eval_task: c for c in cells if c.method == "base"}
     header = "| train \\ eval | " + " | ".join(eval_tasks) + " |"
     sep = "|---|" + "---|" * len(eval_tasks)
+    what = "accuracy %, final checkpoints; same-task on the diagonal"
+    if seeds:
+        what += (f"; mean over training seeds {', '.join(map(str, seeds))}, "
+                 "then each seed's value in seed order")
     for method in ALL_METHODS:
         if method == "base":
             continue
         finals = [c for c in cells if c.method == method and c.final]
         if not finals:
             continue
-        lines += [f"### {method} (accuracy %, final checkpoints; same-task on the diagonal)",
-                  "", header, sep]
+        lines += [f"### {method} ({what})", "", header, sep]
         if base:
             lines.append("| base | " + " | ".join(_fmt(base.get(t)) for t in eval_tasks) + " |")
         for train_task in sorted({c.train_task or "" for c in finals}):
-            row = {c.eval_task: c for c in finals if c.train_task == train_task}
+            row = [c for c in finals if c.train_task == train_task]
             lines.append(
-                f"| {train_task} | " + " | ".join(_fmt(row.get(t)) for t in eval_tasks) + " |"
+                f"| {train_task} | "
+                + " | ".join(_fmt_seeds([c for c in row if c.eval_task == t]) for t in eval_tasks)
+                + " |"
             )
         lines.append("")
     if not lines and base:
@@ -388,13 +489,19 @@ def render_markdown(cells: Sequence[MatrixCell]) -> str:
                   "|" + "---|" * len(eval_tasks),
                   "| " + " | ".join(_fmt(base.get(t)) for t in eval_tasks) + " |", ""]
     curves = [c for c in cells if c.method != "base"]
-    steps = {(c.method, c.train_task, c.eval_task) for c in curves}
-    if any(sum(1 for c in curves if (c.method, c.train_task, c.eval_task) == k) > 1
+    steps = {(c.method, c.train_task, c.eval_task, c.train_seed) for c in curves}
+    if any(sum(1 for c in curves if (c.method, c.train_task, c.eval_task, c.train_seed) == k) > 1
            for k in steps):
-        lines += ["### accuracy % by step", "", "| method | train | eval | step | accuracy |",
-                  "|---|---|---|---|---|"]
-        for c in sorted(curves, key=lambda c: (c.method, c.train_task or "", c.eval_task, c.step)):
-            lines.append(f"| {c.method} | {c.train_task} | {c.eval_task} | {c.step} | {_fmt(c)} |")
+        seed_col = ("seed | ", "---|") if seeds else ("", "")
+        lines += ["### accuracy % by step", "",
+                  f"| method | train | eval | {seed_col[0]}step | accuracy |",
+                  f"|---|---|---|{seed_col[1]}---|---|"]
+        for c in sorted(curves, key=lambda c: (c.method, c.train_task or "", c.eval_task,
+                                               -1 if c.train_seed is None else c.train_seed,
+                                               c.step)):
+            seed = (f"{'-' if c.train_seed is None else c.train_seed} | " if seeds else "")
+            lines.append(f"| {c.method} | {c.train_task} | {c.eval_task} | {seed}{c.step} | "
+                         f"{_fmt(c)} |")
     return "\n".join(lines).rstrip()
 
 

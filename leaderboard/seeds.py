@@ -1,0 +1,273 @@
+"""Training seeds on a board: each cell's mean over seeds, and which differences hold across them.
+
+A model trained with ``train-and-eval --seeds`` is one row per seed in every other table
+(``+ SFT (seed 1)``; :class:`~leaderboard.collect.ModelKey` carries the seed). This module pools
+the rows that differ only in their seed:
+
+- a :class:`SeedCell` is one (model, train task, eval column) over its seeds: the mean of the
+  per-seed accuracies with a 95% Student-t interval over seeds (mean ± t(0.975, m-1)·sd/√m, m
+  seeds), and every seed's value with its run;
+- a :class:`SeedComparison` compares a method with a baseline seed by seed: seed s of the
+  method against seed s of a seeded baseline, or against the one run of an unseeded baseline
+  (the base model has no training seed), each pair with the exact McNemar test on the samples
+  both runs scored (:func:`leaderboard.tables.compare`); then a two-sided exact sign test over
+  the seeds on the direction of the per-seed differences (ties dropped).
+
+A difference is **supported** when it holds across seeds: the McNemar test gives p < 0.05 in the
+same direction on every seed (so the sign test counts m of m seeds that way). With m seeds in
+agreement the sign test's p is 2^(1-m): it cannot reach 0.05 below 6 seeds, so it is shown, and
+unanimity of significant per-seed tests is what a mark requires. A model with one seed has no
+across-seed numbers: it is not pooled, and a board without seeds shows nothing of this module.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+from scipy.stats import binomtest
+from scipy.stats import t as student_t
+
+from leaderboard.collect import Collection, EvalKey, ModelKey, Run, method_name, natural_key
+from leaderboard.tables import (
+    ALPHA,
+    COMPARED_WITH,
+    EMPTY,
+    SIGNIFICANT,
+    Comparison,
+    DisplayCell,
+    DisplayTable,
+    column_labels,
+    compare,
+    fmt_pct,
+    fmt_rel,
+)
+
+SUPPORTED = "✓"
+
+
+def t_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high) of a Student-t interval over values; needs two or more."""
+    if len(values) < 2:
+        raise ValueError("an across-seed interval needs at least two seeds")
+    m = len(values)
+    mean = statistics.fmean(values)
+    half = student_t.ppf(0.5 + confidence / 2, m - 1) * statistics.stdev(values) / math.sqrt(m)
+    return mean, mean - half, mean + half
+
+
+def sign_test(better: int, worse: int) -> float | None:
+    """Two-sided exact sign test p of ``better`` vs ``worse`` seeds; None without either."""
+    if better + worse == 0:
+        return None
+    return float(binomtest(better, better + worse, 0.5).pvalue)
+
+
+@dataclass(frozen=True)
+class SeedCell:
+    """One (model, train task, eval column) over its training seeds (two or more)."""
+
+    model: ModelKey  # without a seed
+    train_task: str | None
+    column: EvalKey
+    runs: tuple[Run, ...]  # the final checkpoint of each seed, by seed
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.train_seed for r in self.runs if r.train_seed is not None]
+
+    @property
+    def values(self) -> list[float]:
+        return [r.accuracy.value for r in self.runs]
+
+    @property
+    def interval(self) -> tuple[float, float, float]:
+        return t_interval(self.values)
+
+    @property
+    def same_task(self) -> bool:
+        return self.train_task == self.column.task
+
+
+@dataclass(frozen=True)
+class SeedComparison:
+    """A method against a baseline, seed by seed, on one (train task, eval column)."""
+
+    cell: SeedCell
+    against: str  # the baseline's method
+    pairs: tuple[tuple[int, Comparison], ...]  # (seed, comparison on shared samples)
+
+    @property
+    def diffs(self) -> list[float]:
+        """Per-seed accuracy differences (method - baseline) on the shared samples."""
+        return [
+            c.accuracy - c.baseline_accuracy
+            for _, c in self.pairs
+            if c.accuracy is not None and c.baseline_accuracy is not None
+        ]
+
+    @property
+    def better(self) -> int:
+        return sum(d > 0 for d in self.diffs)
+
+    @property
+    def worse(self) -> int:
+        return sum(d < 0 for d in self.diffs)
+
+    @property
+    def sign_p(self) -> float | None:
+        return sign_test(self.better, self.worse)
+
+    @property
+    def direction(self) -> int:
+        """+1 (better) or -1 (worse) when supported across seeds, else 0."""
+        if len(self.pairs) < 2 or len(self.diffs) != len(self.pairs):
+            return 0
+        for sign in (1, -1):
+            if all(c.significant and sign * d > 0 for (_, c), d in
+                   zip(self.pairs, self.diffs, strict=True)):
+                return sign
+        return 0
+
+    @property
+    def supported(self) -> bool:
+        return self.direction != 0
+
+
+@dataclass
+class SeedAnalysis:
+    cells: list[SeedCell]
+    comparisons: list[SeedComparison]
+
+    def __bool__(self) -> bool:
+        return bool(self.cells)
+
+
+def _groups(coll: Collection) -> dict[ModelKey, list[ModelKey]]:
+    """Seeded models by their model without a seed (two or more seeds only)."""
+    groups: dict[ModelKey, list[ModelKey]] = {}
+    for model in coll.models:
+        if model.train_seed is not None:
+            groups.setdefault(model.unseeded, []).append(model)
+    return {k: sorted(v, key=ModelKey.sort_key) for k, v in groups.items() if len(v) > 1}
+
+
+def _baseline(coll: Collection, cell: SeedCell, against: str, seed: int) -> Run | None:
+    """The baseline run a seed of ``cell`` is compared with: the untrained base model's run;
+    or the same seed of a seeded baseline, else its one unseeded training."""
+    base = cell.model.base
+    if against == "base":
+        return coll.final(ModelKey(base, "base"), None, cell.column)
+    candidates = [m for m in coll.models if m.base == base and m.method == against]
+    for want in (seed, None):
+        for model in candidates:
+            if model.train_seed == want:
+                run = coll.final(model, cell.train_task, cell.column)
+                if run is not None:
+                    return run
+    return None
+
+
+def build_seeds(coll: Collection) -> SeedAnalysis:
+    cells: list[SeedCell] = []
+    for unseeded, models in sorted(_groups(coll).items(), key=lambda kv: kv[0].sort_key()):
+        tasks = sorted({t for m in models for t in coll.train_tasks(m)},
+                       key=lambda t: (t is None, natural_key(t or "")))
+        for task in tasks:
+            for column in coll.columns:
+                runs = [coll.final(m, task, column) for m in models]
+                found = tuple(r for r in runs if r is not None and r.accuracy.n)
+                if len(found) > 1:
+                    cells.append(SeedCell(unseeded, task, column, found))
+    comparisons: list[SeedComparison] = []
+    for cell in cells:
+        if cell.model.method == "base":
+            continue
+        for against in COMPARED_WITH:
+            if against == cell.model.method:
+                continue
+            pairs = []
+            for run in cell.runs:
+                seed = run.train_seed
+                assert seed is not None
+                other = _baseline(coll, cell, against, seed)
+                if other is not None:
+                    pairs.append((seed, compare(run, other, against)))
+            if len(pairs) > 1:
+                comparisons.append(SeedComparison(cell, against, tuple(pairs)))
+    return SeedAnalysis(cells, comparisons)
+
+
+# -- display -----------------------------------------------------------------------------------
+
+
+def _name(cell: SeedCell) -> str:
+    return cell.model.display
+
+
+def seed_cells_display(sa: SeedAnalysis, columns: list[EvalKey]) -> DisplayTable:
+    labels = column_labels(columns)
+    header = ["model", "train task", "eval", "seeds", "mean [95% t]", "each seed"]
+    rows = []
+    for cell in sa.cells:
+        mean, low, high = cell.interval
+        each = "; ".join(
+            f"seed {r.train_seed}: {fmt_pct(r.accuracy.value)} ({r.accuracy.n}) {r.ref}"
+            for r in cell.runs
+        )
+        rows.append([
+            DisplayCell(_name(cell)),
+            DisplayCell(cell.train_task or "—"),
+            DisplayCell(labels[cell.column]),
+            DisplayCell(str(len(cell.runs))),
+            DisplayCell(fmt_pct(mean), f" [{fmt_pct(low, 1)}, {fmt_pct(high, 1)}]"),
+            DisplayCell(each),
+        ])
+    return DisplayTable(header, rows, ["l", "l", "l", "r", "l", "l"])
+
+
+def _per_seed(comp: Comparison) -> str:
+    if comp.why_not is not None:
+        return f"n/a ({comp.why_not})"
+    return f"{fmt_rel(comp.relative)}{SIGNIFICANT if comp.significant else ''} ({comp.n_shared})"
+
+
+def seed_comparisons_display(sa: SeedAnalysis, columns: list[EvalKey]) -> DisplayTable:
+    labels = column_labels(columns)
+    header = ["model", "train → eval", "vs", "each seed (relative, n shared)",
+              "mean difference [95% t]", "seeds better : worse", "sign test p", "supported"]
+    rows = []
+    for comp in sa.comparisons:
+        cell = comp.cell
+        diffs = comp.diffs
+        if len(diffs) > 1:
+            mean, low, high = t_interval(diffs)
+            diff = DisplayCell(f"{100 * mean:+.2f}", f" [{100 * low:+.1f}, {100 * high:+.1f}] pt")
+        else:
+            diff = EMPTY
+        p = comp.sign_p
+        verdict = {1: f"{SUPPORTED} better", -1: f"{SUPPORTED} worse", 0: "no"}[comp.direction]
+        rows.append([
+            DisplayCell(_name(cell)),
+            DisplayCell(f"{cell.train_task or '—'} → {labels[cell.column]}"),
+            DisplayCell(method_name(comp.against)),
+            DisplayCell("; ".join(f"seed {s}: {_per_seed(c)}" for s, c in comp.pairs)),
+            diff,
+            DisplayCell(f"{comp.better} : {comp.worse}"),
+            DisplayCell("n/a" if p is None else f"{p:.3g}"),
+            DisplayCell(verdict, bold=comp.supported),
+        ])
+    return DisplayTable(header, rows, ["l", "l", "l", "l", "l", "r", "r", "l"])
+
+
+CONVENTION = (
+    "Rows marked (seed N) are trainings of one method with different training seeds (the "
+    "same training data and test samples). [Across training seeds](#across-training-seeds) "
+    "gives each cell's mean over seeds with a 95% Student-t interval over the seeds' "
+    "accuracies and every seed's value; a method difference is supported "
+    f"({SUPPORTED}) only when the exact McNemar test on shared samples gives p < {ALPHA:g} in "
+    "the same direction on every seed; the two-sided exact sign test over seeds is shown "
+    "beside it (with m seeds in agreement it is 2^(1−m), so it cannot itself reach "
+    f"{ALPHA:g} below 6 seeds)."
+)
