@@ -56,10 +56,10 @@ from othink_bench.backends.base import (
     GenRequest,
     digest,
     distributed_env,
-    make_backend,
     request_seed,
     resolve_model_path,
 )
+from othink_bench.backends.factory import make_backend
 from othink_bench.metrics import Metrics, error_summary, pct, pct_ci, summarize
 from othink_bench.records import (
     MANIFEST_FILE,
