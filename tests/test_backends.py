@@ -196,9 +196,9 @@ def test_hf_batches_are_sorted_by_prompt_length(
     seen: list[list[str]] = []
     real = be._generate_now
 
-    def spy(batch, texts):
+    def spy(batch, texts, *prepared):
         seen.append([r.sample_id for r in batch])
-        return real(batch, texts)
+        return real(batch, texts, *prepared)
 
     monkeypatch.setattr(be, "_generate_now", spy)
     groups = list(be.generate(reqs))
@@ -220,11 +220,11 @@ def test_hf_halves_the_batch_on_cuda_oom(
     real = be._generate_now
     sizes: list[int] = []
 
-    def tight_memory(batch, texts):
+    def tight_memory(batch, texts, *prepared):
         sizes.append(len(batch))
         if len(batch) > 2:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real(batch, texts)
+        return real(batch, texts, *prepared)
 
     monkeypatch.setattr(be, "_generate_now", tight_memory)
     out = generate_all(be, requests(8, max_new_tokens=2))
@@ -232,7 +232,7 @@ def test_hf_halves_the_batch_on_cuda_oom(
     assert be.batch_size == 2 and sizes[:3] == [8, 4, 2]
     assert be.describe()["batch_size_after_oom"] == 2
 
-    def no_memory(batch, texts):
+    def no_memory(batch, texts, *prepared):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory")
 
     monkeypatch.setattr(be, "_generate_now", no_memory)
@@ -248,10 +248,10 @@ def test_hf_isolates_a_failing_request(
     be = HFBackend(str(tiny_dir), batch_size=4, loaded=lively_tiny)
     real = be._generate_now
 
-    def flaky(batch, texts):
+    def flaky(batch, texts, *prepared):
         if any(r.sample_id.endswith("0005") for r in batch):
             raise ValueError("cannot process this image")
-        return real(batch, texts)
+        return real(batch, texts, *prepared)
 
     monkeypatch.setattr(be, "_generate_now", flaky)
     reqs = requests(6, max_new_tokens=2)

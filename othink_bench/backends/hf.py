@@ -18,10 +18,12 @@ generation error, the others go on.
 
 from __future__ import annotations
 
+import copy
 import gc
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from othink_bench.backends.base import (
@@ -39,12 +41,33 @@ from othink_bench.backends.base import (
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class _Plan:
+    """A window's generation prepared ahead: chat-templated texts, the length-sorted order, and
+    the processor's inputs for each batch (keyed by its request indices)."""
+
+    owner: HFBackend
+    texts: list[str]
+    order: list[int]
+    inputs: dict[tuple[int, ...], Any] = field(default_factory=dict)
+
+
+class PreparedRequests(list[GenRequest]):
+    """Requests with their :class:`_Plan` (what :meth:`HFBackend.prepare` returns)."""
+
+    plan: _Plan
+
+
 def _is_oom(exc: BaseException) -> bool:
     import torch
 
     if isinstance(exc, torch.cuda.OutOfMemoryError):
         return True
     return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def _settings(request: GenRequest) -> tuple[float, ...]:
+    return (request.max_new_tokens, request.temperature, request.top_p)
 
 
 class HFBackend:
@@ -89,6 +112,7 @@ class HFBackend:
         self.window: int | None = batch_size * 16
         self._model: Any = None
         self._processor: Any = None
+        self._prep_processor: Any = None
         self._identity: dict[str, Any] | None = None
         self._eos: set[int] = set()
         self._pad: int | None = None
@@ -151,6 +175,7 @@ class HFBackend:
 
         self._model = model
         self._processor = processor
+        self._prep_processor = None
         if self.image_budget:
             applied = apply_image_budget(processor, **self.image_budget)
             self.image_settings = applied.to_dict()
@@ -192,10 +217,19 @@ class HFBackend:
 
     # -- generation ---------------------------------------------------------------------------
 
-    def _texts(self, requests: Sequence[GenRequest]) -> list[str]:
+    def _prep(self) -> Any:
+        """The processor of the preparation side (:meth:`prepare`, :meth:`prompt_tokens`): a copy,
+        so preparing the next window on another thread never shares a tokenizer with the
+        generation running meanwhile."""
+        if self._prep_processor is None:
+            self._prep_processor = copy.deepcopy(self._processor)
+        return self._prep_processor
+
+    def _texts(self, requests: Sequence[GenRequest], processor: Any = None) -> list[str]:
+        processor = processor or self._processor
         return [
             str(
-                self._processor.apply_chat_template(
+                processor.apply_chat_template(
                     r.messages, tokenize=False, add_generation_prompt=True
                 )
             )
@@ -213,9 +247,11 @@ class HFBackend:
         per_token = (patch * merge) ** 2
         return sum(min(im.width * im.height, max_pixels) // per_token for im in request.images)
 
-    def _length_keys(self, requests: Sequence[GenRequest], texts: list[str]) -> list[int]:
+    def _length_keys(
+        self, requests: Sequence[GenRequest], texts: list[str], processor: Any
+    ) -> list[int]:
         """Prompt length in tokens: text tokens plus an estimate of each image's tokens."""
-        tokenizer = getattr(self._processor, "tokenizer", self._processor)
+        tokenizer = getattr(processor, "tokenizer", processor)
         lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
         return [n + self._image_tokens(r) for n, r in zip(lengths, requests, strict=True)]
 
@@ -234,43 +270,81 @@ class HFBackend:
         """The request's prompt length (chat template, text and image tokens); past ``cap``
         only a bound, so a huge prompt is not tokenized whole."""
         self.load()
-        tokenizer = getattr(self._processor, "tokenizer", self._processor)
+        processor = self._prep()
+        tokenizer = getattr(processor, "tokenizer", processor)
         images = self._image_tokens(request)
 
         def count(text: str) -> int:
             return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
-        text = self._texts([request])[0]
+        text = self._texts([request], processor)[0]
         return bounded_token_count(count, text, max(cap - images, 0)) + images
+
+    def _order(self, requests: Sequence[GenRequest], texts: list[str], processor: Any) -> list[int]:
+        """Request indices by decoding settings, then prompt length (batches never mix
+        settings, and similar lengths waste little compute on padding)."""
+        keys = self._length_keys(requests, texts, processor)
+        return sorted(range(len(requests)), key=lambda i: (_settings(requests[i]), keys[i]))
+
+    def _batches(self, order: list[int], requests: Sequence[GenRequest]) -> Iterator[list[int]]:
+        """Consecutive runs of ``order`` of at most ``batch_size`` requests with the same
+        settings; the size is re-read per batch (an OOM halves it for the rest of the run)."""
+        pos = 0
+        while pos < len(order):
+            first = _settings(requests[order[pos]])
+            batch = [order[pos]]
+            pos += 1
+            while (
+                pos < len(order)
+                and len(batch) < self.batch_size
+                and _settings(requests[order[pos]]) == first
+            ):
+                batch.append(order[pos])
+                pos += 1
+            yield batch
+
+    def prepare(self, requests: Sequence[GenRequest]) -> PreparedRequests:
+        """Do the CPU side of :meth:`generate` ahead (chat templates, length sorting, image
+        processing and tokenization per batch), e.g. on another thread while the previous
+        window generates; :meth:`generate` of the returned requests then only runs the model.
+        Needs the model loaded. The results are the same as without it."""
+        self.load()
+        processor = self._prep()
+        texts = self._texts(requests, processor)
+        order = self._order(requests, texts, processor)
+        plan = _Plan(self, texts, order)
+        for batch in self._batches(order, requests):
+            plan.inputs[tuple(batch)] = self._inputs(
+                processor, [requests[i] for i in batch], [texts[i] for i in batch]
+            )
+        out = PreparedRequests(requests)
+        out.plan = plan
+        return out
 
     def generate(self, requests: Sequence[GenRequest]) -> Iterator[Completed]:
         if not requests:
             return
         self.load()
-        texts = self._texts(requests)
-        keys = self._length_keys(requests, texts)
-
-        def group(i: int) -> tuple[float, ...]:
-            r = requests[i]
-            return (r.max_new_tokens, r.temperature, r.top_p)
-
-        order = sorted(range(len(requests)), key=lambda i: (group(i), keys[i]))
-        pos = 0
-        while pos < len(order):
-            # Batches never mix decoding settings; the size is re-read after an OOM halving.
-            first = group(order[pos])
-            batch = [order[pos]]
-            pos += 1
-            while pos < len(order) and len(batch) < self.batch_size and group(order[pos]) == first:
-                batch.append(order[pos])
-                pos += 1
-            yield from self._run(batch, requests, texts)
+        plan = getattr(requests, "plan", None)
+        if not isinstance(plan, _Plan) or plan.owner is not self:
+            texts = self._texts(requests)
+            plan = _Plan(self, texts, self._order(requests, texts, self._processor))
+        for batch in self._batches(plan.order, requests):
+            yield from self._run(batch, requests, plan.texts, plan.inputs)
 
     def _run(
-        self, batch: list[int], requests: Sequence[GenRequest], texts: list[str]
+        self,
+        batch: list[int],
+        requests: Sequence[GenRequest],
+        texts: list[str],
+        prepared: dict[tuple[int, ...], Any],
     ) -> Iterator[Completed]:
         try:
-            results = self._generate_now([requests[i] for i in batch], [texts[i] for i in batch])
+            results = self._generate_now(
+                [requests[i] for i in batch],
+                [texts[i] for i in batch],
+                prepared.pop(tuple(batch), None),
+            )
         except Exception as exc:
             if _is_oom(exc):
                 self._free_cuda()
@@ -290,26 +364,31 @@ class HFBackend:
                         "CUDA out of memory at batch size %d; retrying with %d", len(batch), half
                     )
                     self.batch_size = half
-                yield from self._run(batch[:half], requests, texts)
-                yield from self._run(batch[half:], requests, texts)
+                yield from self._run(batch[:half], requests, texts, prepared)
+                yield from self._run(batch[half:], requests, texts, prepared)
                 return
             if len(batch) == 1:
                 yield [(batch[0], GenResult(error=short_error(exc)))]
                 return
             # Isolate the request that fails so the rest of the batch still gets answers.
             for i in batch:
-                yield from self._run([i], requests, texts)
+                yield from self._run([i], requests, texts, prepared)
             return
         yield list(zip(batch, results, strict=True))
 
-    def _generate_now(self, requests: list[GenRequest], texts: list[str]) -> list[GenResult]:
+    @staticmethod
+    def _inputs(processor: Any, requests: list[GenRequest], texts: list[str]) -> Any:
+        images = [im for r in requests for im in r.images]
+        return processor(text=texts, images=images or None, padding=True, return_tensors="pt")
+
+    def _generate_now(
+        self, requests: list[GenRequest], texts: list[str], inputs: Any = None
+    ) -> list[GenResult]:
         import torch
 
-        images = [im for r in requests for im in r.images]
         start = time.perf_counter()
-        inputs = self._processor(
-            text=texts, images=images or None, padding=True, return_tensors="pt"
-        )
+        if inputs is None:
+            inputs = self._inputs(self._processor, requests, texts)
         inputs = inputs.to(self._model.device)
         first = requests[0]
         kwargs: dict[str, Any] = {"max_new_tokens": first.max_new_tokens, "pad_token_id": self._pad}
@@ -360,4 +439,5 @@ class HFBackend:
     def close(self) -> None:
         self._model = None
         self._processor = None
+        self._prep_processor = None
         self._free_cuda()

@@ -30,6 +30,12 @@ class Window:
     early: list[RunRecord] = field(default_factory=list)
     requests: list[GenRequest] = field(default_factory=list)
     pending: list[Item] = field(default_factory=list)
+    #: Records for prompts past the model's context (taken out of ``requests``), and whether
+    #: that check and the backend's own preparation have run.
+    too_long: list[RunRecord] = field(default_factory=list)
+    staged: bool = False
+    #: ``(hash, line)`` of the window's prompts, for the run's prompt store.
+    prompts: list[tuple[str, str]] = field(default_factory=list)
 
 
 def wants_image(messages: list[dict[str, Any]]) -> bool:
@@ -84,7 +90,6 @@ def prepare_window(
     settings: RunSettings,
     generation: dict[str, Any],
     image_root: Path | None,
-    prompts: PromptStore | None,
 ) -> Window:
     """Records for samples that cannot be asked, and requests for the others."""
     s = settings
@@ -92,12 +97,14 @@ def prepare_window(
     early: list[RunRecord] = []
     requests: list[GenRequest] = []
     pending: list[Item] = []
+    prompts: list[tuple[str, str]] = []
     loaded: dict[int, Any] = {}
     for item in items:
         rec = precheck(item, task) or precheck_image_path(item, task, image_root, s.data)
         messages = task.prompt(item.sample) if rec is None else []
-        if rec is None and prompts is not None:
-            item.prompt_hash = prompts.add(messages, item.sample)
+        if rec is None:
+            item.prompt_hash, line = PromptStore.entry(messages, item.sample)
+            prompts.append((item.prompt_hash, line))
         images = []
         if rec is None and wants_image(messages):
             try:
@@ -122,7 +129,7 @@ def prepare_window(
             )
         )
         pending.append(item)
-    return Window(early, requests, pending)
+    return Window(early, requests, pending, prompts=prompts)
 
 def too_long(
     backend: Backend, task: Task, generation: dict[str, Any], window: Window
