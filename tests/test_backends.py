@@ -240,6 +240,42 @@ def test_hf_halves_the_batch_on_cuda_oom(
     assert all(not r.ok and "out of memory at batch size 1" in (r.error or "") for r in out)
 
 
+def test_hf_processes_the_next_batch_ahead_and_falls_back_after_an_oom(
+    tiny_dir: Path, lively_tiny: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import torch
+
+    from othink_bench.backends.hf import HFBackend
+
+    reqs = requests(12, max_new_tokens=3)
+    plain = [r.text for r in generate_all(HFBackend(str(tiny_dir), batch_size=4,
+                                                    loaded=lively_tiny), reqs)]  # fmt: skip
+    be = HFBackend(str(tiny_dir), batch_size=4, loaded=lively_tiny)
+    real_inputs, real_now = be._inputs, be._generate_now
+    where: list[str] = []
+
+    def inputs(processor, batch, texts):
+        where.append(threading.current_thread().name)
+        return real_inputs(processor, batch, texts)
+
+    monkeypatch.setattr(be, "_inputs", inputs)
+    assert [r.text for r in generate_all(be, reqs)] == plain  # same batches, same outputs
+    # batch 1 is processed inline, batches 2 and 3 ahead while the one before generates
+    names = sorted(w.split("_")[0] for w in where)
+    assert names == ["MainThread", "othink-hf-ahead", "othink-hf-ahead"]
+
+    def tight(batch, texts, *prepared):  # the second batch of 4 runs out of memory
+        if len(batch) > 2 and any(r.sample_id.endswith(("0004", "0005")) for r in batch):
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        return real_now(batch, texts, *prepared)
+
+    monkeypatch.setattr(be, "_generate_now", tight)
+    out = generate_all(be, reqs)
+    assert all(r.ok for r in out) and be.batch_size == 2  # guesses of size 4 were not used
+
+
 def test_hf_isolates_a_failing_request(
     tiny_dir: Path, lively_tiny: Pair, monkeypatch: pytest.MonkeyPatch
 ) -> None:

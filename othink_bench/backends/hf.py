@@ -18,11 +18,13 @@ generation error, the others go on.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +115,7 @@ class HFBackend:
         self._model: Any = None
         self._processor: Any = None
         self._prep_processor: Any = None
+        self._ahead_processor: Any = None
         self._identity: dict[str, Any] | None = None
         self._eos: set[int] = set()
         self._pad: int | None = None
@@ -175,7 +178,7 @@ class HFBackend:
 
         self._model = model
         self._processor = processor
-        self._prep_processor = None
+        self._prep_processor = self._ahead_processor = None
         if self.image_budget:
             applied = apply_image_budget(processor, **self.image_budget)
             self.image_settings = applied.to_dict()
@@ -224,6 +227,12 @@ class HFBackend:
         if self._prep_processor is None:
             self._prep_processor = copy.deepcopy(self._processor)
         return self._prep_processor
+
+    def _ahead(self) -> Any:
+        """The processor of :meth:`generate`'s own look-ahead thread (another copy)."""
+        if self._ahead_processor is None:
+            self._ahead_processor = copy.deepcopy(self._processor)
+        return self._ahead_processor
 
     def _texts(self, requests: Sequence[GenRequest], processor: Any = None) -> list[str]:
         processor = processor or self._processor
@@ -286,21 +295,25 @@ class HFBackend:
         keys = self._length_keys(requests, texts, processor)
         return sorted(range(len(requests)), key=lambda i: (_settings(requests[i]), keys[i]))
 
+    def _next_batch(
+        self, order: list[int], requests: Sequence[GenRequest], pos: int
+    ) -> tuple[list[int], int]:
+        """The batch starting at ``order[pos]``: at most ``batch_size`` requests with the same
+        settings (the size is read each time: an OOM halves it for the rest of the run)."""
+        first = _settings(requests[order[pos]])
+        end = pos + 1
+        while (
+            end < len(order)
+            and end - pos < self.batch_size
+            and _settings(requests[order[end]]) == first
+        ):
+            end += 1
+        return order[pos:end], end
+
     def _batches(self, order: list[int], requests: Sequence[GenRequest]) -> Iterator[list[int]]:
-        """Consecutive runs of ``order`` of at most ``batch_size`` requests with the same
-        settings; the size is re-read per batch (an OOM halves it for the rest of the run)."""
         pos = 0
         while pos < len(order):
-            first = _settings(requests[order[pos]])
-            batch = [order[pos]]
-            pos += 1
-            while (
-                pos < len(order)
-                and len(batch) < self.batch_size
-                and _settings(requests[order[pos]]) == first
-            ):
-                batch.append(order[pos])
-                pos += 1
+            batch, pos = self._next_batch(order, requests, pos)
             yield batch
 
     def prepare(self, requests: Sequence[GenRequest]) -> PreparedRequests:
@@ -326,11 +339,31 @@ class HFBackend:
             return
         self.load()
         plan = getattr(requests, "plan", None)
-        if not isinstance(plan, _Plan) or plan.owner is not self:
-            texts = self._texts(requests)
-            plan = _Plan(self, texts, self._order(requests, texts, self._processor))
-        for batch in self._batches(plan.order, requests):
-            yield from self._run(batch, requests, plan.texts, plan.inputs)
+        if isinstance(plan, _Plan) and plan.owner is self:
+            for batch in self._batches(plan.order, requests):
+                yield from self._run(batch, requests, plan.texts, plan.inputs)
+            return
+        texts = self._texts(requests)
+        plan = _Plan(self, texts, self._order(requests, texts, self._processor))
+        # Not prepared ahead: process the next batch on a helper thread (with a processor copy
+        # of its own) while this one generates. The next batch is guessed with the current
+        # size; after an OOM halving the guess is wrong and the batch is processed inline.
+        with ThreadPoolExecutor(1, thread_name_prefix="othink-hf-ahead") as pool:
+            ahead: tuple[tuple[int, ...], Future[Any]] | None = None
+            pos = 0
+            while pos < len(plan.order):
+                batch, pos = self._next_batch(plan.order, requests, pos)
+                if ahead is not None and ahead[0] == tuple(batch):
+                    with contextlib.suppress(Exception):  # inline processing re-raises it
+                        plan.inputs[ahead[0]] = ahead[1].result()
+                ahead = None
+                if pos < len(plan.order):
+                    guess, _ = self._next_batch(plan.order, requests, pos)
+                    ahead = (tuple(guess), pool.submit(
+                        self._inputs, self._ahead(), [requests[i] for i in guess],
+                        [texts[i] for i in guess],
+                    ))  # fmt: skip
+                yield from self._run(batch, requests, plan.texts, plan.inputs)
 
     def _run(
         self,
@@ -439,5 +472,5 @@ class HFBackend:
     def close(self) -> None:
         self._model = None
         self._processor = None
-        self._prep_processor = None
+        self._prep_processor = self._ahead_processor = None
         self._free_cuda()
