@@ -116,6 +116,10 @@ class HFBackend:
         self._processor: Any = None
         self._prep_processor: Any = None
         self._ahead_processor: Any = None
+        # Chat-templated texts that prompt_tokens() rendered, kept for the generation of the
+        # same request (keyed by id, with the request to make the id safe; dict operations are
+        # atomic, and the harness's prep thread writes while the main thread takes).
+        self._rendered: dict[int, tuple[GenRequest, str]] = {}
         self._identity: dict[str, Any] | None = None
         self._eos: set[int] = set()
         self._pad: int | None = None
@@ -236,14 +240,22 @@ class HFBackend:
 
     def _texts(self, requests: Sequence[GenRequest], processor: Any = None) -> list[str]:
         processor = processor or self._processor
-        return [
-            str(
-                processor.apply_chat_template(
-                    r.messages, tokenize=False, add_generation_prompt=True
-                )
+        out = []
+        for r in requests:
+            kept = self._rendered.pop(id(r), None)
+            if kept is not None and kept[0] is r:
+                out.append(kept[1])
+            else:
+                out.append(self._render(processor, r))
+        return out
+
+    @staticmethod
+    def _render(processor: Any, request: GenRequest) -> str:
+        return str(
+            processor.apply_chat_template(
+                request.messages, tokenize=False, add_generation_prompt=True
             )
-            for r in requests
-        ]
+        )
 
     def _image_tokens(self, request: GenRequest) -> int:
         """An estimate of the tokens a request's images take (Qwen-style patches)."""
@@ -286,8 +298,11 @@ class HFBackend:
         def count(text: str) -> int:
             return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
-        text = self._texts([request], processor)[0]
-        return bounded_token_count(count, text, max(cap - images, 0)) + images
+        text = self._render(processor, request)
+        n = bounded_token_count(count, text, max(cap - images, 0)) + images
+        if n <= cap:  # it will be generated: keep the text for that
+            self._rendered[id(request)] = (request, text)
+        return n
 
     def _order(self, requests: Sequence[GenRequest], texts: list[str], processor: Any) -> list[int]:
         """Request indices by decoding settings, then prompt length (batches never mix
@@ -473,4 +488,5 @@ class HFBackend:
         self._model = None
         self._processor = None
         self._prep_processor = self._ahead_processor = None
+        self._rendered.clear()
         self._free_cuda()
