@@ -4,7 +4,11 @@ It renders each request with the model's own chat template (``processor.apply_ch
 passes the images to the processor, and generates batches with left padding under
 ``torch.inference_mode``. Requests are sorted by prompt length before batching so a batch
 holds prompts of similar length and little compute goes to padding; results are yielded per
-batch so the harness writes records as they come.
+batch so the harness writes records as they come. The CPU side (templates, image processing,
+tokenization) runs off the generating thread: :meth:`HFBackend.prepare` does it for a whole
+window ahead (the harness calls it on its preparation thread), and a window that was not
+prepared gets each next batch processed on a helper thread while the current one generates;
+each side uses its own copy of the processor, so no tokenizer is shared between threads.
 
 Loading goes through :func:`othink_bench.models.processor.load_model`, which picks the dtype
 (bf16 on GPU, fp32 on CPU), the device (``device_map="auto"`` over several GPUs) and, where

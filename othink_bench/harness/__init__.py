@@ -13,7 +13,10 @@ train-and-eval. For each task it
    by a killed writer) and skips finished ``(sample_id, k)`` pairs;
 3. builds prompts with the task's own :meth:`Task.prompt`, hands windows of requests to the
    backend, scores each output with :meth:`Task.score`, and appends and fsyncs records per
-   group the backend yields, so SIGKILL loses at most the group in flight;
+   group the backend yields - preparing the next window on one thread and scoring and
+   writing on another while the main thread generates, with the records and their order those
+   of the stages run one after another - so SIGKILL loses at most the group being generated
+   and the one being written;
 4. records per-sample failures (missing or corrupt image, failed generation, unverifiable gold,
    malformed or non-UTF-8 data row, a prompt past the model's context, an image path outside
    the data folder) as records with ``error``/``error_kind`` and goes on, unless more than
@@ -29,7 +32,8 @@ train-and-eval. For each task it
 The stages live in their own modules: :mod:`~othink_bench.harness.identity` (run ids, folder
 names, model identity), :mod:`~othink_bench.harness.store` (records, resume, lock),
 :mod:`~othink_bench.harness.prepare` (windows of requests), :mod:`~othink_bench.harness.scoring`
-(records from outputs, the error guard), :mod:`~othink_bench.harness.pipeline` (the loop),
+(records from outputs, the error guard), :mod:`~othink_bench.harness.pipeline` (the loop, on
+the threads of :mod:`~othink_bench.harness.workers`),
 :mod:`~othink_bench.harness.sharding`, :mod:`~othink_bench.harness.manifest` and
 :mod:`~othink_bench.harness.task_run` (one task, start to end). This module holds
 :func:`evaluate` and the public names.
