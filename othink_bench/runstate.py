@@ -240,12 +240,22 @@ class PromptStore:
                 with contextlib.suppress(ValueError):
                     self.known.add(str(json.loads(raw)["hash"]))
 
-    def add(self, messages: list[dict[str, Any]], sample: Sample) -> str:
+    @staticmethod
+    def entry(messages: list[dict[str, Any]], sample: Sample) -> tuple[str, str]:
+        """A prompt's hash and its line (a pure function: the harness computes it on its
+        preparation thread and hands it to :meth:`put` on its writer thread)."""
         entry = {"messages": messages, "image": image_reference(sample)}
         key = digest(entry, 16)
+        line = json.dumps({"hash": key, **entry}, sort_keys=True, ensure_ascii=False)
+        return key, replace_surrogates(line)[0] + "\n"
+
+    def put(self, key: str, line: str) -> None:
         if key not in self.known and key not in self.pending:
-            line = json.dumps({"hash": key, **entry}, sort_keys=True, ensure_ascii=False)
-            self.pending[key] = replace_surrogates(line)[0] + "\n"
+            self.pending[key] = line
+
+    def add(self, messages: list[dict[str, Any]], sample: Sample) -> str:
+        key, line = self.entry(messages, sample)
+        self.put(key, line)
         return key
 
     def flush(self) -> None:

@@ -110,7 +110,7 @@ def build_qwen2_5_vl(out: Path) -> Path:
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
-    from othink_bench.models.processor import ImageOnlyQwen2_5_VLProcessor
+    from othink_bench.models.image_only import ImageOnlyQwen2_5_VLProcessor
 
     tok = _qwen_tokenizer()
     ids = dict(zip(QWEN_SPECIALS, _ids(tok, *QWEN_SPECIALS), strict=True))
@@ -136,7 +136,7 @@ def build_qwen3_vl(out: Path) -> Path:
     from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
-    from othink_bench.models.processor import ImageOnlyQwen3VLProcessor
+    from othink_bench.models.image_only import ImageOnlyQwen3VLProcessor
 
     tok = _qwen_tokenizer()
     ids = dict(zip(QWEN_SPECIALS, _ids(tok, *QWEN_SPECIALS), strict=True))
@@ -233,7 +233,7 @@ def _idefics(out: Path, smol: bool) -> Path:
             SmolVLMImageProcessorPil,
         )
 
-        from othink_bench.models.processor import ImageOnlySmolVLMProcessor
+        from othink_bench.models.image_only import ImageOnlySmolVLMProcessor
 
         model = _seeded(SmolVLMForConditionalGeneration, SmolVLMConfig(**common))
         processor: Any = ImageOnlySmolVLMProcessor(SmolVLMImageProcessorPil(**ip_kw), tok,
@@ -291,7 +291,7 @@ def build_llava_onevision(out: Path) -> Path:
         LlavaOnevisionImageProcessorPil,
     )
 
-    from othink_bench.models.processor import ImageOnlyLlavaOnevisionProcessor
+    from othink_bench.models.image_only import ImageOnlyLlavaOnevisionProcessor
 
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<video>"]
     template = _template("<|im_start|>user ", "<image>\n", "<|im_end|>", "<|im_start|>assistant\n")
@@ -324,7 +324,7 @@ def build_internvl(out: Path) -> Path:
         GotOcr2ImageProcessorPil,
     )
 
-    from othink_bench.models.processor import ImageOnlyInternVLProcessor
+    from othink_bench.models.image_only import ImageOnlyInternVLProcessor
 
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>",
                 "<IMG_CONTEXT>", "<video>"]

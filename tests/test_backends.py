@@ -196,9 +196,9 @@ def test_hf_batches_are_sorted_by_prompt_length(
     seen: list[list[str]] = []
     real = be._generate_now
 
-    def spy(batch, texts):
+    def spy(batch, texts, *prepared):
         seen.append([r.sample_id for r in batch])
-        return real(batch, texts)
+        return real(batch, texts, *prepared)
 
     monkeypatch.setattr(be, "_generate_now", spy)
     groups = list(be.generate(reqs))
@@ -220,11 +220,11 @@ def test_hf_halves_the_batch_on_cuda_oom(
     real = be._generate_now
     sizes: list[int] = []
 
-    def tight_memory(batch, texts):
+    def tight_memory(batch, texts, *prepared):
         sizes.append(len(batch))
         if len(batch) > 2:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real(batch, texts)
+        return real(batch, texts, *prepared)
 
     monkeypatch.setattr(be, "_generate_now", tight_memory)
     out = generate_all(be, requests(8, max_new_tokens=2))
@@ -234,12 +234,48 @@ def test_hf_halves_the_batch_on_cuda_oom(
     assert sizes == [8, 4, 2, 2, 2, 2]
     assert be.describe()["batch_size_after_oom"] == 2
 
-    def no_memory(batch, texts):
+    def no_memory(batch, texts, *prepared):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory")
 
     monkeypatch.setattr(be, "_generate_now", no_memory)
     out = generate_all(be, requests(3, max_new_tokens=2))
     assert all(not r.ok and "out of memory at batch size 1" in (r.error or "") for r in out)
+
+
+def test_hf_processes_the_next_batch_ahead_and_falls_back_after_an_oom(
+    tiny_dir: Path, lively_tiny: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import torch
+
+    from othink_bench.backends.hf import HFBackend
+
+    reqs = requests(12, max_new_tokens=3)
+    plain = [r.text for r in generate_all(HFBackend(str(tiny_dir), batch_size=4,
+                                                    loaded=lively_tiny), reqs)]  # fmt: skip
+    be = HFBackend(str(tiny_dir), batch_size=4, loaded=lively_tiny)
+    real_inputs, real_now = be._inputs, be._generate_now
+    where: list[str] = []
+
+    def inputs(processor, batch, texts):
+        where.append(threading.current_thread().name)
+        return real_inputs(processor, batch, texts)
+
+    monkeypatch.setattr(be, "_inputs", inputs)
+    assert [r.text for r in generate_all(be, reqs)] == plain  # same batches, same outputs
+    # batch 1 is processed inline, batches 2 and 3 ahead while the one before generates
+    names = sorted(w.split("_")[0] for w in where)
+    assert names == ["MainThread", "othink-hf-ahead", "othink-hf-ahead"]
+
+    def tight(batch, texts, *prepared):  # the second batch of 4 runs out of memory
+        if len(batch) > 2 and any(r.sample_id.endswith(("0004", "0005")) for r in batch):
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        return real_now(batch, texts, *prepared)
+
+    monkeypatch.setattr(be, "_generate_now", tight)
+    out = generate_all(be, reqs)
+    assert all(r.ok for r in out) and be.batch_size == 2  # guesses of size 4 were not used
 
 
 def test_hf_isolates_a_failing_request(
@@ -250,10 +286,10 @@ def test_hf_isolates_a_failing_request(
     be = HFBackend(str(tiny_dir), batch_size=4, loaded=lively_tiny)
     real = be._generate_now
 
-    def flaky(batch, texts):
+    def flaky(batch, texts, *prepared):
         if any(r.sample_id.endswith("0005") for r in batch):
             raise ValueError("cannot process this image")
-        return real(batch, texts)
+        return real(batch, texts, *prepared)
 
     monkeypatch.setattr(be, "_generate_now", flaky)
     reqs = requests(6, max_new_tokens=2)

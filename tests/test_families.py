@@ -19,8 +19,9 @@ from family_fixtures import BUILDERS, model_type
 from PIL import Image
 
 from othink_bench.harness import evaluate
+from othink_bench.models.image_only import IMAGE_ONLY_PROCESSORS
 from othink_bench.models.image_settings import apply_image_budget, image_area_cap
-from othink_bench.models.processor import IMAGE_ONLY_PROCESSORS, load_processor
+from othink_bench.models.processor import load_processor
 from othink_bench.records import read_records
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

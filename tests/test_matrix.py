@@ -322,7 +322,8 @@ def test_seeds_flag(tmp_path: Path) -> None:
 
 def test_training_seed_is_part_of_the_run_key() -> None:
     """Two seeds that end with identical weights are still two runs; no seed: the old key."""
-    from othink_bench.harness import RunSettings, run_key
+    from othink_bench.harness import RunSettings
+    from othink_bench.harness.identity import run_key
     from othink_bench.records import ModelInfo
     from othink_bench.registry import get_task
 

@@ -20,9 +20,8 @@ from PIL import Image
 
 from othink_bench.models import processor as proc_mod
 from othink_bench.models import tiny as tiny_mod
+from othink_bench.models.image_only import ImageOnlyQwen2_5_VLProcessor, ImageOnlyQwen2VLProcessor
 from othink_bench.models.processor import (
-    ImageOnlyQwen2_5_VLProcessor,
-    ImageOnlyQwen2VLProcessor,
     ModelLoadError,
     load_model,
     load_processor,

@@ -30,9 +30,8 @@ from othink_bench.harness import (
     TooManyErrors,
     evaluate,
     load_run_records,
-    make_run_id,
-    run_key,
 )
+from othink_bench.harness.identity import make_run_id, run_key
 from othink_bench.records import MANIFEST_FILE, RECORDS_FILE, read_manifest, read_records
 from othink_bench.registry import get_task, unregister
 from othink_bench.runstate import PROMPTS_FILE, parse_sample_ids, read_prompts

@@ -3,7 +3,7 @@
 Each process labels the records it scores with its rank (``RankedToyCount``), so the merged
 file shows which process did what. Two launchers: ``accelerate launch`` and bare
 ``RANK``/``WORLD_SIZE`` environments; in both the main process waits for every shard's records
-on disk and merges them (no collective barrier, see ``othink_bench.harness._Dist``).
+on disk and merges them (no collective barrier, see ``othink_bench.harness.sharding.Dist``).
 
 Note: accelerate 1.x starts a single process for ``accelerate launch --cpu --num_processes 2``
 (its simple launcher; several CPU processes need mpirun), so the test launches with

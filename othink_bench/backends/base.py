@@ -16,7 +16,6 @@ recognised, and skipped, without loading any weights.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -25,8 +24,6 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
-
-BACKENDS = ("hf", "vllm", "openai", "scripted")
 
 # (request index within the generate call, its result); a backend yields lists of these.
 Completed = list[tuple[int, "GenResult"]]
@@ -269,33 +266,6 @@ def digest(obj: Any, length: int = 10) -> str:
     """A short stable hash of a JSON-serialisable object."""
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:length]
-
-
-# ---------------------------------------------------------------------------------------------
-
-
-def make_backend(name: str, model: str, **opts: Any) -> Backend:
-    """Build a backend by name. Options a backend does not take are dropped (the CLI passes one
-    flat set of options to every backend); options set to ``None`` mean "backend default"."""
-    name = name.lower()
-    if name == "hf":
-        from othink_bench.backends.hf import HFBackend as cls
-    elif name == "vllm":
-        from othink_bench.backends.vllm import VLLMBackend as cls  # type: ignore[assignment]
-    elif name == "openai":
-        from othink_bench.backends.openai import OpenAIBackend as cls  # type: ignore[assignment]
-    elif name == "scripted":
-        from othink_bench.backends.scripted import ScriptedBackend
-
-        return ScriptedBackend.from_spec(model, **_accepted(ScriptedBackend.from_spec, opts))
-    else:
-        raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
-    return cls(model, **_accepted(cls.__init__, opts))
-
-
-def _accepted(fn: Any, opts: dict[str, Any]) -> dict[str, Any]:
-    params = inspect.signature(fn).parameters
-    return {k: v for k, v in opts.items() if v is not None and k in params}
 
 
 def distributed_env() -> tuple[int, int, int]:

@@ -4,7 +4,11 @@ It renders each request with the model's own chat template (``processor.apply_ch
 passes the images to the processor, and generates batches with left padding under
 ``torch.inference_mode``. Requests are sorted by prompt length before batching so a batch
 holds prompts of similar length and little compute goes to padding; results are yielded per
-batch so the harness writes records as they come.
+batch so the harness writes records as they come. The CPU side (templates, image processing,
+tokenization) runs off the generating thread: :meth:`HFBackend.prepare` does it for a whole
+window ahead (the harness calls it on its preparation thread), and a window that was not
+prepared gets each next batch processed on a helper thread while the current one generates;
+each side uses its own copy of the processor, so no tokenizer is shared between threads.
 
 Loading goes through :func:`othink_bench.models.processor.load_model`, which picks the dtype
 (bf16 on GPU, fp32 on CPU), the device (``device_map="auto"`` over several GPUs) and, where
@@ -18,10 +22,14 @@ generation error, the others go on.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import gc
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from othink_bench.backends.base import (
@@ -39,12 +47,33 @@ from othink_bench.backends.base import (
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class _Plan:
+    """A window's generation prepared ahead: chat-templated texts, the length-sorted order, and
+    the processor's inputs for each batch (keyed by its request indices)."""
+
+    owner: HFBackend
+    texts: list[str]
+    order: list[int]
+    inputs: dict[tuple[int, ...], Any] = field(default_factory=dict)
+
+
+class PreparedRequests(list[GenRequest]):
+    """Requests with their :class:`_Plan` (what :meth:`HFBackend.prepare` returns)."""
+
+    plan: _Plan
+
+
 def _is_oom(exc: BaseException) -> bool:
     import torch
 
     if isinstance(exc, torch.cuda.OutOfMemoryError):
         return True
     return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def _settings(request: GenRequest) -> tuple[float, ...]:
+    return (request.max_new_tokens, request.temperature, request.top_p)
 
 
 class HFBackend:
@@ -89,6 +118,12 @@ class HFBackend:
         self.window: int | None = batch_size * 16
         self._model: Any = None
         self._processor: Any = None
+        self._prep_processor: Any = None
+        self._ahead_processor: Any = None
+        # Chat-templated texts that prompt_tokens() rendered, kept for the generation of the
+        # same request (keyed by id, with the request to make the id safe; dict operations are
+        # atomic, and the harness's prep thread writes while the main thread takes).
+        self._rendered: dict[int, tuple[GenRequest, str]] = {}
         self._identity: dict[str, Any] | None = None
         self._eos: set[int] = set()
         self._pad: int | None = None
@@ -151,6 +186,7 @@ class HFBackend:
 
         self._model = model
         self._processor = processor
+        self._prep_processor = self._ahead_processor = None
         if self.image_budget:
             applied = apply_image_budget(processor, **self.image_budget)
             self.image_settings = applied.to_dict()
@@ -192,15 +228,38 @@ class HFBackend:
 
     # -- generation ---------------------------------------------------------------------------
 
-    def _texts(self, requests: Sequence[GenRequest]) -> list[str]:
-        return [
-            str(
-                self._processor.apply_chat_template(
-                    r.messages, tokenize=False, add_generation_prompt=True
-                )
+    def _prep(self) -> Any:
+        """The processor of the preparation side (:meth:`prepare`, :meth:`prompt_tokens`): a copy,
+        so preparing the next window on another thread never shares a tokenizer with the
+        generation running meanwhile."""
+        if self._prep_processor is None:
+            self._prep_processor = copy.deepcopy(self._processor)
+        return self._prep_processor
+
+    def _ahead(self) -> Any:
+        """The processor of :meth:`generate`'s own look-ahead thread (another copy)."""
+        if self._ahead_processor is None:
+            self._ahead_processor = copy.deepcopy(self._processor)
+        return self._ahead_processor
+
+    def _texts(self, requests: Sequence[GenRequest], processor: Any = None) -> list[str]:
+        processor = processor or self._processor
+        out = []
+        for r in requests:
+            kept = self._rendered.pop(id(r), None)
+            if kept is not None and kept[0] is r:
+                out.append(kept[1])
+            else:
+                out.append(self._render(processor, r))
+        return out
+
+    @staticmethod
+    def _render(processor: Any, request: GenRequest) -> str:
+        return str(
+            processor.apply_chat_template(
+                request.messages, tokenize=False, add_generation_prompt=True
             )
-            for r in requests
-        ]
+        )
 
     def _image_tokens(self, request: GenRequest) -> int:
         """An estimate of the tokens a request's images take (Qwen-style patches)."""
@@ -213,9 +272,11 @@ class HFBackend:
         per_token = (patch * merge) ** 2
         return sum(min(im.width * im.height, max_pixels) // per_token for im in request.images)
 
-    def _length_keys(self, requests: Sequence[GenRequest], texts: list[str]) -> list[int]:
+    def _length_keys(
+        self, requests: Sequence[GenRequest], texts: list[str], processor: Any
+    ) -> list[int]:
         """Prompt length in tokens: text tokens plus an estimate of each image's tokens."""
-        tokenizer = getattr(self._processor, "tokenizer", self._processor)
+        tokenizer = getattr(processor, "tokenizer", processor)
         lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
         return [n + self._image_tokens(r) for n, r in zip(lengths, requests, strict=True)]
 
@@ -234,44 +295,109 @@ class HFBackend:
         """The request's prompt length (chat template, text and image tokens); past ``cap``
         only a bound, so a huge prompt is not tokenized whole."""
         self.load()
-        tokenizer = getattr(self._processor, "tokenizer", self._processor)
+        processor = self._prep()
+        tokenizer = getattr(processor, "tokenizer", processor)
         images = self._image_tokens(request)
 
         def count(text: str) -> int:
             return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
-        text = self._texts([request])[0]
-        return bounded_token_count(count, text, max(cap - images, 0)) + images
+        text = self._render(processor, request)
+        n = bounded_token_count(count, text, max(cap - images, 0)) + images
+        if n <= cap:  # it will be generated: keep the text for that
+            self._rendered[id(request)] = (request, text)
+        return n
+
+    def _order(self, requests: Sequence[GenRequest], texts: list[str], processor: Any) -> list[int]:
+        """Request indices by decoding settings, then prompt length (batches never mix
+        settings, and similar lengths waste little compute on padding)."""
+        keys = self._length_keys(requests, texts, processor)
+        return sorted(range(len(requests)), key=lambda i: (_settings(requests[i]), keys[i]))
+
+    def _next_batch(
+        self, order: list[int], requests: Sequence[GenRequest], pos: int
+    ) -> tuple[list[int], int]:
+        """The batch starting at ``order[pos]``: at most ``batch_size`` requests with the same
+        settings (the size is read each time: an OOM halves it for the rest of the run)."""
+        first = _settings(requests[order[pos]])
+        end = pos + 1
+        while (
+            end < len(order)
+            and end - pos < self.batch_size
+            and _settings(requests[order[end]]) == first
+        ):
+            end += 1
+        return order[pos:end], end
+
+    def _batches(self, order: list[int], requests: Sequence[GenRequest]) -> Iterator[list[int]]:
+        pos = 0
+        while pos < len(order):
+            batch, pos = self._next_batch(order, requests, pos)
+            yield batch
+
+    def prepare(self, requests: Sequence[GenRequest]) -> PreparedRequests:
+        """Do the CPU side of :meth:`generate` ahead (chat templates, length sorting, image
+        processing and tokenization per batch), e.g. on another thread while the previous
+        window generates; :meth:`generate` of the returned requests then only runs the model.
+        Needs the model loaded. The results are the same as without it."""
+        self.load()
+        processor = self._prep()
+        texts = self._texts(requests, processor)
+        order = self._order(requests, texts, processor)
+        plan = _Plan(self, texts, order)
+        for batch in self._batches(order, requests):
+            plan.inputs[tuple(batch)] = self._inputs(
+                processor, [requests[i] for i in batch], [texts[i] for i in batch]
+            )
+        out = PreparedRequests(requests)
+        out.plan = plan
+        return out
 
     def generate(self, requests: Sequence[GenRequest]) -> Iterator[Completed]:
         if not requests:
             return
         self.load()
+        plan = getattr(requests, "plan", None)
+        if isinstance(plan, _Plan) and plan.owner is self:
+            for batch in self._batches(plan.order, requests):
+                yield from self._run(batch, requests, plan.texts, plan.inputs)
+            return
         texts = self._texts(requests)
-        keys = self._length_keys(requests, texts)
-
-        def group(i: int) -> tuple[float, ...]:
-            r = requests[i]
-            return (r.max_new_tokens, r.temperature, r.top_p)
-
-        order = sorted(range(len(requests)), key=lambda i: (group(i), keys[i]))
-        pos = 0
-        while pos < len(order):
-            # Batches never mix decoding settings; the size is re-read after an OOM halving.
-            first = group(order[pos])
-            batch = [order[pos]]
-            pos += 1
-            while pos < len(order) and len(batch) < self.batch_size and group(order[pos]) == first:
-                batch.append(order[pos])
-                pos += 1
-            yield from self._run(batch, requests, texts)
+        plan = _Plan(self, texts, self._order(requests, texts, self._processor))
+        # Not prepared ahead: process the next batch on a helper thread (with a processor copy
+        # of its own) while this one generates. The next batch is guessed with the current
+        # size; after an OOM halving the guess is wrong and the batch is processed inline.
+        with ThreadPoolExecutor(1, thread_name_prefix="othink-hf-ahead") as pool:
+            ahead: tuple[tuple[int, ...], Future[Any]] | None = None
+            pos = 0
+            while pos < len(plan.order):
+                batch, pos = self._next_batch(plan.order, requests, pos)
+                if ahead is not None and ahead[0] == tuple(batch):
+                    with contextlib.suppress(Exception):  # inline processing re-raises it
+                        plan.inputs[ahead[0]] = ahead[1].result()
+                ahead = None
+                if pos < len(plan.order):
+                    guess, _ = self._next_batch(plan.order, requests, pos)
+                    ahead = (tuple(guess), pool.submit(
+                        self._inputs, self._ahead(), [requests[i] for i in guess],
+                        [texts[i] for i in guess],
+                    ))  # fmt: skip
+                yield from self._run(batch, requests, plan.texts, plan.inputs)
 
     def _run(
-        self, batch: list[int], requests: Sequence[GenRequest], texts: list[str]
+        self,
+        batch: list[int],
+        requests: Sequence[GenRequest],
+        texts: list[str],
+        prepared: dict[tuple[int, ...], Any],
     ) -> Iterator[Completed]:
         oom: str | None = None
         try:
-            results = self._generate_now([requests[i] for i in batch], [texts[i] for i in batch])
+            results = self._generate_now(
+                [requests[i] for i in batch],
+                [texts[i] for i in batch],
+                prepared.pop(tuple(batch), None),
+            )
         except Exception as exc:
             if not _is_oom(exc):
                 if len(batch) == 1:
@@ -291,7 +417,7 @@ class HFBackend:
         if oom is None:
             # Isolate the request that fails so the rest of the batch still gets answers.
             for i in batch:
-                yield from self._run([i], requests, texts)
+                yield from self._run([i], requests, texts, prepared)
             return
         self._free_cuda()
         if len(batch) == 1:
@@ -306,17 +432,22 @@ class HFBackend:
         pos = 0
         while pos < len(batch):
             size = self.batch_size
-            yield from self._run(batch[pos:pos + size], requests, texts)
+            yield from self._run(batch[pos:pos + size], requests, texts, prepared)
             pos += size
 
-    def _generate_now(self, requests: list[GenRequest], texts: list[str]) -> list[GenResult]:
+    @staticmethod
+    def _inputs(processor: Any, requests: list[GenRequest], texts: list[str]) -> Any:
+        images = [im for r in requests for im in r.images]
+        return processor(text=texts, images=images or None, padding=True, return_tensors="pt")
+
+    def _generate_now(
+        self, requests: list[GenRequest], texts: list[str], inputs: Any = None
+    ) -> list[GenResult]:
         import torch
 
-        images = [im for r in requests for im in r.images]
         start = time.perf_counter()
-        inputs = self._processor(
-            text=texts, images=images or None, padding=True, return_tensors="pt"
-        )
+        if inputs is None:
+            inputs = self._inputs(self._processor, requests, texts)
         inputs = inputs.to(self._model.device)
         first = requests[0]
         kwargs: dict[str, Any] = {"max_new_tokens": first.max_new_tokens, "pad_token_id": self._pad}
@@ -367,4 +498,6 @@ class HFBackend:
     def close(self) -> None:
         self._model = None
         self._processor = None
+        self._prep_processor = self._ahead_processor = None
+        self._rendered.clear()
         self._free_cuda()

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from othink_bench.backends.base import BACKENDS
+from othink_bench.backends.factory import BACKENDS
 
 
 def configure_run(parser: argparse.ArgumentParser) -> None:

@@ -12,10 +12,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from othink_bench.models.image_settings import apply_image_budget
-    from othink_bench.models.processor import (
+    from othink_bench.models.image_only import (
         ImageOnlyQwen2_5_VLProcessor,
         ImageOnlyQwen2VLProcessor,
+    )
+    from othink_bench.models.image_settings import apply_image_budget
+    from othink_bench.models.processor import (
         ModelLoadError,
         load_model,
         load_processor,
@@ -32,8 +34,8 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "apply_image_budget": "othink_bench.models.image_settings",
-    "ImageOnlyQwen2VLProcessor": "othink_bench.models.processor",
-    "ImageOnlyQwen2_5_VLProcessor": "othink_bench.models.processor",
+    "ImageOnlyQwen2VLProcessor": "othink_bench.models.image_only",
+    "ImageOnlyQwen2_5_VLProcessor": "othink_bench.models.image_only",
     "ModelLoadError": "othink_bench.models.processor",
     "load_model": "othink_bench.models.processor",
     "load_processor": "othink_bench.models.processor",

@@ -408,7 +408,7 @@ def build_tiny(
     import torch
     from transformers import GenerationConfig, Qwen2VLForConditionalGeneration
 
-    from othink_bench.models.processor import ImageOnlyQwen2VLProcessor
+    from othink_bench.models.image_only import ImageOnlyQwen2VLProcessor
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,66 @@
+"""The end-of-run table of :func:`~othink_bench.harness.evaluate`'s summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from othink_bench.harness.settings import RunSummary
+from othink_bench.metrics import error_summary, pct, pct_ci
+
+SUMMARY_HEADERS = [
+    "task",
+    "n",
+    "accuracy % [95% CI]",
+    "lenient %",
+    "format %",
+    "errors",
+    "samples/s",
+    "status",
+]
+
+
+def summary_rows(summaries: Sequence[RunSummary]) -> list[list[Any]]:
+    rows = []
+    for s in summaries:
+        m = s.metrics
+        n = f"{m.scored}" if m.k == 1 else f"{m.scored} ({m.n_samples}x{m.k})"
+        rows.append(
+            [
+                f"{s.task} v{s.task_version}",
+                n,
+                pct_ci(m.accuracy),
+                pct(m.lenient),
+                pct(m.format_rate),
+                error_summary(m),
+                f"{s.samples_per_s:.2f}" if s.samples_per_s else "-",
+                s.status,
+            ]
+        )
+    return rows
+
+
+def format_breakdown(summary: RunSummary) -> str:
+    """Accuracy per breakdown label (counting: true count; geometry: answer form)."""
+    from tabulate import tabulate
+
+    rows = [[label, p.n, pct_ci(p)] for label, p in summary.metrics.by_breakdown.items()]
+    return f"{summary.task} by breakdown\n" + tabulate(
+        rows, headers=["breakdown", "n", "accuracy % [95% CI]"], disable_numparse=True
+    )
+
+
+def format_summary(summaries: Sequence[RunSummary], breakdown: bool = False) -> str:
+    """The end-of-run table (optionally per-breakdown tables), then each run directory."""
+    from tabulate import tabulate
+
+    table = tabulate(summary_rows(summaries), headers=SUMMARY_HEADERS, disable_numparse=True)
+    lines = [table, ""]
+    if breakdown:
+        for s in summaries:
+            if s.metrics.by_breakdown:
+                lines += [format_breakdown(s), ""]
+    for s in summaries:
+        resumed = f", {s.n_resumed} resumed" if s.n_resumed else ""
+        lines.append(f"{s.task}: {s.run_dir}  ({s.n_new} new{resumed})")
+    return "\n".join(lines)

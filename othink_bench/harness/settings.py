@@ -1,0 +1,118 @@
+"""The public types of the harness: how to run (:class:`RunSettings`), what a task's run came
+to (:class:`RunSummary`), and the errors that stop a run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from othink_bench.metrics import Metrics
+from othink_bench.records import ModelInfo
+from othink_bench.runstate import Selection
+
+
+class HarnessError(RuntimeError):
+    """A run cannot go on; the message says why and what to do."""
+
+
+class TooManyErrors(HarnessError):
+    """More than ``max_errors`` of a task's samples failed.
+
+    Raised by :func:`evaluate` after every task had its turn; ``summaries`` holds all of them,
+    the stopped ones with ``status == "aborted"`` and their ``error``.
+    """
+
+    def __init__(self, message: str, summaries: Sequence[RunSummary] = ()) -> None:
+        super().__init__(message)
+        self.summaries = list(summaries)
+
+
+class RunLocked(HarnessError):
+    """Another process is writing the same run (shard)."""
+
+
+@dataclass
+class RunSettings:
+    """How to evaluate. Defaults follow the paper: greedy, the task's token budget, seed 0."""
+
+    backend: str = "hf"
+    source: str | None = None
+    split: str = "test"
+    data: str | None = None
+    image_root: str | None = None
+    #: A count, or a fraction 0 < x < 1 of the split; with ``offset`` and ``sample_ids`` it
+    #: selects the requested samples (none of the three is part of the run id).
+    limit: int | float | None = None
+    offset: int = 0
+    sample_ids: tuple[str, ...] | None = None
+    #: Image paths may leave the data file's folder (or ``image_root``) only when this is set.
+    allow_outside_images: bool = False
+    batch_size: int = 8
+    max_new_tokens: int | None = None  # None: the task's own (256 counting, 1024 geometry)
+    temperature: float = 0.0
+    top_p: float = 1.0
+    samples: int = 1
+    seed: int = 0  # the sampling seed
+    data_seed: int = 0  # which procedural test set (synthetic sources)
+    out: str | Path = "runs"
+    dtype: str = "auto"
+    device: str = "auto"
+    max_errors: float = 0.1
+    retry_errors: bool = True
+    progress: bool = True
+    #: Backend-specific options (attn, base_url, api_key, concurrency, timeout,
+    #: tensor_parallel_size, trust_remote_code, ...); ones a backend does not take are ignored.
+    backend_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def selection(self) -> Selection:
+        return Selection(self.limit, self.offset, self.sample_ids)
+
+    def validate(self) -> None:
+        self.selection.validate()
+        if self.data_seed < 0:
+            raise ValueError(f"data seed must be >= 0, got {self.data_seed}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch size must be >= 1, got {self.batch_size}")
+        if self.max_new_tokens is not None and self.max_new_tokens < 1:
+            raise ValueError(f"max new tokens must be >= 1, got {self.max_new_tokens}")
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.samples < 1:
+            raise ValueError(f"samples must be >= 1, got {self.samples}")
+        if self.samples > 1 and self.temperature == 0:
+            raise ValueError(
+                f"--samples {self.samples} draws several outputs per prompt, which greedy "
+                "decoding makes identical; pass --temperature > 0 (e.g. 0.7)"
+            )
+        if not 0 <= self.max_errors <= 1:
+            raise ValueError(f"max errors is a fraction in [0, 1], got {self.max_errors}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0, got {self.seed}")
+
+
+@dataclass
+class RunSummary:
+    """The outcome of one task of an :func:`evaluate` call."""
+
+    run_id: str
+    run_dir: Path
+    task: str
+    task_version: str
+    model: ModelInfo
+    metrics: Metrics
+    status: str  # complete | aborted | failed (records missing)
+    n_new: int  # records written by this call
+    n_resumed: int  # records in scope that earlier calls had written
+    elapsed_s: float
+    samples_per_s: float | None
+    settings: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # why the task was stopped (status "aborted")
+
+    @property
+    def accuracy(self) -> float:
+        return self.metrics.accuracy.value
