@@ -299,7 +299,7 @@ def build_checkpoint(out: str | Path, shape: Shape, *, dtype: Any, device: str,
     from transformers import GenerationConfig, Qwen2VLForConditionalGeneration
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
-    from othink_bench.models.processor import ImageOnlyQwen2VLProcessor
+    from othink_bench.models.image_only import ImageOnlyQwen2VLProcessor
     from othink_bench.models.tiny import QWEN2_VL_CHAT_TEMPLATE
 
     out = Path(out)
