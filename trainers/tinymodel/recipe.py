@@ -34,6 +34,7 @@ RECIPE_CHOICE: tuple[RecipeTrial, ...] = (
     RecipeTrial(1000, 2 / 3, "reasoning (1.1)", 1, 70.0, 6.0),
     RecipeTrial(2000, 0.4, "arithmetic (1.2)", 1, 17.0, 65.0),
     RecipeTrial(1000, 2 / 3, "arithmetic (1.2)", 1, 45.0, 10.0),
+    RecipeTrial(1200, 0.7, "arithmetic (1.2)", 1, 77.0, 9.0),
 )
 
 
