@@ -71,6 +71,11 @@ class GeometryReasoning(PaperDataTask, GeometryTask):
     test_hint = TEST_HINT
 
 
+#: The SFT target's ``<think>`` text: the full reasoning chain, or only its numeric equations
+#: (:func:`tasks.geo.scratchpad.arithmetic_scratchpad`, short enough for tiny models to learn).
+SOLUTION_STYLES: tuple[str, ...] = ("reasoning", "arithmetic")
+
+
 class SyntheticGeometry(SyntheticTask, GeometryTask):
     """GeoQA-style problems built from real constructions; answers computed exactly."""
 
@@ -85,10 +90,15 @@ class SyntheticGeometry(SyntheticTask, GeometryTask):
         train_size: int = 100_000,
         aliases: tuple[str, ...] = (),
         max_new_tokens: int = 1024,
+        solution: str = "reasoning",
     ) -> None:
         from tasks.geo import GeoConfig
 
+        if solution not in SOLUTION_STYLES:
+            raise ValueError(f"{task_id}: solution must be one of {SOLUTION_STYLES}, "
+                             f"got {solution!r}")
         self.max_new_tokens = max_new_tokens
+        self.solution_style = solution
         self.id = task_id
         self.version = version
         self.description = description
@@ -96,18 +106,21 @@ class SyntheticGeometry(SyntheticTask, GeometryTask):
         self.problem_config = GeoConfig(**problem)
         self.sizes = {"test": test_size, "train": train_size}
         self.knobs = {**asdict(self.problem_config), **{
-            f"{k}_size": v for k, v in self.sizes.items()}}
+            f"{k}_size": v for k, v in self.sizes.items()}, "solution": solution}
 
     def make_sample(self, split: str, seed: int, index: int) -> Sample:
         from tasks.geo import make_problem
+        from tasks.geo.scratchpad import arithmetic_scratchpad
 
         prob = make_problem(self.problem_config, split_seed(split, seed), index)
+        think = (arithmetic_scratchpad(prob.reasoning) if self.solution_style == "arithmetic"
+                 else prob.reasoning)
         return Sample(
             id=f"{self.id}/{split}/{seed}/{index}",
             question=prob.question,
             gold=prob.answer,
             image=ImageRef(pil=prob.image),
-            solution=f"<think>{prob.reasoning}</think><answer>{prob.answer}</answer>",
+            solution=f"<think>{think}</think><answer>{prob.answer}</answer>",
             meta={"family": prob.family, "steps": prob.steps},
         )
 
@@ -123,15 +136,19 @@ TASKS: list[Task] = [
     ),
     SyntheticGeometry(
         "gr-synth-tiny",
-        version="1.1",
-        description="Easy preset for tiny models: one-step angle problems, 112x112 diagrams.",
+        version="1.2",
+        description="Easy preset for tiny models: one- and two-step angle problems whose text "
+                    "names every angle relation, 112x112 diagrams, arithmetic-scratchpad "
+                    "SFT targets.",
         problem={
             "families": ("triangle_angle_sum", "parallel_transversal", "isosceles_base",
                          "exterior_angle"),
             "width": 112,
             "height": 112,
             "max_steps": 2,
+            "relation_in_text": True,
         },
         max_new_tokens=256,
+        solution="arithmetic",
     ),
 ]

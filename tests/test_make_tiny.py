@@ -20,11 +20,15 @@ from trainers.tinymodel import (
     CARD_FILE,
     COUNTING_TASK,
     GEOMETRY_TASK,
+    RECIPE_CHOICE,
     RESULT_FILE,
     MakeTinyOptions,
+    TaskResult,
     batch_plan,
     command_line,
     make_tiny,
+    rewrite_card,
+    targets_met,
 )
 
 MAX_WEIGHTS_BYTES = 20 * 1024 * 1024
@@ -109,6 +113,19 @@ def test_make_tiny_end_to_end(tmp_path: Path) -> None:
     assert marker["trained"] is True and marker["sft_steps"] == 4
     assert not list(tmp_path.glob(".tiny.tmp-*"))  # the staging folder is gone
 
+    for r in result.test.values():  # both tasks carry their most-common-answer baseline
+        assert 0 < r.extra["constant_answer_baseline"]["accuracy"] <= 1
+    assert set(result.targets_met) == set(targets_met(result.test))
+    # Re-rendering from make_tiny.json reproduces the card and the stored results exactly.
+    before = (out / CARD_FILE).read_text(encoding="utf-8"), saved
+    again = rewrite_card(out)
+    assert (out / CARD_FILE).read_text(encoding="utf-8") == before[0]
+    assert json.loads((out / RESULT_FILE).read_text(encoding="utf-8")) == before[1]
+    assert again.to_dict() == result.to_dict() | {"out": str(out)}
+    (out / RESULT_FILE).write_text(json.dumps(saved, sort_keys=True), encoding="utf-8")
+    rewrite_card(out)  # an older build's sorted keys render in the same order
+    assert (out / CARD_FILE).read_text(encoding="utf-8") == before[0]
+
     # A rebuild replaces the folder; a folder that is not a tiny checkpoint is refused.
     other = tmp_path / "not-a-tiny"
     other.mkdir()
@@ -116,6 +133,41 @@ def test_make_tiny_end_to_end(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         make_tiny(MakeTinyOptions(out=other, steps=1, progress=False))
     assert (other / "keep.txt").is_file()
+
+
+# --- the targets ------------------------------------------------------------------------------
+
+
+def _result(task: str, correct: int, low: float, fmt: float, majority: float) -> TaskResult:
+    return TaskResult(task=task, task_version="x", split="test", data_seed=0, n=200,
+                      correct=correct, accuracy=correct / 200, accuracy_low=low,
+                      accuracy_high=1.0, format_ok=int(fmt * 200), format_rate=fmt,
+                      format_low=0.0, format_high=1.0, lenient=0.0, errors=0, elapsed_s=0.0,
+                      run_id="r", extra={"constant_answer_baseline": {"accuracy": majority}})
+
+
+def test_targets_need_both_tasks_in_range_and_geometry_above_the_majority_answer() -> None:
+    ok = {COUNTING_TASK: _result(COUNTING_TASK, 120, 0.53, 0.99, 0.2),
+          GEOMETRY_TASK: _result(GEOMETRY_TASK, 46, 0.177, 0.95, 0.08)}
+    assert all(targets_met(ok).values())
+    low_ci = ok | {GEOMETRY_TASK: _result(GEOMETRY_TASK, 32, 0.075, 0.95, 0.08)}
+    assert targets_met(low_ci)["geometry_ci_above_majority"] is False
+    assert targets_met(low_ci)["geometry_accuracy_in_15_60"] is True
+    saturated = ok | {COUNTING_TASK: _result(COUNTING_TASK, 180, 0.85, 0.99, 0.2)}
+    assert targets_met(saturated)["counting_accuracy_in_40_85"] is False
+    unformatted = ok | {GEOMETRY_TASK: _result(GEOMETRY_TASK, 46, 0.177, 0.80, 0.08)}
+    assert targets_met(unformatted)["geometry_format_above_80"] is False
+
+
+def test_recipe_choice_marks_the_default_recipe() -> None:
+    chosen = [r for r in RECIPE_CHOICE if r.chosen]
+    assert len(chosen) <= 1  # none while no trial has met every target on validation
+    if not chosen:
+        return
+    d = MakeTinyOptions()
+    assert (chosen[0].steps, chosen[0].counting_share, chosen[0].threads) == (
+        d.steps, d.counting_share, d.threads)
+    assert chosen[0].geometry_target.startswith("arithmetic")
 
 
 # --- the bundled checkpoint --------------------------------------------------------------------

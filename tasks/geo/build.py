@@ -45,6 +45,7 @@ class _Ctx:
     area_unit: str
     dot0: bool  # write given numbers as '50.0' (GeoQA style) rather than '50'
     decimal: bool  # render terminating fraction answers as decimals
+    relation_in_text: bool = False  # GeoConfig.relation_in_text
 
     def num(self, x: Any) -> str:
         if isinstance(x, int):

@@ -39,6 +39,10 @@ class GeoConfig:
     height: int = 240
     unit_share: float = 0.15  # share of length/area problems whose numbers carry a unit
     max_steps: int | None = None  # keep only variants with at most this many reasoning steps
+    #: Name the angle relation in parallel-line questions ("∠1 and ∠2 are co-interior angles"),
+    #: so that the text decides whether ∠2 equals or supplements ∠1; otherwise only the diagram
+    #: does. It adds words and draws nothing from the generator's random stream.
+    relation_in_text: bool = False
 
     def __post_init__(self) -> None:
         if self.families is not None:
@@ -60,6 +64,9 @@ class GeoConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or not 64 <= v <= 4096:
                 raise ValueError(f"GeoConfig.{name} must be an int in [64, 4096], got {v!r}")
+        if not isinstance(self.relation_in_text, bool):
+            raise ValueError(f"GeoConfig.relation_in_text must be a bool, "
+                             f"got {self.relation_in_text!r}")
         if not isinstance(self.unit_share, (int, float)) or not 0.0 <= self.unit_share <= 1.0:
             raise ValueError(f"GeoConfig.unit_share must be in [0, 1], got {self.unit_share!r}")
         if self.max_steps is not None:
@@ -104,7 +111,7 @@ def make_problem(cfg: GeoConfig, seed: int, index: int) -> GeoProblem:
                 unit, area_unit = lu, (au if rng.random() < 0.5 else au2)
                 break
     ctx = _Ctx(rng=rng, unit=unit, area_unit=area_unit, dot0=rng.random() < 0.85,
-               decimal=rng.random() < 0.3)
+               decimal=rng.random() < 0.3, relation_in_text=cfg.relation_in_text)
     built = var.build(ctx)
     if len(built.reasoning) != var.steps:  # a generator bug, never data
         raise RuntimeError(f"{var.name}: {len(built.reasoning)} reasoning steps, "

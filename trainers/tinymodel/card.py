@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from trainers.tinymodel.recipe import STEP_CHOICE
+from trainers.tinymodel.recipe import RECIPE_CHOICE
 from trainers.tinymodel.results import MakeTinyResult, TaskResult
 from trainers.tinymodel.targets import COUNTING_TASK, GEOMETRY_TASK
 
@@ -39,14 +39,23 @@ def _eval_table(results: dict[str, TaskResult]) -> list[str]:
     return lines
 
 
+_TARGET_WORDS = {
+    "counting_accuracy_in_40_85": "counting 40-85%",
+    "geometry_accuracy_in_15_60": "geometry 15-60%",
+    "geometry_ci_above_majority": "geometry interval above the most-common-answer baseline",
+    "counting_format_above_80": "counting format > 80%",
+    "geometry_format_above_80": "geometry format > 80%",
+}
+
+
 def render_card(result: MakeTinyResult) -> str:
     """The model card: how it was built, the exact command, data, timings, accuracies."""
     o, t, d = result.options, result.training, result.data
     count, geo = result.test[COUNTING_TASK], result.test[GEOMETRY_TASK]
     occ = count.extra.get("occupancy", {})
     base = count.extra.get("constant_answer_baseline", {})
+    gbase = geo.extra.get("constant_answer_baseline", {})
     met = result.targets_met
-    fmt_ok = met["counting_format_above_80"] and met["geometry_format_above_80"]
     well = occ.get("well_formed_maps") or 0
     lines = [
         "# othink-bench tiny: a 2.3M-parameter Qwen2-VL trained on CPU",
@@ -77,12 +86,13 @@ def render_card(result: MakeTinyResult) -> str:
         f"{base.get('answer')}, would score {_pct(base.get('accuracy', 0.0))}%; a uniform guess "
         "over 3-10 scores 12.5%). Per true count: "
         + ", ".join(f"{k} {v}" for k, v in count.extra.get("by_breakdown", {}).items()) + ".",
-        f"- Geometry: {_ci(geo)}. Per answer form: "
-        + ", ".join(f"{k} {v}" for k, v in geo.extra.get("by_breakdown", {}).items()) + ".",
-        f"- Targets of the issue: counting 30-75% "
-        f"{'met' if met['counting_accuracy_in_30_75'] else 'NOT met'}; geometry interval "
-        f"excludes 0 {'met' if met['geometry_ci_excludes_0'] else 'NOT met'}; format rate "
-        f"> 80% on both {'met' if fmt_ok else 'NOT met'}.",
+        f"- Geometry: {_ci(geo)} (always answering the most common answer, "
+        f"{gbase.get('answer')}, would score {_pct(gbase.get('accuracy', 0.0))}%). Per answer "
+        "form: " + ", ".join(f"{k} {v}" for k, v in geo.extra.get("by_breakdown", {}).items())
+        + ".",
+        "- Targets of the issue (test split): "
+        + "; ".join(f"{_TARGET_WORDS.get(k, k)} {'met' if v else 'NOT met'}"
+                    for k, v in met.items()) + ".",
         "",
         "### Caveat: the occupancy scratchpad",
         "",
@@ -104,15 +114,18 @@ def render_card(result: MakeTinyResult) -> str:
         "",
         "## How it was built",
         "",
-        "The step count is the one knob chosen by measurement, on the validation stream only "
-        "(train split, data seed 1, 100 samples per task; seed 0, other settings at their "
-        "defaults): "
-        + "; ".join(f"{st} steps with {th} torch thread{'s' if th != 1 else ''} gave counting "
-                    f"{c:.0f}%, geometry {g:.0f}%" for st, th, c, g in STEP_CHOICE)
-        + ". 1500 steps left no room for RL on counting, so the default is 1000. The default "
-        "thread count went from 2 to 1 after that sweep (two threads on a shared core ran about "
-        "20 times slower, and one thread rounds the same way on every machine); the step count "
-        "was not re-tuned for it.",
+        "The recipe (step count, share of counting batches, geometry target) was chosen by "
+        "measurement on the validation stream only (train split, data seed 1, 100 samples per "
+        "task; seed 0, other settings at their defaults), never on the test split. Rule, fixed "
+        "before the last runs: among the builds meeting every target on validation, the one "
+        "with the higher geometry accuracy.",
+        "",
+        "| steps | counting batches | `gr-synth-tiny` target | torch threads | counting (val) "
+        "| geometry (val) | chosen |",
+        "|---|---|---|---|---|---|---|",
+        *(f"| {r.steps} | {_pct(r.counting_share)}% | {r.geometry_target} | {r.threads} | "
+          f"{r.counting:.0f}% | {r.geometry:.0f}% | {'yes' if r.chosen else ''} |"
+          for r in RECIPE_CHOICE),
         "",
         "```bash",
         result.command,
@@ -136,7 +149,7 @@ def render_card(result: MakeTinyResult) -> str:
         f"order shuffled with `random.Random({o.seed})` and read by a sequential sampler.",
         "3. Evaluation of the saved folder with `othink_bench.harness.evaluate` (hf backend, "
         f"greedy, batch {o.eval_batch_size}, max new tokens "
-        + ("256 counting / 1024 geometry, the tasks' own" if o.max_new_tokens is None
+        + ("the tasks' own (256 each)" if o.max_new_tokens is None
            else f"{o.max_new_tokens} (NOT the tasks' own budgets)") + ").",
         "",
         "### Data",
@@ -159,8 +172,11 @@ def render_card(result: MakeTinyResult) -> str:
         "- `vc-synth-tiny`: 112x112 images, a jittered 4x4 grid (at most one object per 28x28 "
         "cell), 3-10 objects; target `<think>0100 1101 1100 0001</think><answer>7</answer>`.",
         "- `gr-synth-tiny`: one- and two-step angle problems (triangle angle sum, parallel lines "
-        "and a transversal, isosceles base angles, exterior angle) with 112x112 diagrams; target "
-        "`<think>{reasoning}</think><answer>{answer}</answer>`.",
+        "and a transversal, isosceles base angles, exterior angle) with 112x112 diagrams; the "
+        "question names every parallel-line angle relation (since 1.2; before, only the diagram "
+        "told equal from supplementary angles); target: the reasoning's own arithmetic, "
+        "`<think>180-40-70=70</think><answer>70°</answer>` (since 1.2; the long reasoning "
+        "chain before).",
         "",
         "### Training loss",
         "",

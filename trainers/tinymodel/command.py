@@ -62,7 +62,7 @@ def configure_make_tiny(parser: argparse.ArgumentParser) -> None:
                         help="linear warm-up steps (default %(default)s)")
     parser.add_argument("--counting-share", type=_share, default=d.counting_share,
                         metavar="RATIO", help="share of counting batches: a fraction or "
-                        "counting:geometry like 2:1 (default 2:1)")
+                        f"counting:geometry like 2:1 (default {d.counting_share:.3g})")
     parser.add_argument("--counting-pool", type=int, default=None, metavar="N",
                         help="distinct counting training samples (default: one per row)")
     parser.add_argument("--geometry-pool", type=int, default=None, metavar="N",

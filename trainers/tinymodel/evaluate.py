@@ -68,10 +68,10 @@ def evaluate_folder(
     for summary in summaries:
         result = _task_result(summary, split, data_seed)
         records = load_run_records(summary.run_dir)
+        samples = get_task(summary.task).load(split=split, limit=limit, seed=data_seed)
+        result.extra["constant_answer_baseline"] = constant_baseline(samples)
         if summary.task == COUNTING_TASK:
-            samples = get_task(COUNTING_TASK).load(split=split, limit=limit, seed=data_seed)
             result.extra["occupancy"] = occupancy_report(records, samples)
-            result.extra["constant_answer_baseline"] = constant_baseline(samples)
         result.extra["by_breakdown"] = _breakdown(records)
         result.extra["mean_output_tokens"] = _mean([r.tokens for r in records if r.tokens])
         results[summary.task] = result
@@ -148,7 +148,7 @@ def occupancy_report(records: Sequence[Any], samples: Sequence[Any]) -> dict[str
 
 
 def constant_baseline(samples: Sequence[Any]) -> dict[str, Any]:
-    """Accuracy of always answering the most common count (what a collapsed model would get)."""
+    """Accuracy of always giving the most common gold answer (what a collapsed model gets)."""
     counts = Counter(s.gold for s in samples)
     gold, k = counts.most_common(1)[0]
     return {"answer": gold, "accuracy": round(k / len(samples), 4)}

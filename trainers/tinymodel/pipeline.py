@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 from trainers.tinymodel.card import _ci, _fmt, render_card
-from trainers.tinymodel.evaluate import evaluate_folder
+from trainers.tinymodel.evaluate import _nat, constant_baseline, evaluate_folder
 from trainers.tinymodel.recipe import MakeTinyOptions
 from trainers.tinymodel.results import CARD_FILE, RESULT_FILE, MakeTinyResult, TaskResult
-from trainers.tinymodel.targets import targets_met
+from trainers.tinymodel.targets import TASKS, targets_met
 from trainers.tinymodel.train import build_training_data, save_trained, train_sft
 
 
@@ -195,7 +195,7 @@ def make_tiny(opts: MakeTinyOptions) -> MakeTinyResult:
         )
         (stage / CARD_FILE).write_text(render_card(result), encoding="utf-8")
         (stage / RESULT_FILE).write_text(
-            json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8"
         )
         marker_path = stage / MARKER_FILE
         marker = json.loads(marker_path.read_text(encoding="utf-8"))
@@ -216,3 +216,44 @@ def make_tiny(opts: MakeTinyOptions) -> MakeTinyResult:
             shutil.rmtree(stage, ignore_errors=True)
         if own_work and not opts.keep_work:
             shutil.rmtree(work, ignore_errors=True)
+
+
+_PHASES = ("build random tiny", "generate training data", "SFT training", "save",
+           "validation (train split, held-out stream)", "test evaluation", "total")
+
+
+def rewrite_card(folder: Path) -> MakeTinyResult:
+    """Re-render ``folder``'s card from its ``make_tiny.json`` with today's card and targets
+    (nothing is re-measured: the stored results are kept; a most-common-answer baseline that an
+    older build did not store is computed from the same samples' gold answers)."""
+    from othink_bench.registry import get_task
+
+    path = Path(folder) / RESULT_FILE
+    result = MakeTinyResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    # Older builds wrote make_tiny.json with sorted keys: restore the order a build renders
+    # (tasks as in TASKS, phases in the order they ran, breakdown labels in natural order).
+    tasks = result.data.get("tasks", {})
+    result.data["tasks"] = {t: tasks[t] for t in TASKS if t in tasks}
+    order = ("othink-bench", "python", "torch", "transformers", "trl", "datasets",
+             "tokenizers", "machine", "cpu_count")
+    result.software = dict(sorted(result.software.items(), key=lambda kv: order.index(kv[0])
+                                  if kv[0] in order else len(order)))
+    for clock in (result.timings, result.cpu_timings):
+        ordered = sorted(clock.items(), key=lambda kv: _PHASES.index(kv[0])
+                         if kv[0] in _PHASES else len(_PHASES))
+        clock.clear()
+        clock.update(ordered)
+    result.test = {t: result.test[t] for t in TASKS if t in result.test}
+    result.validation = {t: result.validation[t] for t in TASKS if t in result.validation}
+    for results in (result.test, result.validation):
+        for r in results.values():
+            if "by_breakdown" in r.extra:
+                r.extra["by_breakdown"] = dict(sorted(r.extra["by_breakdown"].items(),
+                                                      key=lambda kv: _nat(kv[0])))
+            if "constant_answer_baseline" not in r.extra:
+                samples = get_task(r.task).load(split=r.split, limit=r.n, seed=r.data_seed)
+                r.extra["constant_answer_baseline"] = constant_baseline(samples)
+    result.targets_met = targets_met(result.test)
+    (Path(folder) / CARD_FILE).write_text(render_card(result), encoding="utf-8")
+    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return result

@@ -75,3 +75,26 @@ class MakeTinyResult:
             "software": self.software,
             "targets_met": self.targets_met,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MakeTinyResult:
+        """The inverse of :meth:`to_dict` (reads a ``make_tiny.json``)."""
+        opts = dict(d["options"])
+        for key in ("out", "work"):
+            opts[key] = None if opts.get(key) is None else Path(opts[key])
+        return cls(
+            out=Path(d["out"]),
+            options=MakeTinyOptions(**opts),
+            command=d["command"],
+            data=d["data"],
+            training=d["training"],
+            test={k: TaskResult(**v) for k, v in d["test"].items()},
+            validation={k: TaskResult(**v) for k, v in d.get("validation", {}).items()},
+            timings=d["timings"],
+            cpu_timings=d["cpu_timings"],
+            weights_bytes=d["weights_bytes"],
+            weights_sha256=d["weights_sha256"],
+            num_parameters=d["num_parameters"],
+            software=d["software"],
+            targets_met=d["targets_met"],
+        )

@@ -85,12 +85,16 @@ def _parallel_transversal(c: _Ctx, two_step: bool) -> _Built:
     sc.angle(nm(first[0]), nm(r1[0]), nm(r1[1]), "1")
     sc.angle(nm(second[0]), nm(r2[0]), nm(r2[1]), "2")
     par = "a ∥ b" if lines_style else "AB ∥ CD"
+    said = ""
+    if c.relation_in_text:
+        said = (f"∠1 and ∠2 are {rel[0]} angles, " if rel is not None
+                else "∠2 is adjacent to the angle corresponding to ∠1, ")
     if lines_style:
         q = (f"{AS_SHOWN}straight line a ∥ b, straight line c intersects a and b, "
-             f"∠1 = {c.num(x)}, " + c.ask_angle("∠2"))
+             f"∠1 = {c.num(x)}, {said}" + c.ask_angle("∠2"))
     else:
         q = (f"{AS_SHOWN}AB ∥ CD, the straight line MN intersects AB and CD at points E and F "
-             f"respectively, ∠1 = {c.num(x)}, " + c.ask_angle("∠2"))
+             f"respectively, ∠1 = {c.num(x)}, {said}" + c.ask_angle("∠2"))
     if rel is not None:
         name, equal = rel
         if equal:
