@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from leaderboard import reported as rep
-from leaderboard.collect import EvalKey, Run, natural_key, run_fields
+from leaderboard.collect import RUN_COLUMNS, EvalKey, Run, natural_key, run_fields
 from leaderboard.plots import PLOTS_DIR, Plot
 from leaderboard.seeds import SeedAnalysis, build_seeds, t_interval
 from leaderboard.tables import Analysis, Comparison, column_labels
@@ -295,20 +295,7 @@ CSV_COLUMNS = (
     "row",
     "column",
     "breakdown",
-    "ref",
-    "run_id",
-    "base_model",
-    "method",
-    "label",
-    "variant",
-    "train_task",
-    "step",
-    "task",
-    "task_version",
-    "source",
-    "split",
-    "data",
-    "data_seed",
+    *(c for c in RUN_COLUMNS if c != "path"),  # the run's keys; its path comes last
     "k",
     "n",
     "accuracy",

@@ -90,7 +90,24 @@ class _StockNameMixin:
         return files
 
 
-class ImageOnlyQwen2VLProcessor(_StockNameMixin, Qwen2VLProcessor):
+class _QwenImageOnly(_StockNameMixin):
+    """The Qwen-VL processors' shared ``__init__`` with no video processor: their sub-processors
+    are then only ``image_processor`` and ``tokenizer`` (transformers reads them off this
+    signature)."""
+
+    def __init__(
+        self,
+        image_processor: Any = None,
+        tokenizer: Any = None,
+        chat_template: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(  # type: ignore[call-arg]
+            image_processor, tokenizer, None, chat_template=chat_template, **kwargs
+        )
+
+
+class ImageOnlyQwen2VLProcessor(_QwenImageOnly, Qwen2VLProcessor):
     """``Qwen2VLProcessor`` without the video processor (so without torchvision).
 
     Its sub-processors are only ``image_processor`` and ``tokenizer`` (transformers reads them off
@@ -101,44 +118,17 @@ class ImageOnlyQwen2VLProcessor(_StockNameMixin, Qwen2VLProcessor):
 
     stock_class_name = "Qwen2VLProcessor"
 
-    def __init__(
-        self,
-        image_processor: Any = None,
-        tokenizer: Any = None,
-        chat_template: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(image_processor, tokenizer, None, chat_template=chat_template, **kwargs)
 
-
-class ImageOnlyQwen2_5_VLProcessor(_StockNameMixin, Qwen2_5_VLProcessor):
+class ImageOnlyQwen2_5_VLProcessor(_QwenImageOnly, Qwen2_5_VLProcessor):
     """``Qwen2_5_VLProcessor`` without the video processor (so without torchvision)."""
 
     stock_class_name = "Qwen2_5_VLProcessor"
 
-    def __init__(
-        self,
-        image_processor: Any = None,
-        tokenizer: Any = None,
-        chat_template: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(image_processor, tokenizer, None, chat_template=chat_template, **kwargs)
 
-
-class ImageOnlyQwen3VLProcessor(_StockNameMixin, Qwen3VLProcessor):
+class ImageOnlyQwen3VLProcessor(_QwenImageOnly, Qwen3VLProcessor):
     """``Qwen3VLProcessor`` without the video processor (its image processor is Qwen2-VL's)."""
 
     stock_class_name = "Qwen3VLProcessor"
-
-    def __init__(
-        self,
-        image_processor: Any = None,
-        tokenizer: Any = None,
-        chat_template: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(image_processor, tokenizer, None, chat_template=chat_template, **kwargs)
 
 
 class ImageOnlyLlavaOnevisionProcessor(_StockNameMixin, LlavaOnevisionProcessor):
