@@ -63,6 +63,9 @@ def configure_make_tiny(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--counting-share", type=_share, default=d.counting_share,
                         metavar="RATIO", help="share of counting batches: a fraction or "
                         f"counting:geometry like 2:1 (default {d.counting_share:.3g})")
+    parser.add_argument("--counting-first", type=int, default=d.counting_first, metavar="N",
+                        help="put N of the counting batches first, a counting-only stage before "
+                        "the shuffled rest (default %(default)s)")
     parser.add_argument("--counting-pool", type=int, default=None, metavar="N",
                         help="distinct counting training samples (default: one per row)")
     parser.add_argument("--geometry-pool", type=int, default=None, metavar="N",
@@ -101,6 +104,7 @@ def execute_make_tiny(args: argparse.Namespace) -> int:
         lr_scheduler=args.lr_scheduler,
         warmup_steps=args.warmup_steps,
         counting_share=args.counting_share,
+        counting_first=args.counting_first,
         counting_pool=args.counting_pool,
         geometry_pool=args.geometry_pool,
         eval_limit=args.eval_limit,

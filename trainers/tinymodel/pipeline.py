@@ -57,7 +57,7 @@ def command_line(opts: MakeTinyOptions) -> str:
         ("seed", "--seed"), ("data_seed", "--data-seed"), ("steps", "--steps"),
         ("batch_size", "--batch-size"), ("learning_rate", "--lr"),
         ("lr_scheduler", "--lr-scheduler"), ("warmup_steps", "--warmup-steps"),
-        ("counting_pool", "--counting-pool"), ("geometry_pool", "--geometry-pool"),
+        ("counting_first", "--counting-first"), ("counting_pool", "--counting-pool"), ("geometry_pool", "--geometry-pool"),
         ("eval_limit", "--eval-limit"), ("val_limit", "--val-limit"),
         ("eval_batch_size", "--eval-batch-size"), ("max_new_tokens", "--max-new-tokens"),
         ("threads", "--threads"),

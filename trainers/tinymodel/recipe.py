@@ -54,6 +54,7 @@ class MakeTinyOptions:
     lr_scheduler: str = "cosine"
     warmup_steps: int = 0
     counting_share: float = 2 / 3
+    counting_first: int = 0  # this many of the counting batches come first, before the shuffle
     counting_pool: int | None = None  # None: every counting batch row is a distinct sample
     geometry_pool: int | None = None
     eval_limit: int = 200
@@ -73,6 +74,10 @@ class MakeTinyOptions:
             raise ValueError(f"batch size must be >= 1, got {self.batch_size}")
         if not 0.0 <= self.counting_share <= 1.0:
             raise ValueError(f"counting share must be in [0, 1], got {self.counting_share}")
+        n_count = round(self.steps * self.counting_share)
+        if not 0 <= self.counting_first <= n_count:
+            raise ValueError(f"counting first must be in [0, {n_count}] (the number of counting "
+                             f"batches), got {self.counting_first}")
         if self.seed < 0 or self.data_seed < 0:
             raise ValueError("seeds must be >= 0")
         if self.eval_limit < 1:
@@ -101,18 +106,23 @@ def batch_plan(
     counting_share: float,
     pools: tuple[int, int],
     seed: int,
+    counting_first: int = 0,
 ) -> tuple[list[tuple[int, int]], tuple[int, int]]:
     """The training order: ``steps`` task-homogeneous batches of ``(task, sample index)`` rows.
 
     ``round(steps * counting_share)`` batches are counting (task 0), the rest geometry (task 1),
-    in an order shuffled by ``random.Random(seed)``. Within a task, samples are drawn epoch by
+    in an order shuffled by ``random.Random(seed)``; with ``counting_first`` N, N of the counting
+    batches come first (a counting-only stage) and the rest are shuffled after them. Within a task, samples are drawn epoch by
     epoch from a fresh permutation of its pool, so a pool as large as the rows it must fill is
     seen exactly once. Returns the flat row list and the number of batches of each task.
     """
     rng = random.Random(seed)
     n_count = round(steps * counting_share)
-    kinds = [0] * n_count + [1] * (steps - n_count)
+    if not 0 <= counting_first <= n_count:
+        raise ValueError(f"counting_first must be in [0, {n_count}], got {counting_first}")
+    kinds = [0] * (n_count - counting_first) + [1] * (steps - n_count)
     rng.shuffle(kinds)
+    kinds = [0] * counting_first + kinds
     streams: list[list[int]] = [[], []]
 
     def take(task: int) -> list[int]:

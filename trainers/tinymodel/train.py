@@ -25,7 +25,7 @@ def build_training_data(opts: MakeTinyOptions) -> tuple[Any, dict[str, Any]]:
 
     pools = _pool_sizes(opts)
     rows, n_batches = batch_plan(opts.steps, opts.batch_size, opts.counting_share, pools,
-                                 opts.seed)
+                                 opts.seed, counting_first=opts.counting_first)
     parts, info = [], {}
     for t, (task_id, pool) in enumerate(zip(TASKS, pools, strict=True)):
         task = get_task(task_id)
@@ -52,7 +52,8 @@ def build_training_data(opts: MakeTinyOptions) -> tuple[Any, dict[str, Any]]:
     offset = len(parts[0])
     order = [i if kind == 0 else offset + i for kind, i in rows]
     dataset = concatenate_datasets(parts).select(order)
-    return dataset, {"tasks": info, "rows": len(order), "order_seed": opts.seed}
+    return dataset, {"tasks": info, "rows": len(order), "order_seed": opts.seed,
+                     "counting_first": opts.counting_first}
 
 
 def _loss_logger(progress: bool) -> Any:
