@@ -51,14 +51,30 @@ def test_batch_plan_is_seeded_homogeneous_and_covers_the_pool() -> None:
     assert sorted({i for task, i in small if task == 0}) == list(range(10))
 
 
+def test_counting_first_stages_counting_batches_before_the_shuffle() -> None:
+    rows, counts = batch_plan(30, 4, 0.5, (60, 60), seed=3, counting_first=10)
+    assert counts == (15, 15)
+    kinds = [rows[i][0] for i in range(0, len(rows), 4)]
+    assert kinds[:10] == [0] * 10  # the counting-only stage
+    assert kinds[10:].count(0) == 5 and kinds[10:].count(1) == 15  # the rest, shuffled
+    assert kinds[10:] != sorted(kinds[10:]) and kinds[10:] != sorted(kinds[10:], reverse=True)
+    assert sorted(i for t, i in rows if t == 0) == list(range(60))  # still each sample once
+    with pytest.raises(ValueError, match="counting_first"):
+        batch_plan(30, 4, 0.5, (60, 60), seed=3, counting_first=16)
+    with pytest.raises(ValueError, match="counting first"):
+        MakeTinyOptions(steps=30, counting_share=0.5, counting_first=16).validate()
+
+
 def test_command_line_round_trips_through_the_cli() -> None:
     opts = MakeTinyOptions(out=Path("/tmp/x"), seed=2, steps=40, learning_rate=5e-4,
-                           counting_share=0.5, val_limit=10, max_new_tokens=16)
+                           counting_share=0.5, counting_first=7, val_limit=10,
+                           max_new_tokens=16)
     cmd = command_line(opts)
     assert cmd.startswith("othink-bench make-tiny ")
     args = build_parser("make-tiny").parse_args(cmd.split()[1:])
     assert (args.out, args.seed, args.steps, args.learning_rate, args.counting_share,
-            args.val_limit, args.max_new_tokens) == (Path("/tmp/x"), 2, 40, 5e-4, 0.5, 10, 16)
+            args.counting_first, args.val_limit, args.max_new_tokens) == (
+        Path("/tmp/x"), 2, 40, 5e-4, 0.5, 7, 10, 16)
     assert command_line(MakeTinyOptions()) == "othink-bench make-tiny"
 
 
