@@ -17,7 +17,8 @@ budget) are applied through the family's own image-processor keys
 (:mod:`othink_bench.models.image_settings`) and are part of the run id when set. Under a sharded launch each process
 takes the GPU of its local rank. On CUDA out-of-memory a batch is halved and retried (the
 smaller size is kept for the rest of the run); a request that fails on its own is recorded as a
-generation error, the others go on.
+generation error, the others go on. The prompt side (chat templates, prompt lengths, batch
+inputs) is in :mod:`othink_bench.backends.hf_prompts`.
 """
 
 from __future__ import annotations
@@ -32,11 +33,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import othink_bench.backends.hf_prompts as hf_prompts
 from othink_bench.backends.base import (
     Completed,
     GenRequest,
     GenResult,
-    bounded_token_count,
     distributed_env,
     hub_snapshot_commit,
     model_identity,
@@ -250,60 +251,31 @@ class HFBackend:
             if kept is not None and kept[0] is r:
                 out.append(kept[1])
             else:
-                out.append(self._render(processor, r))
+                out.append(hf_prompts.render_prompt(processor, r))
         return out
-
-    @staticmethod
-    def _render(processor: Any, request: GenRequest) -> str:
-        return str(
-            processor.apply_chat_template(
-                request.messages, tokenize=False, add_generation_prompt=True
-            )
-        )
-
-    def _image_tokens(self, request: GenRequest) -> int:
-        """An estimate of the tokens a request's images take (Qwen-style patches)."""
-        from othink_bench.models.image_settings import image_area_cap
-
-        image_processor = getattr(self._processor, "image_processor", None)
-        max_pixels = image_area_cap(image_processor) or 1 << 40
-        patch = getattr(image_processor, "patch_size", 14) or 14
-        merge = getattr(image_processor, "merge_size", 2) or 2
-        per_token = (patch * merge) ** 2
-        return sum(min(im.width * im.height, max_pixels) // per_token for im in request.images)
 
     def _length_keys(
         self, requests: Sequence[GenRequest], texts: list[str], processor: Any
     ) -> list[int]:
         """Prompt length in tokens: text tokens plus an estimate of each image's tokens."""
-        tokenizer = getattr(processor, "tokenizer", processor)
-        lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-        return [n + self._image_tokens(r) for n, r in zip(lengths, requests, strict=True)]
+        lengths = hf_prompts.text_tokens(processor, texts)
+        return [
+            n + hf_prompts.image_tokens(self._processor, r)
+            for n, r in zip(lengths, requests, strict=True)
+        ]
 
     def context_length(self) -> int | None:
         """The model's context (``max_position_embeddings``), once loaded; else ``None``."""
-        if self._model is None:
-            return None
-        config = getattr(self._model, "config", None)
-        for part in (getattr(config, "text_config", None), config):
-            n = getattr(part, "max_position_embeddings", None)
-            if isinstance(n, int) and n > 0:
-                return n
-        return None
+        return None if self._model is None else hf_prompts.context_length(self._model)
 
     def prompt_tokens(self, request: GenRequest, cap: int) -> int:
         """The request's prompt length (chat template, text and image tokens); past ``cap``
         only a bound, so a huge prompt is not tokenized whole."""
         self.load()
         processor = self._prep()
-        tokenizer = getattr(processor, "tokenizer", processor)
-        images = self._image_tokens(request)
-
-        def count(text: str) -> int:
-            return len(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-        text = self._render(processor, request)
-        n = bounded_token_count(count, text, max(cap - images, 0)) + images
+        images = hf_prompts.image_tokens(self._processor, request)
+        text = hf_prompts.render_prompt(processor, request)
+        n = hf_prompts.bounded_prompt_tokens(processor, text, images, cap)
         if n <= cap:  # it will be generated: keep the text for that
             self._rendered[id(request)] = (request, text)
         return n
@@ -437,8 +409,7 @@ class HFBackend:
 
     @staticmethod
     def _inputs(processor: Any, requests: list[GenRequest], texts: list[str]) -> Any:
-        images = [im for r in requests for im in r.images]
-        return processor(text=texts, images=images or None, padding=True, return_tensors="pt")
+        return hf_prompts.batch_inputs(processor, requests, texts)
 
     def _generate_now(
         self, requests: list[GenRequest], texts: list[str], inputs: Any = None
