@@ -18,19 +18,18 @@ budget) are applied through the family's own image-processor keys
 takes the GPU of its local rank. On CUDA out-of-memory a batch is halved and retried (the
 smaller size is kept for the rest of the run); a request that fails on its own is recorded as a
 generation error, the others go on. The prompt side (chat templates, prompt lengths, batch
-inputs) is in :mod:`othink_bench.backends.hf_prompts`.
+inputs) is in :mod:`othink_bench.backends.hf_prompts`, the batching (order, batch ends, one
+batch's ``generate``, out-of-memory detection) in :mod:`othink_bench.backends.hf_batches`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import gc
 import logging
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import othink_bench.backends.hf_prompts as hf_prompts
@@ -44,37 +43,17 @@ from othink_bench.backends.base import (
     resolve_model_path,
     short_error,
 )
+from othink_bench.backends.hf_batches import (
+    Plan,
+    PreparedRequests,
+    batch_order,
+    free_cuda,
+    generate_batch,
+    is_oom,
+    next_batch,
+)
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Plan:
-    """A window's generation prepared ahead: chat-templated texts, the length-sorted order, and
-    the processor's inputs for each batch (keyed by its request indices)."""
-
-    owner: HFBackend
-    texts: list[str]
-    order: list[int]
-    inputs: dict[tuple[int, ...], Any] = field(default_factory=dict)
-
-
-class PreparedRequests(list[GenRequest]):
-    """Requests with their :class:`_Plan` (what :meth:`HFBackend.prepare` returns)."""
-
-    plan: _Plan
-
-
-def _is_oom(exc: BaseException) -> bool:
-    import torch
-
-    if isinstance(exc, torch.cuda.OutOfMemoryError):
-        return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
-
-
-def _settings(request: GenRequest) -> tuple[float, ...]:
-    return (request.max_new_tokens, request.temperature, request.top_p)
 
 
 class HFBackend:
@@ -281,25 +260,15 @@ class HFBackend:
         return n
 
     def _order(self, requests: Sequence[GenRequest], texts: list[str], processor: Any) -> list[int]:
-        """Request indices by decoding settings, then prompt length (batches never mix
-        settings, and similar lengths waste little compute on padding)."""
-        keys = self._length_keys(requests, texts, processor)
-        return sorted(range(len(requests)), key=lambda i: (_settings(requests[i]), keys[i]))
+        """Request indices by decoding settings, then prompt length."""
+        return batch_order(requests, self._length_keys(requests, texts, processor))
 
     def _next_batch(
         self, order: list[int], requests: Sequence[GenRequest], pos: int
     ) -> tuple[list[int], int]:
-        """The batch starting at ``order[pos]``: at most ``batch_size`` requests with the same
-        settings (the size is read each time: an OOM halves it for the rest of the run)."""
-        first = _settings(requests[order[pos]])
-        end = pos + 1
-        while (
-            end < len(order)
-            and end - pos < self.batch_size
-            and _settings(requests[order[end]]) == first
-        ):
-            end += 1
-        return order[pos:end], end
+        """The batch starting at ``order[pos]`` at the current size (read each time: an OOM
+        halves it for the rest of the run)."""
+        return next_batch(order, requests, pos, self.batch_size)
 
     def _batches(self, order: list[int], requests: Sequence[GenRequest]) -> Iterator[list[int]]:
         pos = 0
@@ -316,7 +285,7 @@ class HFBackend:
         processor = self._prep()
         texts = self._texts(requests, processor)
         order = self._order(requests, texts, processor)
-        plan = _Plan(self, texts, order)
+        plan = Plan(self, texts, order)
         for batch in self._batches(order, requests):
             plan.inputs[tuple(batch)] = self._inputs(
                 processor, [requests[i] for i in batch], [texts[i] for i in batch]
@@ -330,12 +299,12 @@ class HFBackend:
             return
         self.load()
         plan = getattr(requests, "plan", None)
-        if isinstance(plan, _Plan) and plan.owner is self:
+        if isinstance(plan, Plan) and plan.owner is self:
             for batch in self._batches(plan.order, requests):
                 yield from self._run(batch, requests, plan.texts, plan.inputs)
             return
         texts = self._texts(requests)
-        plan = _Plan(self, texts, self._order(requests, texts, self._processor))
+        plan = Plan(self, texts, self._order(requests, texts, self._processor))
         # Not prepared ahead: process the next batch on a helper thread (with a processor copy
         # of its own) while this one generates. The next batch is guessed with the current
         # size; after an OOM halving the guess is wrong and the batch is processed inline.
@@ -371,7 +340,7 @@ class HFBackend:
                 prepared.pop(tuple(batch), None),
             )
         except Exception as exc:
-            if not _is_oom(exc):
+            if not is_oom(exc):
                 if len(batch) == 1:
                     yield [(batch[0], GenResult(error=short_error(exc)))]
                     return
@@ -391,7 +360,7 @@ class HFBackend:
             for i in batch:
                 yield from self._run([i], requests, texts, prepared)
             return
-        self._free_cuda()
+        free_cuda()
         if len(batch) == 1:
             yield [(batch[0], GenResult(error="CUDA out of memory at batch size 1: " + oom))]
             return
@@ -414,61 +383,17 @@ class HFBackend:
     def _generate_now(
         self, requests: list[GenRequest], texts: list[str], inputs: Any = None
     ) -> list[GenResult]:
-        import torch
-
         start = time.perf_counter()
         if inputs is None:
             inputs = self._inputs(self._processor, requests, texts)
-        inputs = inputs.to(self._model.device)
-        first = requests[0]
-        kwargs: dict[str, Any] = {"max_new_tokens": first.max_new_tokens, "pad_token_id": self._pad}
-        # Explicit values override a checkpoint's generation_config (Qwen2-VL ships top_k=1,
-        # top_p=0.001, which would make "sampling" greedy); None switches a setting off.
-        if first.do_sample:
-            kwargs.update(
-                do_sample=True, temperature=first.temperature, top_p=first.top_p, top_k=None
-            )
-        else:
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-        device = self._model.device
-        devices = [device] if getattr(device, "type", "cpu") == "cuda" else []
-        with torch.random.fork_rng(devices=devices), torch.inference_mode():
-            if first.do_sample:
-                # One seed per batch, derived from its requests' seeds: reproducible for the same
-                # batches (the per-request seeds are exact at batch size 1); the caller's RNG
-                # state is left as it was.
-                torch.manual_seed(sum((r.seed or 0) for r in requests) & 0x7FFFFFFF)
-            out = self._model.generate(**inputs, **kwargs)
-        prompt_len = inputs["input_ids"].shape[1]
-        new = out[:, prompt_len:].tolist()
-        elapsed = time.perf_counter() - start
-        lengths = []
-        for row in new:
-            n = len(row)
-            for j, tok in enumerate(row):
-                if tok in self._eos:
-                    n = j + 1
-                    break
-            lengths.append(n)
-        decoded = self._processor.batch_decode(
-            [row[:n] for row, n in zip(new, lengths, strict=True)], skip_special_tokens=True
-        )
-        per = elapsed / len(requests)
-        return [
-            GenResult(text=text, tokens=n, latency_s=per)
-            for text, n in zip(decoded, lengths, strict=True)
-        ]
-
-    def _free_cuda(self) -> None:
-        import torch
-
-        if torch.cuda.is_available():
-            gc.collect()  # drop the failed batch's tensors before returning their memory
-            torch.cuda.empty_cache()
+        return generate_batch(
+            self._model, self._processor, requests, inputs, eos=self._eos, pad=self._pad,
+            start=start,
+        )  # fmt: skip
 
     def close(self) -> None:
         self._model = None
         self._processor = None
         self._prep_processor = self._ahead_processor = None
         self._rendered.clear()
-        self._free_cuda()
+        free_cuda()
