@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from leaderboard import reported as rep
+import leaderboard.reported as rep
 from leaderboard.collect import RUN_COLUMNS, EvalKey, Run, natural_key, run_fields
 from leaderboard.plots import PLOTS_DIR, Plot
 from leaderboard.seeds import SeedAnalysis, build_seeds, t_interval

@@ -232,7 +232,7 @@ def step_plot(panel: StepPanel) -> Plot:
     png = line_plot(
         series, title=title, xlabel="training step", ylabel="accuracy (%)", hlines=hlines
     )
-    name = f"steps-{_slug(panel.base)}-{panel.column.slug}.png"
+    name = f"steps-{model_slug(panel.base)}-{panel.column.slug}.png"
     return Plot(name, title, png)
 
 
@@ -266,7 +266,7 @@ def cross_task_plot(base: str, tables: Sequence[CrossTable]) -> Plot | None:
         bars.append((ct.model.display, ct.model.method, vals, cis))
     title = f"{short_model_name(base)}: cross-task accuracy (train task → eval task)"
     png = grouped_bars(groups, bars, title=title, ylabel="accuracy (%)")
-    return Plot(f"cross-task-{_slug(base)}.png", title, png)
+    return Plot(f"cross-task-{model_slug(base)}.png", title, png)
 
 
 def _log_label(log: TrainingLog) -> str:
@@ -311,7 +311,8 @@ def reward_plot(logs: Sequence[TrainingLog]) -> Plot | None:
     return Plot("rewards.png", title, png)
 
 
-def _slug(text: str) -> str:
+def model_slug(text: str) -> str:
+    """A base model's part of its plot files' names (``steps-<slug>-…``, ``cross-task-<slug>``)."""
     return slugify(short_model_name(text))
 
 

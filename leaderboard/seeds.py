@@ -18,6 +18,7 @@ same direction on every seed (so the sign test counts m of m seeds that way). Wi
 agreement the sign test's p is 2^(1-m): it cannot reach 0.05 below 6 seeds, so it is shown, and
 unanimity of significant per-seed tests is what a mark requires. A model with one seed has no
 across-seed numbers: it is not pooled, and a board without seeds shows nothing of this module.
+:func:`seed_blocks` is the board's "Across training seeds" section.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from dataclasses import dataclass
 from scipy.stats import binomtest
 from scipy.stats import t as student_t
 
+from leaderboard.blocks import Block, Heading, Paragraph, TableBlock
 from leaderboard.collect import Collection, EvalKey, ModelKey, Run, method_name, natural_key
 from leaderboard.tables import (
     ALPHA,
     COMPARED_WITH,
     EMPTY,
     SIGNIFICANT,
+    Analysis,
     Comparison,
     DisplayCell,
     DisplayTable,
@@ -271,3 +274,34 @@ CONVENTION = (
     "beside it (with m seeds in agreement it is 2^(1−m), so it cannot itself reach "
     f"{ALPHA:g} below 6 seeds)."
 )
+
+
+def seed_blocks(an: Analysis) -> list[Block]:
+    """Across training seeds: only on a board with a model trained with two or more seeds."""
+    sa = build_seeds(an.collection)
+    if not sa:
+        return []
+    columns = an.collection.columns
+    blocks: list[Block] = [
+        Heading(2, "Across training seeds"),
+        Paragraph(
+            "Each (model, train task, eval task) trained with several seeds: the mean of the "
+            "seeds' accuracies with a 95% Student-t interval over seeds, and every seed's value "
+            "(n) and run. Same-task and cross-task cells alike; a seed's run is its last "
+            "evaluated checkpoint."
+        ),
+        TableBlock(seed_cells_display(sa, columns)),
+    ]
+    if sa.comparisons:
+        blocks += [
+            Paragraph(
+                "Method differences seed by seed: each seed against the same seed of the "
+                "baseline (the untrained base model has one run for all seeds), relative change "
+                f"on the shared samples with {SIGNIFICANT} for McNemar p < 0.05; the mean "
+                "paired difference in accuracy points with its t interval over seeds; how many "
+                "seeds are better and worse; the two-sided sign test over seeds. **Supported** "
+                "needs a significant McNemar test in the same direction on every seed."
+            ),
+            TableBlock(seed_comparisons_display(sa, columns)),
+        ]
+    return blocks

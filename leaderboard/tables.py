@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from leaderboard import reported as rep
+import leaderboard.reported as rep
 from leaderboard.collect import (
     Collection,
     EvalKey,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from leaderboard.render import Board
+    from leaderboard.blocks import Board
 
 
 def configure_view(parser: argparse.ArgumentParser) -> None:

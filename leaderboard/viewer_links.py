@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from leaderboard.render import Block, Board, Heading, Paragraph, TableBlock
+from leaderboard.blocks import Block, Board, Heading, Paragraph, TableBlock
 from leaderboard.tables import DisplayCell, DisplayTable
 from leaderboard.viewer import INDEX_FILE, page_name
 

@@ -153,3 +153,14 @@ def test_core_imports_no_task_trainer_or_board_module(name: str) -> None:
         if target.split(".")[0] in FOREIGN
     ]
     assert not bad, "the core must not import tasks/, trainers/ or leaderboard/:\n" + "\n".join(bad)
+
+
+def test_leaderboard_has_no_import_circles() -> None:
+    """The board's modules form no circle either: no section module imports ``render`` (which
+    assembles them), and none imports the package ``leaderboard`` (whose ``__init__`` imports
+    ``render``): ``import leaderboard.reported as rep``, not ``from leaderboard import ...``."""
+    modules = {module_name(p): p for p in sorted((ROOT / "leaderboard").rglob("*.py"))}
+    graph = import_graph(modules)
+    assert graph["leaderboard.render"] and "leaderboard.header" in graph
+    cycle = find_cycle(graph)
+    assert cycle is None, describe(cycle, graph, modules)

@@ -17,63 +17,43 @@ budget) are applied through the family's own image-processor keys
 (:mod:`othink_bench.models.image_settings`) and are part of the run id when set. Under a sharded launch each process
 takes the GPU of its local rank. On CUDA out-of-memory a batch is halved and retried (the
 smaller size is kept for the rest of the run); a request that fails on its own is recorded as a
-generation error, the others go on.
+generation error, the others go on. The prompt side (chat templates, prompt lengths, batch
+inputs) is in :mod:`othink_bench.backends.hf_prompts`, the batching (order, batch ends, one
+batch's ``generate``, out-of-memory detection) in :mod:`othink_bench.backends.hf_batches`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import gc
 import logging
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
+import othink_bench.backends.hf_prompts as hf_prompts
 from othink_bench.backends.base import (
     Completed,
     GenRequest,
     GenResult,
-    bounded_token_count,
     distributed_env,
     hub_snapshot_commit,
     model_identity,
     resolve_model_path,
     short_error,
 )
+from othink_bench.backends.hf_batches import (
+    Plan,
+    PreparedRequests,
+    batch_order,
+    free_cuda,
+    generate_batch,
+    is_oom,
+    next_batch,
+)
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Plan:
-    """A window's generation prepared ahead: chat-templated texts, the length-sorted order, and
-    the processor's inputs for each batch (keyed by its request indices)."""
-
-    owner: HFBackend
-    texts: list[str]
-    order: list[int]
-    inputs: dict[tuple[int, ...], Any] = field(default_factory=dict)
-
-
-class PreparedRequests(list[GenRequest]):
-    """Requests with their :class:`_Plan` (what :meth:`HFBackend.prepare` returns)."""
-
-    plan: _Plan
-
-
-def _is_oom(exc: BaseException) -> bool:
-    import torch
-
-    if isinstance(exc, torch.cuda.OutOfMemoryError):
-        return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
-
-
-def _settings(request: GenRequest) -> tuple[float, ...]:
-    return (request.max_new_tokens, request.temperature, request.top_p)
 
 
 class HFBackend:
@@ -250,84 +230,45 @@ class HFBackend:
             if kept is not None and kept[0] is r:
                 out.append(kept[1])
             else:
-                out.append(self._render(processor, r))
+                out.append(hf_prompts.render_prompt(processor, r))
         return out
-
-    @staticmethod
-    def _render(processor: Any, request: GenRequest) -> str:
-        return str(
-            processor.apply_chat_template(
-                request.messages, tokenize=False, add_generation_prompt=True
-            )
-        )
-
-    def _image_tokens(self, request: GenRequest) -> int:
-        """An estimate of the tokens a request's images take (Qwen-style patches)."""
-        from othink_bench.models.image_settings import image_area_cap
-
-        image_processor = getattr(self._processor, "image_processor", None)
-        max_pixels = image_area_cap(image_processor) or 1 << 40
-        patch = getattr(image_processor, "patch_size", 14) or 14
-        merge = getattr(image_processor, "merge_size", 2) or 2
-        per_token = (patch * merge) ** 2
-        return sum(min(im.width * im.height, max_pixels) // per_token for im in request.images)
 
     def _length_keys(
         self, requests: Sequence[GenRequest], texts: list[str], processor: Any
     ) -> list[int]:
         """Prompt length in tokens: text tokens plus an estimate of each image's tokens."""
-        tokenizer = getattr(processor, "tokenizer", processor)
-        lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-        return [n + self._image_tokens(r) for n, r in zip(lengths, requests, strict=True)]
+        lengths = hf_prompts.text_tokens(processor, texts)
+        return [
+            n + hf_prompts.image_tokens(self._processor, r)
+            for n, r in zip(lengths, requests, strict=True)
+        ]
 
     def context_length(self) -> int | None:
         """The model's context (``max_position_embeddings``), once loaded; else ``None``."""
-        if self._model is None:
-            return None
-        config = getattr(self._model, "config", None)
-        for part in (getattr(config, "text_config", None), config):
-            n = getattr(part, "max_position_embeddings", None)
-            if isinstance(n, int) and n > 0:
-                return n
-        return None
+        return None if self._model is None else hf_prompts.context_length(self._model)
 
     def prompt_tokens(self, request: GenRequest, cap: int) -> int:
         """The request's prompt length (chat template, text and image tokens); past ``cap``
         only a bound, so a huge prompt is not tokenized whole."""
         self.load()
         processor = self._prep()
-        tokenizer = getattr(processor, "tokenizer", processor)
-        images = self._image_tokens(request)
-
-        def count(text: str) -> int:
-            return len(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-        text = self._render(processor, request)
-        n = bounded_token_count(count, text, max(cap - images, 0)) + images
+        images = hf_prompts.image_tokens(self._processor, request)
+        text = hf_prompts.render_prompt(processor, request)
+        n = hf_prompts.bounded_prompt_tokens(processor, text, images, cap)
         if n <= cap:  # it will be generated: keep the text for that
             self._rendered[id(request)] = (request, text)
         return n
 
     def _order(self, requests: Sequence[GenRequest], texts: list[str], processor: Any) -> list[int]:
-        """Request indices by decoding settings, then prompt length (batches never mix
-        settings, and similar lengths waste little compute on padding)."""
-        keys = self._length_keys(requests, texts, processor)
-        return sorted(range(len(requests)), key=lambda i: (_settings(requests[i]), keys[i]))
+        """Request indices by decoding settings, then prompt length."""
+        return batch_order(requests, self._length_keys(requests, texts, processor))
 
     def _next_batch(
         self, order: list[int], requests: Sequence[GenRequest], pos: int
     ) -> tuple[list[int], int]:
-        """The batch starting at ``order[pos]``: at most ``batch_size`` requests with the same
-        settings (the size is read each time: an OOM halves it for the rest of the run)."""
-        first = _settings(requests[order[pos]])
-        end = pos + 1
-        while (
-            end < len(order)
-            and end - pos < self.batch_size
-            and _settings(requests[order[end]]) == first
-        ):
-            end += 1
-        return order[pos:end], end
+        """The batch starting at ``order[pos]`` at the current size (read each time: an OOM
+        halves it for the rest of the run)."""
+        return next_batch(order, requests, pos, self.batch_size)
 
     def _batches(self, order: list[int], requests: Sequence[GenRequest]) -> Iterator[list[int]]:
         pos = 0
@@ -344,7 +285,7 @@ class HFBackend:
         processor = self._prep()
         texts = self._texts(requests, processor)
         order = self._order(requests, texts, processor)
-        plan = _Plan(self, texts, order)
+        plan = Plan(self, texts, order)
         for batch in self._batches(order, requests):
             plan.inputs[tuple(batch)] = self._inputs(
                 processor, [requests[i] for i in batch], [texts[i] for i in batch]
@@ -358,12 +299,12 @@ class HFBackend:
             return
         self.load()
         plan = getattr(requests, "plan", None)
-        if isinstance(plan, _Plan) and plan.owner is self:
+        if isinstance(plan, Plan) and plan.owner is self:
             for batch in self._batches(plan.order, requests):
                 yield from self._run(batch, requests, plan.texts, plan.inputs)
             return
         texts = self._texts(requests)
-        plan = _Plan(self, texts, self._order(requests, texts, self._processor))
+        plan = Plan(self, texts, self._order(requests, texts, self._processor))
         # Not prepared ahead: process the next batch on a helper thread (with a processor copy
         # of its own) while this one generates. The next batch is guessed with the current
         # size; after an OOM halving the guess is wrong and the batch is processed inline.
@@ -399,7 +340,7 @@ class HFBackend:
                 prepared.pop(tuple(batch), None),
             )
         except Exception as exc:
-            if not _is_oom(exc):
+            if not is_oom(exc):
                 if len(batch) == 1:
                     yield [(batch[0], GenResult(error=short_error(exc)))]
                     return
@@ -419,7 +360,7 @@ class HFBackend:
             for i in batch:
                 yield from self._run([i], requests, texts, prepared)
             return
-        self._free_cuda()
+        free_cuda()
         if len(batch) == 1:
             yield [(batch[0], GenResult(error="CUDA out of memory at batch size 1: " + oom))]
             return
@@ -437,67 +378,22 @@ class HFBackend:
 
     @staticmethod
     def _inputs(processor: Any, requests: list[GenRequest], texts: list[str]) -> Any:
-        images = [im for r in requests for im in r.images]
-        return processor(text=texts, images=images or None, padding=True, return_tensors="pt")
+        return hf_prompts.batch_inputs(processor, requests, texts)
 
     def _generate_now(
         self, requests: list[GenRequest], texts: list[str], inputs: Any = None
     ) -> list[GenResult]:
-        import torch
-
         start = time.perf_counter()
         if inputs is None:
             inputs = self._inputs(self._processor, requests, texts)
-        inputs = inputs.to(self._model.device)
-        first = requests[0]
-        kwargs: dict[str, Any] = {"max_new_tokens": first.max_new_tokens, "pad_token_id": self._pad}
-        # Explicit values override a checkpoint's generation_config (Qwen2-VL ships top_k=1,
-        # top_p=0.001, which would make "sampling" greedy); None switches a setting off.
-        if first.do_sample:
-            kwargs.update(
-                do_sample=True, temperature=first.temperature, top_p=first.top_p, top_k=None
-            )
-        else:
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-        device = self._model.device
-        devices = [device] if getattr(device, "type", "cpu") == "cuda" else []
-        with torch.random.fork_rng(devices=devices), torch.inference_mode():
-            if first.do_sample:
-                # One seed per batch, derived from its requests' seeds: reproducible for the same
-                # batches (the per-request seeds are exact at batch size 1); the caller's RNG
-                # state is left as it was.
-                torch.manual_seed(sum((r.seed or 0) for r in requests) & 0x7FFFFFFF)
-            out = self._model.generate(**inputs, **kwargs)
-        prompt_len = inputs["input_ids"].shape[1]
-        new = out[:, prompt_len:].tolist()
-        elapsed = time.perf_counter() - start
-        lengths = []
-        for row in new:
-            n = len(row)
-            for j, tok in enumerate(row):
-                if tok in self._eos:
-                    n = j + 1
-                    break
-            lengths.append(n)
-        decoded = self._processor.batch_decode(
-            [row[:n] for row, n in zip(new, lengths, strict=True)], skip_special_tokens=True
-        )
-        per = elapsed / len(requests)
-        return [
-            GenResult(text=text, tokens=n, latency_s=per)
-            for text, n in zip(decoded, lengths, strict=True)
-        ]
-
-    def _free_cuda(self) -> None:
-        import torch
-
-        if torch.cuda.is_available():
-            gc.collect()  # drop the failed batch's tensors before returning their memory
-            torch.cuda.empty_cache()
+        return generate_batch(
+            self._model, self._processor, requests, inputs, eos=self._eos, pad=self._pad,
+            start=start,
+        )  # fmt: skip
 
     def close(self) -> None:
         self._model = None
         self._processor = None
         self._prep_processor = self._ahead_processor = None
         self._rendered.clear()
-        self._free_cuda()
+        free_cuda()

@@ -1,0 +1,81 @@
+"""The same-task sections of a board: Table 1 (each model on the task it was trained on) and
+the per-task breakdowns of its runs."""
+
+from __future__ import annotations
+
+import leaderboard.reported as rep
+from leaderboard.blocks import Block, Bullets, Heading, Paragraph, TableBlock
+from leaderboard.collect import method_name, short_model_name
+from leaderboard.tables import Analysis, breakdown_display, column_labels, table1_display
+
+
+def _proposed_names(proposed: tuple[str, ...]) -> str:
+    return ", ".join(method_name(m) for m in proposed) or "none"
+
+
+def table1_blocks(an: Analysis) -> list[Block]:
+    """Same-task results (Table 1), its mark notes, and whether the paper's rows are shown."""
+    t1 = an.table1
+    proposed = _proposed_names(t1.proposed)
+    blocks: list[Block] = [
+        Heading(2, "Same-task results (Table 1)"),
+        Paragraph(
+            "Rows are models and methods, columns are evaluation tasks; a trained model is "
+            "evaluated on the task it was trained on. Within each base model, **bold** is the "
+            f"best in its column and <u>underlined</u> the strongest baseline (every method "
+            f"but {proposed}). The vs columns give the relative improvement over the base "
+            "model, SFT and GRPO of the same base model."
+        ),
+        TableBlock(table1_display(t1)),
+    ]
+    labels = column_labels(t1.columns)
+    notes = []
+    for note in t1.mark_notes:
+        where = f"{labels[note.column]} ({short_model_name(note.base)})"
+        if note.n_shared:
+            notes.append(
+                f"{where}: the {note.n_rows} rows scored different samples; bold and underline "
+                f"compare them on the {note.n_shared} samples all of them scored."
+            )
+        else:
+            notes.append(
+                f"{where}: the {note.n_rows} rows share no scored sample, so no cell is marked."
+            )
+    if notes:
+        blocks.append(Bullets(tuple(notes)))
+    if t1.reported:
+        blocks.append(
+            Paragraph(
+                "*reported (paper)* rows are the OThink-MR1 paper's numbers (Table 1, "
+                "Qwen2-VL-2B/7B-Instruct), shown only in columns of the paper's tasks "
+                f"({', '.join(f'`{t}`' for t in rep.PAPER_TASKS)}) on the test split of the "
+                "paper's data. They were not measured here and take no part in marks or tests."
+            )
+        )
+    else:
+        blocks.append(
+            Paragraph(
+                "No column is one of the paper's tasks "
+                f"({', '.join(f'`{t}`' for t in rep.PAPER_TASKS)}) on the test split of the "
+                "paper's data, so the paper's reported numbers are not shown."
+            )
+        )
+    return blocks
+
+
+def breakdown_blocks(an: Analysis) -> list[Block]:
+    """Per-task breakdowns of the Table 1 runs (none when no task has breakdown labels)."""
+    if not an.breakdowns:
+        return []
+    labels = column_labels(an.table1.columns)
+    blocks: list[Block] = [
+        Heading(2, "Per-task breakdowns"),
+        Paragraph(
+            "Accuracy (correct/n) of the Table 1 runs by the task's breakdown label (counting: "
+            "the true count; geometry: the form of the answer)."
+        ),
+    ]
+    for bd in an.breakdowns:
+        blocks.append(Heading(3, labels[bd.column]))
+        blocks.append(TableBlock(breakdown_display(bd)))
+    return blocks

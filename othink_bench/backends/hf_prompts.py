@@ -1,0 +1,65 @@
+"""The prompt side of the transformers backend (:mod:`othink_bench.backends.hf`): a request's
+chat-templated text, the tokens its images take, prompt lengths, and a batch's processor inputs.
+
+All of it runs on the CPU and only reads the processor it is given, so the backend can run it
+on a preparation or look-ahead thread with a processor copy of that thread's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from othink_bench.backends.base import GenRequest, bounded_token_count
+
+
+def render_prompt(processor: Any, request: GenRequest) -> str:
+    """The request's messages through the model's own chat template, ready for generation."""
+    return str(
+        processor.apply_chat_template(request.messages, tokenize=False, add_generation_prompt=True)
+    )
+
+
+def image_tokens(processor: Any, request: GenRequest) -> int:
+    """An estimate of the tokens a request's images take (Qwen-style patches)."""
+    from othink_bench.models.image_settings import image_area_cap
+
+    image_processor = getattr(processor, "image_processor", None)
+    max_pixels = image_area_cap(image_processor) or 1 << 40
+    patch = getattr(image_processor, "patch_size", 14) or 14
+    merge = getattr(image_processor, "merge_size", 2) or 2
+    per_token = (patch * merge) ** 2
+    return sum(min(im.width * im.height, max_pixels) // per_token for im in request.images)
+
+
+def text_tokens(processor: Any, texts: list[str]) -> list[int]:
+    """The number of text tokens of each of ``texts`` (no special tokens added)."""
+    tokenizer = getattr(processor, "tokenizer", processor)
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+
+def bounded_prompt_tokens(processor: Any, text: str, images: int, cap: int) -> int:
+    """A rendered prompt's length, text plus ``images`` tokens; past ``cap`` only a bound, so a
+    huge prompt is not tokenized whole."""
+    tokenizer = getattr(processor, "tokenizer", processor)
+
+    def count(text: str) -> int:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    return bounded_token_count(count, text, max(cap - images, 0)) + images
+
+
+def batch_inputs(processor: Any, requests: Sequence[GenRequest], texts: list[str]) -> Any:
+    """The processor's left-padded tensors for one batch (texts and all its images)."""
+    images = [im for r in requests for im in r.images]
+    return processor(text=texts, images=images or None, padding=True, return_tensors="pt")
+
+
+def context_length(model: Any) -> int | None:
+    """The model's context (``max_position_embeddings``, of its text model where it has one)."""
+    config = getattr(model, "config", None)
+    for part in (getattr(config, "text_config", None), config):
+        n = getattr(part, "max_position_embeddings", None)
+        if isinstance(n, int) and n > 0:
+            return n
+    return None
