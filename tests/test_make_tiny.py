@@ -181,8 +181,8 @@ def test_recipe_choice_marks_the_default_recipe() -> None:
     if not chosen:
         return
     d = MakeTinyOptions()
-    assert (chosen[0].steps, chosen[0].counting_share, chosen[0].threads) == (
-        d.steps, d.counting_share, d.threads)
+    assert (chosen[0].steps, chosen[0].counting_share, chosen[0].counting_first,
+            chosen[0].threads) == (d.steps, d.counting_share, d.counting_first, d.threads)
     assert chosen[0].geometry_target.startswith("arithmetic")
 
 

@@ -120,11 +120,11 @@ def render_card(result: MakeTinyResult) -> str:
         "before the last runs: among the builds meeting every target on validation, the one "
         "with the higher geometry accuracy.",
         "",
-        "| steps | counting batches | `gr-synth-tiny` target | torch threads | counting (val) "
-        "| geometry (val) | chosen |",
-        "|---|---|---|---|---|---|---|",
-        *(f"| {r.steps} | {_pct(r.counting_share)}% | {r.geometry_target} | {r.threads} | "
-          f"{r.counting:.0f}% | {r.geometry:.0f}% | {'yes' if r.chosen else ''} |"
+        "| steps | counting batches | of them first | `gr-synth-tiny` target | torch threads "
+        "| counting (val) | geometry (val) | chosen |",
+        "|---|---|---|---|---|---|---|---|",
+        *(f"| {r.steps} | {_pct(r.counting_share)}% | {r.counting_first} | {r.geometry_target} "
+          f"| {r.threads} | {r.counting:.0f}% | {r.geometry:.0f}% | {'yes' if r.chosen else ''} |"
           for r in RECIPE_CHOICE),
         "",
         "```bash",
@@ -146,7 +146,8 @@ def render_card(result: MakeTinyResult) -> str:
         f"weight decay {t['weight_decay']:g}, grad-norm clip {t['max_grad_norm']:g}, "
         f"{t['precision']}, seed {o.seed}.",
         f"   Batches hold one task each; {_pct(o.counting_share)}% of them are counting, in an "
-        f"order shuffled with `random.Random({o.seed})` and read by a sequential sampler.",
+        f"order shuffled with `random.Random({o.seed})` and read by a sequential sampler"
+        + (f", after {o.counting_first} counting-only batches." if o.counting_first else "."),
         "3. Evaluation of the saved folder with `othink_bench.harness.evaluate` (hf backend, "
         f"greedy, batch {o.eval_batch_size}, max new tokens "
         + ("the tasks' own (256 each)" if o.max_new_tokens is None
