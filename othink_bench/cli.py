@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rescore": ("othink_bench.commands.rescore", "rescore a predictions file with a task's verifier"),
     "generate": ("othink_bench.commands.generate", "write a synthetic task's split as a dataset"),
     "run": ("othink_bench.commands.run", "evaluate a checkpoint on tasks"),
-    "compare": ("othink_bench.commands.run", "paired comparison of two runs"),
+    "compare": ("othink_bench.commands.compare", "paired comparison of two runs"),
     "schedule": ("trainers.commands", "print a KL-weight schedule"),
     "train": ("trainers.commands", "train with SFT, GRPO or GRPO-D"),
     "train-and-eval": ("trainers.commands", "train and evaluate through the task matrix"),

@@ -9,7 +9,7 @@ import pytest
 from harness_fixtures import ToyCount, cli, gold_of, install
 
 from othink_bench.backends import GenRequest, ScriptedBackend
-from othink_bench.commands.run import CompareError, compare_runs
+from othink_bench.compare import CompareError, compare_runs
 from othink_bench.harness import evaluate
 from othink_bench.registry import unregister
 from othink_bench.stats import mcnemar_exact

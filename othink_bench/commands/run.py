@@ -1,10 +1,10 @@
-"""`othink-bench run` (evaluate a checkpoint on tasks) and `othink-bench compare` (two runs).
+"""`othink-bench run`: evaluate a checkpoint on tasks.
 
-``run`` is a thin layer over :func:`othink_bench.harness.evaluate`: it maps flags to
-:class:`~othink_bench.harness.RunSettings`, prints the summary table, and turns the harness's
-expected failures (bad data, too many errors, a locked run) into one clear line and an exit
-code instead of a traceback. ``compare`` pairs two runs of the same task version on their
-shared samples and reports an exact McNemar test and a paired bootstrap interval.
+A thin layer over :func:`othink_bench.harness.evaluate`: it maps flags to
+:class:`~othink_bench.harness.RunSettings`, prints the summary table (or its JSON,
+:func:`~othink_bench.harness.present.summary_json`), and turns the harness's expected failures
+(bad data, too many errors, a locked run) into one clear line and an exit code instead of a
+traceback. ``othink-bench compare`` lives in :mod:`othink_bench.commands.compare`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from othink_bench.backends.factory import BACKENDS
@@ -226,6 +225,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 def execute_run(args: argparse.Namespace) -> int:
     from othink_bench.backends.base import distributed_env
     from othink_bench.harness import RunSettings, TooManyErrors, evaluate, format_summary
+    from othink_bench.harness.present import summary_json
     from othink_bench.records import ModelInfo
     from othink_bench.reporting import preflight, report_from_args
     from othink_bench.runstate import Terminated
@@ -285,167 +285,9 @@ def execute_run(args: argparse.Namespace) -> int:
     if rank != 0:
         return 0
     if args.json:
-        print(json.dumps([_summary_json(s) for s in summaries], indent=2))
+        print(json.dumps([summary_json(s) for s in summaries], indent=2))
     else:
         print(format_summary(summaries, breakdown=args.breakdown))
     for line in report_from_args(args, summaries):
         print(line, file=sys.stderr if args.json else sys.stdout)
-    return 0
-
-
-def _summary_json(s: Any) -> dict[str, Any]:
-    return {
-        "run_id": s.run_id,
-        "run_dir": str(s.run_dir),
-        "task": s.task,
-        "task_version": s.task_version,
-        "model": s.model.model_dump(),
-        "status": s.status,
-        "n_new": s.n_new,
-        "n_resumed": s.n_resumed,
-        "elapsed_s": s.elapsed_s,
-        "samples_per_s": s.samples_per_s,
-        "settings": s.settings,
-        "metrics": s.metrics.as_dict(),
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-
-
-def configure_compare(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_a", help="run directory (or run id under --out)")
-    parser.add_argument("run_b", help="run directory (or run id under --out)")
-    parser.add_argument("--out", default="runs", help="runs root for run ids (default: runs/)")
-    parser.add_argument("--boot", type=int, default=2000, help="bootstrap resamples")
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-
-
-class CompareError(ValueError):
-    """Two runs cannot be compared; the message says why."""
-
-
-def _run_dir(spec: str, root: str) -> Path:
-    p = Path(spec)
-    if p.is_dir():
-        return p
-    if (Path(root) / spec).is_dir():
-        return Path(root) / spec
-    raise CompareError(f"no run directory {spec!r} (nor {Path(root) / spec})")
-
-
-def compare_runs(dir_a: Path, dir_b: Path, *, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
-    """Paired comparison of two run directories (strict and lenient accuracy)."""
-    from othink_bench.harness import load_run_records
-    from othink_bench.metrics import pair_records
-    from othink_bench.records import read_manifest
-    from othink_bench.stats import paired_compare
-
-    ma, mb = read_manifest(dir_a), read_manifest(dir_b)
-    if ma.task != mb.task:
-        raise CompareError(f"the runs are of different tasks ({ma.task} vs {mb.task})")
-    if ma.task_version != mb.task_version:
-        raise CompareError(
-            f"the runs are of different versions of task {ma.task} ({ma.task_version} vs "
-            f"{mb.task_version}); scores of different versions are not comparable - rerun the "
-            "older one"
-        )
-    for field in ("source", "split", "data"):  # one test set, or the ids may pair wrong rows
-        va, vb = getattr(ma, field), getattr(mb, field)
-        if va != vb:
-            raise CompareError(
-                f"the runs are of different test sets ({field}: {va} vs {vb}); sample ids of "
-                "different test sets are not the same samples - rerun one on the other's data"
-            )
-    pairing = pair_records(load_run_records(dir_a), load_run_records(dir_b))
-    if not pairing.keys:
-        raise CompareError(
-            f"the runs share no scored samples ({ma.task}: {ma.source}/{ma.split} "
-            f"data={ma.data} vs {mb.source}/{mb.split} data={mb.data})"
-        )
-    rows = {}
-    for metric in ("correct", "lenient_correct"):
-        c = paired_compare(
-            [getattr(r, metric) for r in pairing.a],
-            [getattr(r, metric) for r in pairing.b],
-            n_boot=n_boot,
-            seed=seed,
-        )
-        rows["strict" if metric == "correct" else "lenient"] = c
-    return {
-        "task": ma.task,
-        "task_version": ma.task_version,
-        "a": {"dir": str(dir_a), "model": ma.model.label or ma.model.name},
-        "b": {"dir": str(dir_b), "model": mb.model.label or mb.model.name},
-        "shared": len(pairing.keys),
-        "only_in_a": pairing.only_in_a,
-        "only_in_b": pairing.only_in_b,
-        "comparisons": rows,
-    }
-
-
-def execute_compare(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
-    from tabulate import tabulate
-
-    try:
-        report = compare_runs(
-            _run_dir(args.run_a, args.out),
-            _run_dir(args.run_b, args.out),
-            n_boot=args.boot,
-            seed=args.seed,
-        )
-    except (CompareError, FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        out = dict(report)
-        out["comparisons"] = {
-            k: {**asdict(v), "significant": v.significant} for k, v in report["comparisons"].items()
-        }
-        print(json.dumps(out, indent=2))
-        return 0
-    print(f"task {report['task']} v{report['task_version']}: paired on the {report['shared']} "
-          "samples both runs scored (n)")
-    print(f"  A: {report['a']['model']}  ({report['a']['dir']})")
-    print(f"  B: {report['b']['model']}  ({report['b']['dir']})")
-    rows = []
-    for name, c in report["comparisons"].items():
-        rows.append(
-            [
-                name,
-                c.n,
-                f"{100 * c.acc_a:.1f}",
-                f"{100 * c.acc_b:.1f}",
-                f"{100 * c.diff:+.1f} [{100 * c.diff_low:+.1f}, {100 * c.diff_high:+.1f}]",
-                c.only_a,
-                c.only_b,
-                f"{c.p_value:.3g}",
-                "yes" if c.significant else "no",
-            ]
-        )
-    print(
-        tabulate(
-            rows,
-            headers=[
-                "accuracy",
-                "n",
-                "A %",
-                "B %",
-                "B-A pts [95% CI]",
-                "only A",
-                "only B",
-                "McNemar p",
-                "p<0.05",
-            ],
-            disable_numparse=True,
-        )
-    )
-    if report["only_in_a"] or report["only_in_b"]:
-        print(
-            f"not paired: {report['only_in_a']} scored only in A, "
-            f"{report['only_in_b']} only in B (missing or errored in the other)"
-        )
     return 0

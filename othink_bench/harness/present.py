@@ -1,4 +1,4 @@
-"""The end-of-run table of :func:`~othink_bench.harness.evaluate`'s summaries."""
+"""The end-of-run table of :func:`~othink_bench.harness.evaluate`'s summaries, and their JSON."""
 
 from __future__ import annotations
 
@@ -64,3 +64,21 @@ def format_summary(summaries: Sequence[RunSummary], breakdown: bool = False) -> 
         resumed = f", {s.n_resumed} resumed" if s.n_resumed else ""
         lines.append(f"{s.task}: {s.run_dir}  ({s.n_new} new{resumed})")
     return "\n".join(lines)
+
+
+def summary_json(s: RunSummary) -> dict[str, Any]:
+    """One summary as ``othink-bench run --json`` prints it."""
+    return {
+        "run_id": s.run_id,
+        "run_dir": str(s.run_dir),
+        "task": s.task,
+        "task_version": s.task_version,
+        "model": s.model.model_dump(),
+        "status": s.status,
+        "n_new": s.n_new,
+        "n_resumed": s.n_resumed,
+        "elapsed_s": s.elapsed_s,
+        "samples_per_s": s.samples_per_s,
+        "settings": s.settings,
+        "metrics": s.metrics.as_dict(),
+    }

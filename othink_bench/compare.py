@@ -1,0 +1,137 @@
+"""Paired comparison of two runs of one task version, as ``othink-bench compare`` reports it.
+
+The runs are paired on the samples both scored; each accuracy (strict and lenient) gets an
+exact McNemar test and a paired bootstrap interval of the difference
+(:func:`othink_bench.stats.paired_compare`). Runs of different tasks, task versions or test
+sets are refused with a :class:`CompareError` that says why: their sample ids do not name the
+same samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+
+class CompareError(ValueError):
+    """Two runs cannot be compared; the message says why."""
+
+
+def find_run_dir(spec: str, root: str) -> Path:
+    """``spec`` as a run directory, else as a run id under the runs root ``root``."""
+    p = Path(spec)
+    if p.is_dir():
+        return p
+    if (Path(root) / spec).is_dir():
+        return Path(root) / spec
+    raise CompareError(f"no run directory {spec!r} (nor {Path(root) / spec})")
+
+
+def compare_runs(dir_a: Path, dir_b: Path, *, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Paired comparison of two run directories (strict and lenient accuracy)."""
+    from othink_bench.harness import load_run_records
+    from othink_bench.metrics import pair_records
+    from othink_bench.records import read_manifest
+    from othink_bench.stats import paired_compare
+
+    ma, mb = read_manifest(dir_a), read_manifest(dir_b)
+    if ma.task != mb.task:
+        raise CompareError(f"the runs are of different tasks ({ma.task} vs {mb.task})")
+    if ma.task_version != mb.task_version:
+        raise CompareError(
+            f"the runs are of different versions of task {ma.task} ({ma.task_version} vs "
+            f"{mb.task_version}); scores of different versions are not comparable - rerun the "
+            "older one"
+        )
+    for field in ("source", "split", "data"):  # one test set, or the ids may pair wrong rows
+        va, vb = getattr(ma, field), getattr(mb, field)
+        if va != vb:
+            raise CompareError(
+                f"the runs are of different test sets ({field}: {va} vs {vb}); sample ids of "
+                "different test sets are not the same samples - rerun one on the other's data"
+            )
+    pairing = pair_records(load_run_records(dir_a), load_run_records(dir_b))
+    if not pairing.keys:
+        raise CompareError(
+            f"the runs share no scored samples ({ma.task}: {ma.source}/{ma.split} "
+            f"data={ma.data} vs {mb.source}/{mb.split} data={mb.data})"
+        )
+    rows = {}
+    for metric in ("correct", "lenient_correct"):
+        c = paired_compare(
+            [getattr(r, metric) for r in pairing.a],
+            [getattr(r, metric) for r in pairing.b],
+            n_boot=n_boot,
+            seed=seed,
+        )
+        rows["strict" if metric == "correct" else "lenient"] = c
+    return {
+        "task": ma.task,
+        "task_version": ma.task_version,
+        "a": {"dir": str(dir_a), "model": ma.model.label or ma.model.name},
+        "b": {"dir": str(dir_b), "model": mb.model.label or mb.model.name},
+        "shared": len(pairing.keys),
+        "only_in_a": pairing.only_in_a,
+        "only_in_b": pairing.only_in_b,
+        "comparisons": rows,
+    }
+
+
+def compare_json(report: dict[str, Any]) -> dict[str, Any]:
+    """A :func:`compare_runs` report as plain JSON data (each comparison with ``significant``)."""
+    out = dict(report)
+    out["comparisons"] = {
+        k: {**asdict(v), "significant": v.significant} for k, v in report["comparisons"].items()
+    }
+    return out
+
+
+def format_compare(report: dict[str, Any]) -> str:
+    """A :func:`compare_runs` report for people: the two runs, a table, what was not paired."""
+    from tabulate import tabulate
+
+    lines = [
+        f"task {report['task']} v{report['task_version']}: paired on the {report['shared']} "
+        "samples both runs scored (n)",
+        f"  A: {report['a']['model']}  ({report['a']['dir']})",
+        f"  B: {report['b']['model']}  ({report['b']['dir']})",
+    ]
+    rows = []
+    for name, c in report["comparisons"].items():
+        rows.append(
+            [
+                name,
+                c.n,
+                f"{100 * c.acc_a:.1f}",
+                f"{100 * c.acc_b:.1f}",
+                f"{100 * c.diff:+.1f} [{100 * c.diff_low:+.1f}, {100 * c.diff_high:+.1f}]",
+                c.only_a,
+                c.only_b,
+                f"{c.p_value:.3g}",
+                "yes" if c.significant else "no",
+            ]
+        )
+    lines.append(
+        tabulate(
+            rows,
+            headers=[
+                "accuracy",
+                "n",
+                "A %",
+                "B %",
+                "B-A pts [95% CI]",
+                "only A",
+                "only B",
+                "McNemar p",
+                "p<0.05",
+            ],
+            disable_numparse=True,
+        )
+    )
+    if report["only_in_a"] or report["only_in_b"]:
+        lines.append(
+            f"not paired: {report['only_in_a']} scored only in A, "
+            f"{report['only_in_b']} only in B (missing or errored in the other)"
+        )
+    return "\n".join(lines)

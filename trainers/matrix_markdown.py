@@ -1,0 +1,80 @@
+"""``matrix.md``: a train-and-eval matrix's cells as markdown tables, for people."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from trainers.matrix_cells import MatrixCell
+from trainers.matrix_spec import ALL_METHODS
+
+
+def _fmt(cell: MatrixCell | None) -> str:
+    if cell is None or cell.accuracy is None:
+        return "-"
+    return f"{100 * cell.accuracy:.1f}"
+
+
+def _fmt_seeds(cells: Sequence[MatrixCell]) -> str:
+    """One matrix cell over training seeds: the mean, then each seed's value (by seed)."""
+    if not cells:
+        return "-"
+    if len(cells) == 1 and cells[0].train_seed is None:
+        return _fmt(cells[0])
+    ordered = sorted(cells, key=lambda c: -1 if c.train_seed is None else c.train_seed)
+    values = [c.accuracy for c in ordered if c.accuracy is not None]
+    mean = f"{100 * sum(values) / len(values):.1f}" if values else "-"
+    return f"{mean} ({', '.join(_fmt(c) for c in ordered)})"
+
+
+def render_markdown(cells: Sequence[MatrixCell]) -> str:
+    """Per method: train task x eval task accuracy (final checkpoints), the base model row, and
+    accuracy by step where several checkpoints were evaluated. With training seeds a cell is
+    the mean over seeds followed by every seed's value."""
+    if not cells:
+        return "(no cells yet)"
+    eval_tasks = sorted({c.eval_task for c in cells})
+    seeds = sorted({c.train_seed for c in cells if c.train_seed is not None})
+    lines: list[str] = []
+    base = {c.eval_task: c for c in cells if c.method == "base"}
+    header = "| train \\ eval | " + " | ".join(eval_tasks) + " |"
+    sep = "|---|" + "---|" * len(eval_tasks)
+    what = "accuracy %, final checkpoints; same-task on the diagonal"
+    if seeds:
+        what += (f"; mean over training seeds {', '.join(map(str, seeds))}, "
+                 "then each seed's value in seed order")
+    for method in ALL_METHODS:
+        if method == "base":
+            continue
+        finals = [c for c in cells if c.method == method and c.final]
+        if not finals:
+            continue
+        lines += [f"### {method} ({what})", "", header, sep]
+        if base:
+            lines.append("| base | " + " | ".join(_fmt(base.get(t)) for t in eval_tasks) + " |")
+        for train_task in sorted({c.train_task or "" for c in finals}):
+            row = [c for c in finals if c.train_task == train_task]
+            lines.append(
+                f"| {train_task} | "
+                + " | ".join(_fmt_seeds([c for c in row if c.eval_task == t]) for t in eval_tasks)
+                + " |"
+            )
+        lines.append("")
+    if not lines and base:
+        lines += ["### base (accuracy %)", "", "| " + " | ".join(eval_tasks) + " |",
+                  "|" + "---|" * len(eval_tasks),
+                  "| " + " | ".join(_fmt(base.get(t)) for t in eval_tasks) + " |", ""]
+    curves = [c for c in cells if c.method != "base"]
+    steps = {(c.method, c.train_task, c.eval_task, c.train_seed) for c in curves}
+    if any(sum(1 for c in curves if (c.method, c.train_task, c.eval_task, c.train_seed) == k) > 1
+           for k in steps):
+        seed_col = ("seed | ", "---|") if seeds else ("", "")
+        lines += ["### accuracy % by step", "",
+                  f"| method | train | eval | {seed_col[0]}step | accuracy |",
+                  f"|---|---|---|{seed_col[1]}---|---|"]
+        for c in sorted(curves, key=lambda c: (c.method, c.train_task or "", c.eval_task,
+                                               -1 if c.train_seed is None else c.train_seed,
+                                               c.step)):
+            seed = (f"{'-' if c.train_seed is None else c.train_seed} | " if seeds else "")
+            lines.append(f"| {c.method} | {c.train_task} | {c.eval_task} | {seed}{c.step} | "
+                         f"{_fmt(c)} |")
+    return "\n".join(lines).rstrip()
