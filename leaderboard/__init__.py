@@ -13,8 +13,9 @@ nor torch.
     write_board(board, "board", formats=["md", "json"])
 """
 
-from leaderboard.collect import Collection, EvalKey, ModelKey, Run, collect
+from leaderboard.collect import Collection, collect
 from leaderboard.frames import records_frame, runs_frame
+from leaderboard.keys import EvalKey, ModelKey
 from leaderboard.render import (
     Board,
     board_from_collection,
@@ -25,6 +26,7 @@ from leaderboard.render import (
     render_markdown,
     write_board,
 )
+from leaderboard.runs import Run
 from leaderboard.tables import Analysis, analyse
 
 __all__ = [

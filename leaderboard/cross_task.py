@@ -4,7 +4,7 @@ trained on, as the paper's train-task by eval-task matrices."""
 from __future__ import annotations
 
 from leaderboard.blocks import Block, Heading, Image, Paragraph, TableBlock
-from leaderboard.collect import short_model_name
+from leaderboard.keys import short_model_name
 from leaderboard.plots import PLOTS_DIR, Plot, model_slug
 from leaderboard.tables import Analysis, cross_changes_display, cross_matrix_display
 

@@ -7,9 +7,10 @@ import math
 from collections.abc import Sequence
 
 from leaderboard.blocks import Block, Heading, Image, Paragraph, TableBlock, compress_refs
-from leaderboard.collect import TrainingLog, short_model_name
+from leaderboard.keys import short_model_name
 from leaderboard.plots import PLOTS_DIR, Plot, model_slug
 from leaderboard.tables import Analysis, DisplayCell, DisplayTable, column_labels, steps_display
+from leaderboard.training_logs import TrainingLog
 
 
 def step_blocks(an: Analysis, plots: dict[str, Plot]) -> list[Block]:

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import leaderboard.reported as rep
-from leaderboard.collect import RUN_COLUMNS, EvalKey, Run, natural_key, run_fields
+from leaderboard.keys import EvalKey, natural_key
 from leaderboard.plots import PLOTS_DIR, Plot
+from leaderboard.runs import RUN_COLUMNS, Run, run_fields
 from leaderboard.seeds import SeedAnalysis, build_seeds, t_interval
 from leaderboard.tables import Analysis, Comparison, column_labels
 

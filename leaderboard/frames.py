@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from leaderboard.collect import RUN_COLUMNS, Run, run_fields
+from leaderboard.runs import RUN_COLUMNS, Run, run_fields
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from leaderboard.blocks import Block, Heading, Paragraph, TableBlock, compress_refs
-from leaderboard.collect import Collection, method_name, natural_key, short_model_name
+from leaderboard.collect import Collection
+from leaderboard.keys import method_name, natural_key, short_model_name
 from leaderboard.tables import DisplayCell, DisplayTable, fmt_pct
 
 

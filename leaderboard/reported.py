@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from leaderboard.collect import EvalKey
+from leaderboard.keys import EvalKey
 
 SOURCE = "OThink-MR1 (paper)"
 PAPER_TASKS: dict[str, str] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import leaderboard.reported as rep
 from leaderboard.blocks import Block, Bullets, Heading, Paragraph, TableBlock
-from leaderboard.collect import method_name, short_model_name
+from leaderboard.keys import method_name, short_model_name
 from leaderboard.tables import Analysis, breakdown_display, column_labels, table1_display
 
 

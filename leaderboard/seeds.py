@@ -31,7 +31,9 @@ from scipy.stats import binomtest
 from scipy.stats import t as student_t
 
 from leaderboard.blocks import Block, Heading, Paragraph, TableBlock
-from leaderboard.collect import Collection, EvalKey, ModelKey, Run, method_name, natural_key
+from leaderboard.collect import Collection
+from leaderboard.keys import EvalKey, ModelKey, method_name, natural_key
+from leaderboard.runs import Run
 from leaderboard.tables import (
     ALPHA,
     COMPARED_WITH,

@@ -28,15 +28,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import leaderboard.reported as rep
-from leaderboard.collect import (
-    Collection,
-    EvalKey,
-    ModelKey,
-    Run,
-    method_name,
-    natural_key,
-    short_model_name,
-)
+from leaderboard.collect import Collection
+from leaderboard.keys import EvalKey, ModelKey, method_name, natural_key, short_model_name
+from leaderboard.runs import Run
 from othink_bench.stats import paired_compare, relative_change
 
 ALPHA = 0.05

@@ -1,0 +1,148 @@
+"""The keys a board groups by: which model produced a number (:class:`ModelKey`, one row),
+what it was scored on (:class:`EvalKey`, the test set: one column) and the two together with
+the train task and step (:class:`CellKey`, one measured number); with the methods' order and
+names, the natural sort order of text with numbers in it, and display names and slugs.
+
+Test sets never merge: records of different task versions, sources, splits, data files or
+data seeds have different keys, so they can never meet in one cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+METHOD_ORDER: tuple[str, ...] = ("base", "sft", "grpo", "grpod")
+METHOD_NAMES: dict[str, str] = {"base": "base", "sft": "SFT", "grpo": "GRPO", "grpod": "GRPO-D"}
+
+
+def method_rank(method: str) -> int:
+    return METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER)
+
+
+def method_name(method: str) -> str:
+    return METHOD_NAMES.get(method, method)
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders embedded numbers numerically ("v2" < "v10", "3" < "10")."""
+    parts = re.split(r"(\d+)", text)
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p != "")
+
+
+def short_model_name(name: str) -> str:
+    """A model name for display: a local path shows its last component, a hub id stays whole."""
+    if name.startswith(("/", "./", "../", "~")) or "\\" in name or name.count("/") > 1:
+        return Path(name.rstrip("/\\")).name or name
+    return name
+
+
+@dataclass(frozen=True)
+class EvalKey:
+    """What a number was scored on, the test set: one board column. Test sets never merge.
+
+    ``data`` is the data file or folder the manifest names (empty for the hub and for
+    procedural tasks); ``data_seed`` the seed a procedural task generated its samples from
+    (None where the seed does not choose the samples).
+    """
+
+    task: str
+    version: str
+    source: str
+    split: str
+    data: str = ""
+    data_seed: int | None = None
+
+    def sort_key(self) -> tuple[Any, ...]:
+        seed = -math.inf if self.data_seed is None else self.data_seed
+        return (self.task, natural_key(self.version), self.source, self.split, self.data, seed)
+
+    @property
+    def version_label(self) -> str:
+        return f"v{self.version}" if self.version[:1].isdigit() else self.version
+
+    @property
+    def slug(self) -> str:
+        text = f"{self.task}-{self.version_label}-{self.source}-{self.split}"
+        if self.data_seed not in (None, 0):
+            text += f"-seed{self.data_seed}"
+        if self.data:
+            text += "-" + hashlib.sha1(self.data.encode("utf-8", "replace")).hexdigest()[:8]
+        return slugify(text)
+
+
+@dataclass(frozen=True)
+class ModelKey:
+    """Which model produced a number: one board row (before the train task is chosen).
+
+    ``variant`` separates two models of the same base and method (e.g. two recipes). It is the
+    manifests' label, but only where labels actually tell apart runs of one cell; labels that
+    merely restate method, train task and step (the matrix writes ``grpod:vc@300``) leave it
+    empty, so every checkpoint of a method stays in one row.
+
+    ``train_seed`` is the training seed of a checkpoint trained with ``train-and-eval --seeds``,
+    set only where a model has runs of two or more seeds
+    (:func:`~leaderboard.collect.assign_seeds`): each seed is then its own row
+    (``+ SFT (seed 1)``), and :mod:`leaderboard.seeds` pools the rows that differ only in it.
+    None (one training, one seed, or the base model) changes nothing.
+    """
+
+    base: str
+    method: str
+    variant: str = ""
+    train_seed: int | None = None
+
+    def sort_key(self) -> tuple[Any, ...]:
+        key = (natural_key(self.base), method_rank(self.method), self.method, self.variant)
+        return key if self.train_seed is None else (*key, self.train_seed)
+
+    @property
+    def display(self) -> str:
+        if self.variant:
+            name = self.variant
+        elif self.method == "base":
+            name = short_model_name(self.base)
+        else:
+            name = f"+ {method_name(self.method)}"
+        return name if self.train_seed is None else f"{name} (seed {self.train_seed})"
+
+    @property
+    def base_key(self) -> ModelKey:
+        return ModelKey(self.base, "base")
+
+    @property
+    def unseeded(self) -> ModelKey:
+        """The model without its training seed: what the seeds of one method share."""
+        return ModelKey(self.base, self.method, self.variant)
+
+
+@dataclass(frozen=True)
+class CellKey:
+    """Everything that identifies one measured number."""
+
+    model: ModelKey
+    train_task: str | None
+    step: int | None
+    column: EvalKey
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (
+            self.model.sort_key(),
+            natural_key(self.train_task or ""),
+            step_key(self.step),
+            self.column.sort_key(),
+        )
+
+
+def step_key(step: int | None) -> float:
+    """Steps in order; an unknown step (the final saved model) sorts after every known one."""
+    return math.inf if step is None else float(step)
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
+    return slug or "x"
