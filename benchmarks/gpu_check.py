@@ -516,9 +516,10 @@ class _StepStats:
 
 def section_grpod(args: argparse.Namespace, ctx: dict[str, Any]) -> tuple[Any, ...]:
     from othink_bench.registry import get_task
-    from trainers.config import GRPODConfig, resolve_recipe
+    from trainers.config import GRPODConfig
     from trainers.data import task_dataset
     from trainers.grpo import build_grpo_trainer
+    from trainers.recipes.resolve import resolve_recipe
     from trainers.run import load_training_processor
 
     meter: Meter = ctx["meter"]

@@ -112,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from othink_bench.models.tiny import build_tiny
     from othink_bench.registry import get_task
-    from trainers.config import resolve_recipe
     from trainers.data import task_dataset
+    from trainers.recipes.resolve import resolve_recipe
     from trainers.run import load_training_processor
 
     transformers.logging.set_verbosity_error()

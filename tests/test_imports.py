@@ -164,3 +164,14 @@ def test_leaderboard_has_no_import_circles() -> None:
     assert graph["leaderboard.render"] and "leaderboard.header" in graph
     cycle = find_cycle(graph)
     assert cycle is None, describe(cycle, graph, modules)
+
+
+@pytest.mark.parametrize("package", ["trainers", "tasks"])
+def test_trainer_and_task_modules_have_no_import_circles(package: str) -> None:
+    """Nor do the trainers' or the tasks' modules: e.g. ``trainers.recipes.resolve`` imports
+    ``trainers.config``, which imports only the light package ``trainers.recipes``."""
+    modules = {module_name(p): p for p in sorted((ROOT / package).rglob("*.py"))}
+    graph = import_graph(modules)
+    assert len(graph) > 3
+    cycle = find_cycle(graph)
+    assert cycle is None, describe(cycle, graph, modules)

@@ -15,8 +15,8 @@ pytest.importorskip("trl")
 
 from othink_bench.records import find_run_dirs, read_manifest, read_records
 from trainers.checkpoints import TRAINING_MARKER
-from trainers.config import ConfigError
 from trainers.matrix import MATRIX_FILE, MATRIX_MD, Matrix, MatrixSpec
+from trainers.recipes import ConfigError
 from trainers.run import train
 
 TASKS = ["vc-synth-tiny", "gr-synth-tiny"]

@@ -35,16 +35,10 @@ from trainers.checkpoints import (  # noqa: E402
     finished_training,
     list_checkpoints,
 )
-from trainers.config import (  # noqa: E402
-    ConfigError,
-    GRPODConfig,
-    SFTRecipeConfig,
-    load_recipe,
-    parse_overrides,
-    resolve_recipe,
-    task_family,
-)
+from trainers.config import GRPODConfig, SFTRecipeConfig, task_family  # noqa: E402
 from trainers.data import build_dataset  # noqa: E402
+from trainers.recipes import ConfigError  # noqa: E402
+from trainers.recipes.resolve import load_recipe, parse_overrides, resolve_recipe  # noqa: E402
 from trainers.run import train  # noqa: E402
 from trainers.schedules import BetaSchedule  # noqa: E402
 

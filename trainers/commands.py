@@ -177,7 +177,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def execute_train(args: argparse.Namespace) -> int:
     _setup_logging()
-    from trainers.config import parse_overrides
+    from trainers.recipes.resolve import parse_overrides
     from trainers.run import train
 
     try:
@@ -294,8 +294,8 @@ def configure_train_and_eval(parser: argparse.ArgumentParser) -> None:
 
 
 def matrix_spec_from_args(args: argparse.Namespace) -> Any:
-    from trainers.config import parse_overrides
     from trainers.matrix import MatrixSpec, parse_seeds
+    from trainers.recipes.resolve import parse_overrides
 
     if args.method:
         methods = ["base", args.method]

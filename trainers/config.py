@@ -1,4 +1,4 @@
-"""Training configuration: TRL config subclasses and YAML recipes with command-line overrides.
+"""Training configuration: TRL config subclasses with this project's defaults and validation.
 
 Why subclasses rather than a parallel settings object: TRL's configs are the one place its
 trainers read settings from, so the schedule fields live on :class:`GRPODConfig` itself, carry
@@ -8,33 +8,22 @@ length normalisation, Eq. 4), ``use_bias_correction_kl=False`` (the plain k3 est
 and ``vllm_importance_sampling_correction=False`` (TRL's True reweights and masks the policy term
 per sequence when generating with vLLM, which is not Eq. 4).
 
-A recipe is a YAML file of settings organised by scope; the values for one (method, task family)
-are merged in this order, later winning::
-
-    common -> methods.<method> -> families.<family>.common -> families.<family>.<method>
-           -> command-line key=value (or <method>.key=value)
-
-Every key must be a field of the method's TRL config or of :class:`RecipeOptions`; unknown keys
-fail with the closest known names, so a typo never silently trains with a default.
+A recipe (YAML, :mod:`trainers.recipes`) sets fields of these classes and of
+:class:`RecipeOptions`; :mod:`trainers.recipes.resolve` merges its scopes with command-line
+overrides and checks every key; :mod:`trainers.config_values` converts the values to the
+fields' types.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import functools
 import logging
-import types
-import typing
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any
 
-import yaml
 from trl import GRPOConfig, SFTConfig
 
-from trainers.recipes import ConfigError, merged_values, read_recipe
+from trainers.recipes import ConfigError
 from trainers.schedules import DEFAULT_RATIO, SCHEDULES, BetaSchedule, ScheduleError
 
 log = logging.getLogger(__name__)
@@ -294,277 +283,6 @@ def task_family(task: Any) -> str:
         f"cannot tell the settings family of task {tid!r}: set `family` on the task "
         "(counting or geometry) or pass the betas explicitly"
     )
-
-
-def _fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
-    return {f.name: f for f in dataclasses.fields(cls) if f.init}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    try:
-        return typing.get_type_hints(cls)
-    except Exception:  # some upstream annotations may not resolve; fall back to raw ones
-        return {f.name: f.type for f in dataclasses.fields(cls)}
-
-
-OPTION_KEYS = frozenset(_fields(RecipeOptions))
-
-
-@functools.cache
-def valid_keys(method: str) -> frozenset[str]:
-    return frozenset(_fields(config_class(method))) | OPTION_KEYS
-
-
-def _unknown_key_error(key: str, where: str, known: Iterable[str]) -> ConfigError:
-    close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.6)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return ConfigError(
-        f"unknown setting {key!r} in {where}.{hint} Settings are fields of the method's TRL "
-        "config (trl.GRPOConfig / trl.SFTConfig, plus the schedule fields of "
-        "trainers.config.GRPODConfig) or of trainers.config.RecipeOptions."
-    )
-
-
-def _parse_scalar(text: str) -> Any:
-    """A command-line value: YAML scalars (true, null, 3, [1, 2]) plus 1e-5 style floats."""
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    if isinstance(value, str):
-        for conv in (int, float):
-            try:
-                return conv(value)
-            except ValueError:
-                pass
-    return value
-
-
-def _coerce(value: Any, hint: Any, key: str) -> Any:
-    """Convert a YAML/CLI value to a field's declared type, or fail naming the key."""
-    if value is None:
-        return None
-    origin = typing.get_origin(hint)
-    if origin in (Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        # try the most specific types first so "3" is an int, not a str
-        order = sorted(args, key=lambda a: {bool: 0, int: 1, float: 2}.get(a, 3))
-        for arg in order:
-            try:
-                return _coerce(value, arg, key)
-            except ConfigError:
-                continue
-        raise ConfigError(f"{key}={value!r}: expected {hint}")
-    if origin is Literal:
-        if value in typing.get_args(hint):
-            return value
-        raise ConfigError(f"{key}={value!r}: expected one of {typing.get_args(hint)}")
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
-            return value.lower() in ("true", "yes", "1")
-        raise ConfigError(f"{key}={value!r}: expected true or false")
-    if hint is int:
-        if isinstance(value, bool):
-            raise ConfigError(f"{key}={value!r}: expected an integer")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(value)
-            except ValueError:
-                pass
-        raise ConfigError(f"{key}={value!r}: expected an integer")
-    if hint is float:
-        if isinstance(value, bool):
-            raise ConfigError(f"{key}={value!r}: expected a number")
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise ConfigError(f"{key}={value!r}: expected a number")
-    if hint is str:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-        raise ConfigError(f"{key}={value!r}: expected a string")
-    if origin in (list, Sequence) or hint is list:
-        if isinstance(value, (list, tuple)):
-            (inner,) = typing.get_args(hint) or (Any,)
-            return [_coerce(v, inner, key) for v in value]
-        raise ConfigError(f"{key}={value!r}: expected a list")
-    if origin is dict or hint is dict:
-        if isinstance(value, dict):
-            return value
-        raise ConfigError(f"{key}={value!r}: expected a mapping")
-    return value  # enums and other types: TrainingArguments converts them itself
-
-
-# ---------------------------------------------------------------------------------------------
-# Recipes
-
-
-def load_recipe(recipe: str | Path) -> dict[str, Any]:
-    """Read a recipe and check its structure and every key in it."""
-    raw = read_recipe(recipe)
-    path = raw["_path"]
-
-    def check(mapping: Any, where: str, methods: Sequence[str]) -> None:
-        if mapping is None:
-            return
-        if not isinstance(mapping, dict):
-            raise ConfigError(f"{path}: {where} must be a mapping of settings")
-        allowed = frozenset.intersection(*(valid_keys(m) for m in methods))
-        for key in mapping:
-            if key not in allowed:
-                anywhere = frozenset.union(*(valid_keys(m) for m in METHODS))
-                if key in anywhere:
-                    raise ConfigError(
-                        f"{path}: setting {key!r} in {where} does not apply to every method "
-                        f"({', '.join(methods)}); move it under a method's section"
-                    )
-                raise _unknown_key_error(key, f"{path}: {where}", anywhere)
-
-    check(raw.get("common"), "common", METHODS)
-    methods = raw.get("methods") or {}
-    if not isinstance(methods, dict):
-        raise ConfigError(f"{path}: methods must map method names to settings")
-    for method, settings in methods.items():
-        if method not in METHODS:
-            raise ConfigError(f"{path}: unknown method {method!r} in methods; use {METHODS}")
-        check(settings, f"methods.{method}", [method])
-    families = raw.get("families") or {}
-    if not isinstance(families, dict):
-        raise ConfigError(f"{path}: families must map task families to settings")
-    for family, scoped in families.items():
-        if not isinstance(scoped, dict):
-            raise ConfigError(f"{path}: families.{family} must be a mapping")
-        for key, settings in scoped.items():
-            if key == "common":
-                check(settings, f"families.{family}.common", METHODS)
-            elif key in METHODS:
-                check(settings, f"families.{family}.{key}", [key])
-            else:
-                raise ConfigError(
-                    f"{path}: families.{family} has {key!r}; use 'common' or a method name "
-                    f"({', '.join(METHODS)})"
-                )
-    return raw
-
-
-def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
-    """``key=value`` strings to a dict; ``method.key=value`` scopes a value to one method."""
-    out: dict[str, Any] = {}
-    for item in items:
-        if "=" not in item:
-            raise ConfigError(f"override {item!r} is not key=value (e.g. learning_rate=1e-5)")
-        key, _, text = item.partition("=")
-        key = key.strip().lstrip("-").replace("-", "_")
-        if not key:
-            raise ConfigError(f"override {item!r} has an empty key")
-        out[key] = _parse_scalar(text.strip())
-    return out
-
-
-@dataclass
-class ResolvedRecipe:
-    """The settings for one (method, task family): a recipe merged with overrides."""
-
-    name: str
-    path: str
-    method: str
-    family: str
-    values: dict[str, Any]
-
-    @property
-    def options(self) -> RecipeOptions:
-        hints = _hints(RecipeOptions)
-        kwargs = {k: _coerce(v, hints[k], k) for k, v in self.values.items() if k in OPTION_KEYS}
-        return RecipeOptions(**kwargs)
-
-    def trl_kwargs(self) -> dict[str, Any]:
-        cls = config_class(self.method)
-        fields, hints = _fields(cls), _hints(cls)
-        return {
-            k: _coerce(v, hints.get(k, Any), k)
-            for k, v in self.values.items()
-            if k in fields and k not in OPTION_KEYS
-        }
-
-    def build_config(self, output_dir: str | Path, **extra: Any) -> GRPODConfig | SFTRecipeConfig:
-        """The method's TRL config. ``extra`` (e.g. ``max_steps`` from code) wins over the recipe."""
-        kwargs = {**self.trl_kwargs(), **extra, "output_dir": str(output_dir)}
-        try:
-            return config_class(self.method)(**kwargs)
-        except ConfigError:
-            raise
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(f"recipe {self.name} ({self.method}, {self.family}): {exc}") from exc
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "path": self.path,
-            "method": self.method,
-            "family": self.family,
-            "values": dict(sorted(self.values.items())),
-        }
-
-
-def resolve_recipe(
-    recipe: str | Path | Mapping[str, Any],
-    method: str,
-    family: str,
-    overrides: Mapping[str, Any] | None = None,
-) -> ResolvedRecipe:
-    """Merge a recipe's scopes for (method, family) and apply overrides, validating every key.
-
-    An override that is a field of another method's config only (``max_completion_length``
-    while resolving ``sft``) is skipped, so one command line can drive a whole matrix; an
-    override valid for no method is an error.
-    """
-    check_method(method)
-    raw = dict(recipe) if isinstance(recipe, Mapping) else load_recipe(recipe)
-    path = str(raw.get("_path", "<inline>"))
-    name = Path(path).stem if path != "<inline>" else "<inline>"
-    values = merged_values(raw, method, family)
-    own = valid_keys(method)
-    anywhere = frozenset.union(*(valid_keys(m) for m in METHODS))
-    for key, value in (overrides or {}).items():
-        scope, dot, bare = key.partition(".")
-        if dot:
-            if scope not in METHODS:
-                raise ConfigError(
-                    f"override {key!r}: {scope!r} is not a method; use <method>.<setting> with "
-                    f"a method in {', '.join(METHODS)}"
-                )
-            if bare not in valid_keys(scope):
-                raise _unknown_key_error(bare, f"override {key!r}", valid_keys(scope))
-            if scope == method:
-                values[bare] = value
-            continue
-        if key in own:
-            values[key] = value
-        elif key in anywhere:
-            log.info("override %s does not apply to %s; skipped for it", key, method)
-        else:
-            raise _unknown_key_error(key, "the command-line overrides", anywhere)
-    if method == "grpo" and values.get("beta_schedule", "constant") != "constant":
-        raise ConfigError(
-            f"method grpo uses a constant beta (got beta_schedule={values['beta_schedule']!r}); "
-            "use --method grpod for a scheduled KL weight"
-        )
-    if method == "grpod" and values.get("beta_schedule", "constant") == "constant":
-        raise ConfigError(
-            "method grpod needs a non-constant beta_schedule (grpod, linear or cosine); "
-            f"the recipe {name} gives none for family {family!r}"
-        )
-    return ResolvedRecipe(name=name, path=path, method=method, family=family, values=values)
 
 
 def help_rows(method: str) -> list[tuple[str, str, str]]:

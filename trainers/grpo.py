@@ -20,7 +20,8 @@ from typing import Any
 from othink_bench.rewards import reward_functions
 from othink_bench.task import Task
 from trainers.callbacks import BetaScheduleCallback
-from trainers.config import ConfigError, GRPODConfig
+from trainers.config import GRPODConfig
+from trainers.recipes import ConfigError
 
 RewardFn = Callable[..., list[float]]
 

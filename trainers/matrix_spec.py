@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trainers.config import METHODS, ConfigError
+from trainers.config import METHODS
+from trainers.recipes import ConfigError
 
 ALL_METHODS: tuple[str, ...] = ("base", *METHODS)
 

@@ -25,16 +25,10 @@ from trainers.checkpoints import (
     save_final,
     write_training_marker,
 )
-from trainers.config import (
-    ConfigError,
-    ResolvedRecipe,
-    SFTRecipeConfig,
-    check_method,
-    resolve_recipe,
-    task_family,
-)
+from trainers.config import SFTRecipeConfig, check_method, task_family
 from trainers.console import install_console
-from trainers.recipes import default_recipe
+from trainers.recipes import ConfigError, default_recipe
+from trainers.recipes.resolve import ResolvedRecipe, resolve_recipe
 from trainers.resume import (
     DataOrderCallback,
     check_same_resume,

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from trainers.config import ConfigError, SFTRecipeConfig
+from trainers.config import SFTRecipeConfig
+from trainers.recipes import ConfigError
 
 
 def build_sft_trainer(

@@ -2,7 +2,7 @@
 
 Why a separate module: reading a recipe and merging its scopes needs only PyYAML, so commands
 that only look settings up (``othink-bench schedule``) start without importing TRL and torch.
-Validation against the TRL config classes lives in :mod:`trainers.config`.
+Validation against the TRL config classes lives in :mod:`trainers.recipes.resolve`.
 
 Merge order for one (method, task family), later wins::
 
@@ -58,7 +58,7 @@ def default_recipe(model: str) -> str:
 
 
 def read_recipe(recipe: str | Path) -> dict[str, Any]:
-    """Parse a recipe file and check its sections (not its keys: see trainers.config)."""
+    """Parse a recipe file and check its sections (not its keys: see trainers.recipes.resolve)."""
     path = recipe_path(recipe)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
