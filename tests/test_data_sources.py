@@ -11,7 +11,7 @@ import datasets
 import pytest
 from PIL import Image
 
-from othink_bench.data import DataSourceError
+from othink_bench.data_sources import DataSourceError
 from othink_bench.registry import get_task
 from othink_bench.task import ImageError
 

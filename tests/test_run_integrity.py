@@ -22,7 +22,7 @@ from harness_fixtures import ToyCount, cli, gold_of, install, pattern_output
 
 from othink_bench.backends import GenRequest, GenResult, ScriptedBackend
 from othink_bench.backends.base import bounded_token_count
-from othink_bench.data import DataSourceError
+from othink_bench.data_sources import DataSourceError
 from othink_bench.harness import (
     HarnessError,
     RunSettings,

@@ -165,7 +165,7 @@ def _setup_logging() -> None:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors whose message tells the user what to do: printed, not traced."""
-    from othink_bench.data import DataSourceError
+    from othink_bench.data_sources import DataSourceError
     from othink_bench.models.processor import ModelLoadError
     from othink_bench.registry import UnknownTaskError
     from trainers.callbacks import ScheduleAlignmentError

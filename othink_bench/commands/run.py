@@ -212,7 +212,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         ImportError,
     ]
     with contextlib.suppress(ImportError):
-        from othink_bench.data import DataSourceError
+        from othink_bench.data_sources import DataSourceError
 
         errors.append(DataSourceError)
     with contextlib.suppress(ImportError):

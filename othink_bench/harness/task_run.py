@@ -104,7 +104,7 @@ class TaskRun:
         where = s.data or f"task {r.task.id} ({r.source}/{s.split})"
         problem = unscorable(samples, positions, r.task, where)
         if problem is not None:
-            from othink_bench.data import DataSourceError
+            from othink_bench.data_sources import DataSourceError
 
             raise DataSourceError(problem)
         r.run_dir.mkdir(parents=True, exist_ok=True)
