@@ -13,6 +13,7 @@ nor torch.
     write_board(board, "board", formats=["md", "json"])
 """
 
+from leaderboard.analysis import Analysis, analyse
 from leaderboard.collect import Collection, collect
 from leaderboard.frames import records_frame, runs_frame
 from leaderboard.keys import EvalKey, ModelKey
@@ -27,7 +28,6 @@ from leaderboard.render import (
     write_board,
 )
 from leaderboard.runs import Run
-from leaderboard.tables import Analysis, analyse
 
 __all__ = [
     "Analysis",

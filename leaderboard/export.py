@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import leaderboard.reported as rep
+from leaderboard.analysis import Analysis
+from leaderboard.cells import column_labels
+from leaderboard.comparisons import Comparison
 from leaderboard.keys import EvalKey, natural_key
 from leaderboard.plots import PLOTS_DIR, Plot
 from leaderboard.runs import RUN_COLUMNS, Run, run_fields
 from leaderboard.seeds import SeedAnalysis, build_seeds, t_interval
-from leaderboard.tables import Analysis, Comparison, column_labels
 
 
 def finished_range(runs: Sequence[Run]) -> tuple[str | None, str | None]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from leaderboard.analysis import DEFAULT_PROPOSED, Analysis, analyse
 from leaderboard.blocks import (
     Block,
     Board,
@@ -28,6 +29,7 @@ from leaderboard.blocks import (
     TableBlock,
     compress_refs,
 )
+from leaderboard.cells import EMPTY
 from leaderboard.collect import Collection, collect
 from leaderboard.cross_task import cross_blocks
 from leaderboard.curves import step_blocks, training_blocks
@@ -45,7 +47,6 @@ from leaderboard.plots import PLOTS_DIR, Plot, board_plots
 from leaderboard.provenance import environment_blocks, runs_blocks, skipped_blocks
 from leaderboard.same_task import breakdown_blocks, table1_blocks
 from leaderboard.seeds import seed_blocks
-from leaderboard.tables import DEFAULT_PROPOSED, EMPTY, Analysis, analyse
 
 DEFAULT_TITLE = "othink-bench leaderboard"
 

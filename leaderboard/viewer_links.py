@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from leaderboard.blocks import Block, Board, Heading, Paragraph, TableBlock
-from leaderboard.tables import DisplayCell, DisplayTable
+from leaderboard.cells import DisplayCell, DisplayTable
 from leaderboard.viewer import INDEX_FILE, page_name
 
 

@@ -24,8 +24,11 @@ from pathlib import Path
 import pytest
 
 from leaderboard import build_board, collect, records_frame, render_markdown, runs_frame
-from leaderboard.collect import EvalKey, ModelKey
+from leaderboard.analysis import analyse
+from leaderboard.cells import SIGNIFICANT
 from leaderboard.commands import configure_leaderboard, execute_leaderboard
+from leaderboard.displays import table1_display
+from leaderboard.keys import EvalKey, ModelKey
 from leaderboard.render import (
     FORMATS,
     board_from_collection,
@@ -35,7 +38,6 @@ from leaderboard.render import (
     render_json,
     write_board,
 )
-from leaderboard.tables import SIGNIFICANT, analyse, table1_display
 from othink_bench.records import Manifest, ModelInfo, RunRecord, append_records, write_manifest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "leaderboard"
