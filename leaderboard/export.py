@@ -1,6 +1,6 @@
 """A board's numbers as data: the JSON document and the CSV rows, from an analysis.
 
-The markdown and HTML renderers (:mod:`leaderboard.render`) show the same analysis as text;
+The markdown and HTML renderers (:mod:`leaderboard.formats`) show the same analysis as text;
 this module gives it as plain values, each number with the run it came from, and every
 comparison with the n of samples both runs scored.
 """
