@@ -13,21 +13,14 @@ nor torch.
     write_board(board, "board", formats=["md", "json"])
 """
 
+from leaderboard.analysis import Analysis, analyse
+from leaderboard.blocks import Board
 from leaderboard.collect import Collection, collect
+from leaderboard.formats import render_csv, render_html, render_json, render_markdown
 from leaderboard.frames import records_frame, runs_frame
 from leaderboard.keys import EvalKey, ModelKey
-from leaderboard.render import (
-    Board,
-    board_from_collection,
-    build_board,
-    render_csv,
-    render_html,
-    render_json,
-    render_markdown,
-    write_board,
-)
+from leaderboard.render import board_from_collection, build_board, write_board
 from leaderboard.runs import Run
-from leaderboard.tables import Analysis, analyse
 
 __all__ = [
     "Analysis",

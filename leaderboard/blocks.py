@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from leaderboard.cells import DisplayTable
 from leaderboard.plots import Plot
-from leaderboard.tables import DisplayTable
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from leaderboard.render import DEFAULT_TITLE, FORMATS, build_board, write_board
+from leaderboard.formats import FORMATS
+from leaderboard.render import DEFAULT_TITLE, build_board, write_board
 
 
 def configure_leaderboard(parser: argparse.ArgumentParser) -> None:

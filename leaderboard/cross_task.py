@@ -3,10 +3,11 @@ trained on, as the paper's train-task by eval-task matrices."""
 
 from __future__ import annotations
 
+from leaderboard.analysis import Analysis
 from leaderboard.blocks import Block, Heading, Image, Paragraph, TableBlock
+from leaderboard.displays import cross_changes_display, cross_matrix_display
 from leaderboard.keys import short_model_name
 from leaderboard.plots import PLOTS_DIR, Plot, model_slug
-from leaderboard.tables import Analysis, cross_changes_display, cross_matrix_display
 
 
 def cross_blocks(an: Analysis, plots: dict[str, Plot]) -> list[Block]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from leaderboard.analysis import Analysis
 from leaderboard.blocks import Block, Heading, Image, Paragraph, TableBlock, compress_refs
+from leaderboard.cells import DisplayCell, DisplayTable, column_labels
+from leaderboard.displays import steps_display
 from leaderboard.keys import short_model_name
 from leaderboard.plots import PLOTS_DIR, Plot, model_slug
-from leaderboard.tables import Analysis, DisplayCell, DisplayTable, column_labels, steps_display
 from leaderboard.training_logs import TrainingLog
 
 

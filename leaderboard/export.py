@@ -1,6 +1,6 @@
 """A board's numbers as data: the JSON document and the CSV rows, from an analysis.
 
-The markdown and HTML renderers (:mod:`leaderboard.render`) show the same analysis as text;
+The markdown and HTML renderers (:mod:`leaderboard.formats`) show the same analysis as text;
 this module gives it as plain values, each number with the run it came from, and every
 comparison with the n of samples both runs scored.
 """
@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import leaderboard.reported as rep
+from leaderboard.analysis import Analysis
+from leaderboard.cells import column_labels
+from leaderboard.comparisons import COMPARED_WITH, Comparison
 from leaderboard.keys import EvalKey, natural_key
 from leaderboard.plots import PLOTS_DIR, Plot
 from leaderboard.runs import RUN_COLUMNS, Run, run_fields
 from leaderboard.seeds import SeedAnalysis, build_seeds, t_interval
-from leaderboard.tables import Analysis, Comparison, column_labels
 
 
 def finished_range(runs: Sequence[Run]) -> tuple[str | None, str | None]:
@@ -41,17 +43,20 @@ def _col(c: EvalKey) -> dict[str, Any]:
     }
 
 
-def _acc(run: Run) -> dict[str, Any]:
+def _numbers(run: Run) -> dict[str, Any]:
+    """A run's strict accuracy: k of n, with its Wilson interval."""
     acc = run.accuracy
     return {
-        "run": run.ref,
-        "run_id": run.run_id,
         "k": acc.k,
         "n": acc.n,
         "accuracy": _num(acc.value),
         "low": _num(acc.low),
         "high": _num(acc.high),
     }
+
+
+def _acc(run: Run) -> dict[str, Any]:
+    return {"run": run.ref, "run_id": run.run_id, **_numbers(run)}
 
 
 def _comp(c: Comparison | None) -> dict[str, Any] | None:
@@ -72,21 +77,15 @@ def _comp(c: Comparison | None) -> dict[str, Any] | None:
 
 
 def _run_data(run: Run) -> dict[str, Any]:
+    """A run's keys (:func:`~leaderboard.runs.run_fields`), its numbers and its provenance."""
     m = run.manifest
-    model = run.model
+    fields = run_fields(run)
+    if fields["train_seed"] is None:  # only a seeded run says its seed
+        del fields["train_seed"]
     return {
-        "ref": run.ref,
-        "run_id": run.run_id,
-        "path": run.path,
-        "base_model": model.base,
-        "method": model.method,
-        "label": run.label,
-        "variant": model.variant,
+        **fields,
         "model_name": m.model.name,
-        "train_task": run.train_task,
-        "step": run.step,
-        **_col(run.column),
-        **{k: v for k, v in _acc(run).items() if k not in ("run", "run_id")},
+        **_numbers(run),
         "lenient_accuracy": _num(run.lenient_accuracy.value),
         "format_rate": _num(run.format_rate.value),
         "excluded": run.excluded,
@@ -98,7 +97,6 @@ def _run_data(run: Run) -> dict[str, Any]:
         "backend": m.backend,
         "packages": dict(sorted(m.packages.items())),
         "git_revision": m.git_revision,
-        **({"train_seed": run.train_seed} if run.train_seed is not None else {}),
     }
 
 
@@ -302,15 +300,7 @@ CSV_COLUMNS = (
     "accuracy",
     "low",
     "high",
-    "vs_base",
-    "p_vs_base",
-    "n_vs_base",
-    "vs_sft",
-    "p_vs_sft",
-    "n_vs_sft",
-    "vs_grpo",
-    "p_vs_grpo",
-    "n_vs_grpo",
+    *(f"{kind}vs_{against}" for against in COMPARED_WITH for kind in ("", "p_", "n_")),
     "best",
     "strongest_baseline",
     "path",
@@ -320,14 +310,9 @@ CSV_COLUMNS = (
 
 
 def _csv_run(run: Run) -> dict[str, Any]:
-    acc = run.accuracy
     return {
         **run_fields(run),
-        "k": acc.k,
-        "n": acc.n,
-        "accuracy": _num(acc.value),
-        "low": _num(acc.low),
-        "high": _num(acc.high),
+        **_numbers(run),
         "status": run.manifest.status,
         "finished": run.manifest.finished,
     }

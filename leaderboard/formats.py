@@ -10,8 +10,8 @@ import json
 import re
 
 from leaderboard.blocks import Board, Bullets, Heading, Image, Paragraph, TableBlock
+from leaderboard.cells import DisplayCell, DisplayTable
 from leaderboard.export import CSV_COLUMNS
-from leaderboard.tables import DisplayCell, DisplayTable
 
 FORMATS: dict[str, str] = {
     "md": "README.md",

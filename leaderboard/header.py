@@ -4,17 +4,11 @@ the evaluation columns (the test sets its numbers are on)."""
 from __future__ import annotations
 
 import leaderboard.reported as rep
+from leaderboard.analysis import Analysis
 from leaderboard.blocks import Block, Bullets, Heading, Paragraph, TableBlock
+from leaderboard.cells import NOT_FINISHED, SIGNIFICANT, DisplayCell, DisplayTable, column_labels
 from leaderboard.export import finished_range
 from leaderboard.seeds import CONVENTION as SEEDS_CONVENTION
-from leaderboard.tables import (
-    NOT_FINISHED,
-    SIGNIFICANT,
-    Analysis,
-    DisplayCell,
-    DisplayTable,
-    column_labels,
-)
 
 
 def intro_blocks(an: Analysis, title: str) -> list[Block]:

@@ -19,8 +19,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from leaderboard.analysis import Analysis, CrossTable, StepPanel
+from leaderboard.cells import column_labels
 from leaderboard.keys import EvalKey, short_model_name, slugify
-from leaderboard.tables import Analysis, CrossTable, StepPanel, column_labels
 from leaderboard.training_logs import TrainingLog
 
 PLOTS_DIR = "plots"  # the board folder's subfolder the PNGs are written into

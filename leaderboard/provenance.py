@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 from leaderboard.blocks import Block, Heading, Paragraph, TableBlock, compress_refs
+from leaderboard.cells import DisplayCell, DisplayTable, fmt_pct
 from leaderboard.collect import Collection
 from leaderboard.keys import method_name, natural_key, short_model_name
-from leaderboard.tables import DisplayCell, DisplayTable, fmt_pct
 
 
 def runs_blocks(coll: Collection) -> list[Block]:

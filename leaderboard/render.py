@@ -18,34 +18,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from leaderboard.blocks import (
-    Block,
-    Board,
-    Bullets,
-    Heading,
-    Image,
-    Paragraph,
-    TableBlock,
-    compress_refs,
-)
+from leaderboard.analysis import DEFAULT_PROPOSED, Analysis, analyse
+from leaderboard.blocks import Block, Board
 from leaderboard.collect import Collection, collect
 from leaderboard.cross_task import cross_blocks
 from leaderboard.curves import step_blocks, training_blocks
 from leaderboard.export import board_data, board_rows
-from leaderboard.formats import (
-    FORMATS,
-    RENDERERS,
-    render_csv,
-    render_html,
-    render_json,
-    render_markdown,
-)
+from leaderboard.formats import FORMATS, RENDERERS
 from leaderboard.header import columns_blocks, intro_blocks
 from leaderboard.plots import PLOTS_DIR, Plot, board_plots
 from leaderboard.provenance import environment_blocks, runs_blocks, skipped_blocks
 from leaderboard.same_task import breakdown_blocks, table1_blocks
 from leaderboard.seeds import seed_blocks
-from leaderboard.tables import DEFAULT_PROPOSED, EMPTY, Analysis, analyse
 
 DEFAULT_TITLE = "othink-bench leaderboard"
 
@@ -126,24 +110,3 @@ def write_board(board: Board, out: str | Path, formats: Sequence[str] = ("md",))
             written.append(path)
     return written
 
-
-__all__ = [
-    "DEFAULT_TITLE",
-    "EMPTY",
-    "FORMATS",
-    "Block",
-    "Board",
-    "Bullets",
-    "Heading",
-    "Image",
-    "Paragraph",
-    "TableBlock",
-    "board_from_collection",
-    "build_board",
-    "compress_refs",
-    "render_csv",
-    "render_html",
-    "render_json",
-    "render_markdown",
-    "write_board",
-]

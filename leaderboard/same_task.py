@@ -4,9 +4,11 @@ the per-task breakdowns of its runs."""
 from __future__ import annotations
 
 import leaderboard.reported as rep
+from leaderboard.analysis import Analysis
 from leaderboard.blocks import Block, Bullets, Heading, Paragraph, TableBlock
+from leaderboard.cells import column_labels
+from leaderboard.displays import breakdown_display, table1_display
 from leaderboard.keys import method_name, short_model_name
-from leaderboard.tables import Analysis, breakdown_display, column_labels, table1_display
 
 
 def _proposed_names(proposed: tuple[str, ...]) -> str:

@@ -10,8 +10,8 @@ the rows that differ only in their seed:
 - a :class:`SeedComparison` compares a method with a baseline seed by seed: seed s of the
   method against seed s of a seeded baseline, or against the one run of an unseeded baseline
   (the base model has no training seed), each pair with the exact McNemar test on the samples
-  both runs scored (:func:`leaderboard.tables.compare`); then a two-sided exact sign test over
-  the seeds on the direction of the per-seed differences (ties dropped).
+  both runs scored (:func:`leaderboard.comparisons.compare`); then a two-sided exact sign test
+  over the seeds on the direction of the per-seed differences (ties dropped).
 
 A difference is **supported** when it holds across seeds: the McNemar test gives p < 0.05 in the
 same direction on every seed (so the sign test counts m of m seeds that way). With m seeds in
@@ -30,24 +30,21 @@ from dataclasses import dataclass
 from scipy.stats import binomtest
 from scipy.stats import t as student_t
 
+from leaderboard.analysis import Analysis
 from leaderboard.blocks import Block, Heading, Paragraph, TableBlock
-from leaderboard.collect import Collection
-from leaderboard.keys import EvalKey, ModelKey, method_name, natural_key
-from leaderboard.runs import Run
-from leaderboard.tables import (
-    ALPHA,
-    COMPARED_WITH,
+from leaderboard.cells import (
     EMPTY,
     SIGNIFICANT,
-    Analysis,
-    Comparison,
     DisplayCell,
     DisplayTable,
     column_labels,
-    compare,
     fmt_pct,
     fmt_rel,
 )
+from leaderboard.collect import Collection
+from leaderboard.comparisons import ALPHA, COMPARED_WITH, Comparison, compare
+from leaderboard.keys import EvalKey, ModelKey, method_name, natural_key
+from leaderboard.runs import Run
 
 SUPPORTED = "✓"
 

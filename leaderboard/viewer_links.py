@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 
 from leaderboard.blocks import Block, Board, Heading, Paragraph, TableBlock
-from leaderboard.tables import DisplayCell, DisplayTable
-from leaderboard.viewer import INDEX_FILE, page_name
+from leaderboard.cells import DisplayCell, DisplayTable
+from leaderboard.viewer_template import INDEX_FILE, page_name
 
 
 def _rel(target: Path, start: Path) -> str:

@@ -175,3 +175,38 @@ def test_trainer_and_task_modules_have_no_import_circles(package: str) -> None:
     assert len(graph) > 3
     cycle = find_cycle(graph)
     assert cycle is None, describe(cycle, graph, modules)
+
+
+def _defined_names(path: Path) -> set[str]:
+    """The names a module defines at its top level (functions, classes, assignments)."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def test_board_names_are_imported_from_the_module_that_defines_them() -> None:
+    """One way to import each thing: ``from leaderboard.M import x`` only where ``M`` defines
+    ``x`` (or ``x`` is a module), never through a module that imports it from elsewhere. The
+    package's own API (``from leaderboard import ...``) is the one exception."""
+    board = ROOT / "leaderboard"
+    sources = [*sorted(board.glob("*.py")), *sorted((ROOT / "tests").glob("*.py"))]
+    bad = []
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module):
+                continue
+            if not node.module.startswith("leaderboard."):
+                continue
+            target = ROOT / (node.module.replace(".", "/") + ".py")
+            defined = _defined_names(target) if target.exists() else set()
+            for alias in node.names:
+                if alias.name not in defined and not (target.with_suffix("") / alias.name).exists():
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    bad.append(f"{where} imports {alias.name} from {node.module}")
+    assert not bad, "import each name from the module that defines it:\n" + "\n".join(bad)

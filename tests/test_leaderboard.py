@@ -24,18 +24,14 @@ from pathlib import Path
 import pytest
 
 from leaderboard import build_board, collect, records_frame, render_markdown, runs_frame
-from leaderboard.collect import EvalKey, ModelKey
+from leaderboard.analysis import analyse
+from leaderboard.blocks import compress_refs
+from leaderboard.cells import SIGNIFICANT
 from leaderboard.commands import configure_leaderboard, execute_leaderboard
-from leaderboard.render import (
-    FORMATS,
-    board_from_collection,
-    compress_refs,
-    render_csv,
-    render_html,
-    render_json,
-    write_board,
-)
-from leaderboard.tables import SIGNIFICANT, analyse, table1_display
+from leaderboard.displays import table1_display
+from leaderboard.formats import FORMATS, render_csv, render_html, render_json
+from leaderboard.keys import EvalKey, ModelKey
+from leaderboard.render import board_from_collection, write_board
 from othink_bench.records import Manifest, ModelInfo, RunRecord, append_records, write_manifest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "leaderboard"

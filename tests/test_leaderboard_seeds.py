@@ -17,9 +17,10 @@ import pytest
 from scipy.stats import t as student_t
 
 from leaderboard import build_board, collect, render_markdown, runs_frame
-from leaderboard.render import render_json
+from leaderboard.analysis import analyse
+from leaderboard.cells import SIGNIFICANT
+from leaderboard.formats import render_json
 from leaderboard.seeds import SUPPORTED, build_seeds, sign_test, t_interval
-from leaderboard.tables import SIGNIFICANT, analyse
 from othink_bench.records import Manifest, ModelInfo, RunRecord, append_records, write_manifest
 
 N = 100

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from leaderboard import analyse, collect
-from leaderboard.collect import ModelKey, TrainingLog
+from leaderboard.keys import ModelKey
 from leaderboard.plots import (
     SIZE_PX,
     Series,
@@ -20,6 +20,7 @@ from leaderboard.plots import (
     line_plot,
     reward_plot,
 )
+from leaderboard.training_logs import TrainingLog
 
 RUNS = Path(__file__).resolve().parent / "fixtures" / "leaderboard" / "runs"
 

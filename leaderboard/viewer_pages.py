@@ -1,0 +1,283 @@
+"""The sample viewer's pages: one run's records (image, question, output with its ``<think>``
+part folded, answers, verdicts), two runs side by side on the samples both have, and the index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from leaderboard.samples import Recovered
+from leaderboard.viewer_data import RunView, shared_pairs
+from leaderboard.viewer_template import INDEX_FILE, compare_name, esc, filters_html, page, page_name
+from othink_bench.records import Manifest, RunRecord
+
+# -- one record --------------------------------------------------------------------------------
+
+
+def split_think(output: str) -> tuple[str, str | None, str]:
+    """``(before, think, after)``: the text of the first ``<think>`` block is ``think``
+    (``None`` without one; an unclosed block runs to the end, as when output is cut off)."""
+    start = output.find("<think>")
+    if start < 0:
+        return output, None, ""
+    body = start + len("<think>")
+    end = output.find("</think>", body)
+    if end < 0:
+        return output[:start], output[body:], ""
+    return output[:start], output[body:end], output[end + len("</think>") :]
+
+
+def output_html(output: str | None) -> str:
+    if output is None:
+        return '<span class="muted">no output</span>'
+    before, think, after = split_think(output)
+    parts = []
+    if before.strip():
+        parts.append(f'<pre class="pre">{esc(before)}</pre>')
+    if think is not None:
+        closed = "" if after or output.rstrip().endswith("</think>") else ", not closed"
+        parts.append(
+            f'<details class="think"><summary>&lt;think&gt; ({len(think)} chars{closed})</summary>'
+            f"<pre>{esc(think)}</pre></details>"
+        )
+    if after.strip():
+        parts.append(f'<pre class="post">{esc(after)}</pre>')
+    return "".join(parts) or '<span class="muted">empty output</span>'
+
+
+def _yes_no(flag: bool, yes: str, no: str) -> str:
+    return f'<span class="ok">{esc(yes)}</span>' if flag else f'<span class="bad">{esc(no)}</span>'
+
+
+def verdict_html(r: RunRecord) -> str:
+    parts = [
+        _yes_no(r.correct, "correct", "wrong"),
+        _yes_no(r.format_ok, "format ok", "format failure"),
+        _yes_no(r.lenient_correct, "lenient correct", "lenient wrong"),
+    ]
+    if r.error is not None:
+        parts.append(f'<span class="bad">error ({esc(r.error_kind or "other")})</span>')
+        parts.append(f'<pre class="error">{esc(r.error)}</pre>')
+    extra = []
+    if r.tokens is not None:
+        extra.append(f"{r.tokens} tokens")
+    if r.latency_s is not None:
+        extra.append(f"{r.latency_s:.3f} s")
+    if extra:
+        parts.append(f'<span class="muted">{esc(", ".join(extra))}</span>')
+    return "<br>".join(parts)
+
+
+def answers_html(r: RunRecord) -> str:
+    def code(x: str | None) -> str:
+        return f"<code>{esc(x)}</code>" if x is not None else '<span class="muted">none</span>'
+
+    return (
+        f"extracted: {code(r.extracted)}<br>lenient: {code(r.lenient_extracted)}"
+        f"<br>gold: {code(r.gold)}"
+    )
+
+
+def image_html(view: RunView, sample_id: str) -> str:
+    found = view.images.get(sample_id)
+    if found is not None:
+        rel, w, h = found
+        return f'<img src="{esc(rel)}" width="{w}" height="{h}" alt="image of {esc(sample_id)}">'
+    rec = view.samples.get(sample_id)
+    return f'<span class="note">no image: {esc(rec.note or "not recovered")}</span>'
+
+
+def question_html(sample_id: str, k: int, rec: Recovered, breakdown: str) -> str:
+    head = f"<code>{esc(sample_id)}</code>" + (f" k={k}" if k else "")
+    if breakdown:
+        head += f' <span class="muted">{esc(breakdown)}</span>'
+    if rec.question is not None:
+        body = f'<pre class="question">{esc(rec.question)}</pre>'
+    else:
+        body = f'<span class="note">question not recovered: {esc(rec.note or "")}</span>'
+    if rec.question is not None and rec.note:
+        body += f'<br><span class="note">{esc(rec.note)}</span>'
+    return head + body
+
+
+# -- one run -----------------------------------------------------------------------------------
+
+
+def run_classes(r: RunRecord) -> list[str]:
+    """The filters a record belongs to (see :data:`RUN_FILTERS`)."""
+    if r.error is not None:
+        return ["is-error"]
+    out = ["is-correct" if r.correct else "is-wrong"]
+    if not r.format_ok:
+        out.append("is-format")
+    return out
+
+
+RUN_FILTERS = (
+    ("all", "all"),
+    ("correct", "correct"),
+    ("wrong", "wrong"),
+    ("format", "format failure"),
+    ("error", "error"),
+)
+RUN_FILTER_HELP = (
+    "wrong: scored and not correct; format failure: scored without the "
+    "<think>/<answer> layout; error: no valid score (image, generation, gold, data or scorer)."
+)
+
+
+def _describe(m: Manifest) -> str:
+    model = m.model
+    bits = [
+        f"model <code>{esc(model.name)}</code>",
+        f"method {esc(model.method or 'base')}",
+        f"task <code>{esc(m.task)}</code> v{esc(m.task_version)}",
+        f"{esc(m.source)}/{esc(m.split)}",
+        f"status {esc(m.status)}",
+    ]
+    if model.step is not None:
+        bits.insert(2, f"step {model.step}")
+    return "<p>" + " · ".join(bits) + "</p>"
+
+
+def render_run_page(view: RunView) -> str:
+    rows = []
+    counts = {"all": len(view.records)}
+    for r in view.records:
+        classes = run_classes(r)
+        for c in classes:
+            counts[c[3:]] = counts.get(c[3:], 0) + 1
+        rec = view.samples.get(r.sample_id)
+        rows.append(
+            f'<tr class="sample {" ".join(classes)}" data-sample="{esc(r.sample_id)}" '
+            f'data-k="{r.k}">'
+            f'<td class="img">{image_html(view, r.sample_id)}</td>'
+            f'<td class="q">{question_html(r.sample_id, r.k, rec, r.breakdown)}</td>'
+            f'<td class="out">{output_html(r.output)}</td>'
+            f'<td class="ans">{answers_html(r)}</td>'
+            f'<td class="verdict">{verdict_html(r)}</td>'
+            "</tr>"
+        )
+    body = [
+        f'<p><a href="{INDEX_FILE}">all runs</a></p>',
+        f"<h1>{esc(view.title)} on {esc(view.manifest.task)}</h1>",
+        f"<p>run <code>{esc(view.run_id)}</code></p>",
+        _describe(view.manifest),
+    ]
+    if view.samples.note:
+        body.append(f'<p class="note">{esc(view.samples.note)}</p>')
+    body += [
+        filters_html(RUN_FILTERS, counts),
+        f'<p class="muted">{esc(RUN_FILTER_HELP)}</p>',
+        '<table id="samples"><thead><tr><th>image</th><th>sample and question</th>'
+        "<th>output</th><th>answers</th><th>verdicts</th></tr></thead><tbody>",
+        *rows,
+        "</tbody></table>",
+    ]
+    return page(f"{view.title} on {view.manifest.task}: samples", body)
+
+
+# -- two runs ----------------------------------------------------------------------------------
+
+COMPARE_FILTERS = (
+    ("all", "all"),
+    ("disagree", "disagree"),
+    ("a-only", "only A correct"),
+    ("b-only", "only B correct"),
+    ("both-right", "both correct"),
+    ("both-wrong", "both wrong"),
+)
+
+
+def compare_classes(ra: RunRecord, rb: RunRecord) -> list[str]:
+    if ra.correct and rb.correct:
+        return ["is-both-right"]
+    if not ra.correct and not rb.correct:
+        return ["is-both-wrong"]
+    return ["is-disagree", "is-a-only" if ra.correct else "is-b-only"]
+
+
+def _side_html(r: RunRecord) -> str:
+    return f"{output_html(r.output)}{answers_html(r)}<br>{verdict_html(r)}"
+
+
+def render_compare_page(a: RunView, b: RunView) -> str:
+    pairs = shared_pairs(a, b)
+    counts = {"all": len(pairs)}
+    rows = []
+    for ra, rb in pairs:
+        classes = compare_classes(ra, rb)
+        for c in classes:
+            counts[c[3:]] = counts.get(c[3:], 0) + 1
+        rec = a.samples.get(ra.sample_id)
+        rows.append(
+            f'<tr class="sample {" ".join(classes)}" data-sample="{esc(ra.sample_id)}" '
+            f'data-k="{ra.k}">'
+            f'<td class="img">{image_html(a, ra.sample_id)}</td>'
+            f'<td class="q">{question_html(ra.sample_id, ra.k, rec, ra.breakdown)}</td>'
+            f'<td class="a">{_side_html(ra)}</td>'
+            f'<td class="b">{_side_html(rb)}</td>'
+            "</tr>"
+        )
+    notes = []
+    if a.manifest.task_version != b.manifest.task_version:
+        notes.append(
+            f"the runs scored different task versions ({a.manifest.task_version} vs "
+            f"{b.manifest.task_version}): verdicts may differ for that reason alone"
+        )
+    only_a = len({r.key for r in a.records} - {r.key for r in b.records})
+    only_b = len({r.key for r in b.records} - {r.key for r in a.records})
+    body = [
+        f'<p><a href="{INDEX_FILE}">all runs</a></p>',
+        f"<h1>{esc(a.title)} vs {esc(b.title)} on {esc(a.manifest.task)}</h1>",
+        f'<p>A: <a href="{esc(page_name(a.run_id))}"><code>{esc(a.run_id)}</code></a></p>',
+        _describe(a.manifest),
+        f'<p>B: <a href="{esc(page_name(b.run_id))}"><code>{esc(b.run_id)}</code></a></p>',
+        _describe(b.manifest),
+        f"<p>{len(pairs)} shared records (sample id and k); {only_a} only in A, {only_b} only "
+        "in B. Rows where exactly one run is correct come first.</p>",
+        *(f'<p class="note">{esc(n)}</p>' for n in notes),
+        filters_html(COMPARE_FILTERS, counts),
+        '<table id="samples"><thead><tr><th>image</th><th>sample and question</th>'
+        f"<th>A: {esc(a.title)}</th><th>B: {esc(b.title)}</th></tr></thead><tbody>",
+        *rows,
+        "</tbody></table>",
+    ]
+    return page(f"{a.title} vs {b.title} on {a.manifest.task}", body)
+
+
+# -- the index ---------------------------------------------------------------------------------
+
+
+def _accuracy(records: Sequence[RunRecord]) -> str:
+    scored = [r for r in records if r.error is None]
+    if not scored:
+        return "—"
+    return f"{100 * sum(r.correct for r in scored) / len(scored):.1f}%"
+
+
+def render_index(views: Sequence[RunView], compares: Sequence[tuple[RunView, RunView]]) -> str:
+    rows = "".join(
+        f'<tr><td><a href="{esc(page_name(v.run_id))}">{esc(v.title)}</a></td>'
+        f"<td><code>{esc(v.run_id)}</code></td><td>{esc(v.manifest.task)} "
+        f"v{esc(v.manifest.task_version)}</td><td>{len(v.records)}</td>"
+        f"<td>{_accuracy(v.records)}</td></tr>"
+        for v in views
+    )
+    body = [
+        "<h1>Samples</h1>",
+        "<p>Built by <code>othink-bench view</code> from the runs' records.</p>",
+        "<table><thead><tr><th>model</th><th>run</th><th>task</th><th>records</th>"
+        f"<th>strict accuracy (of records without error)</th></tr></thead><tbody>{rows}"
+        "</tbody></table>",
+    ]
+    if compares:
+        items = "".join(
+            f'<li><a href="{esc(compare_name(a.run_id, b.run_id))}">{esc(a.title)} vs '
+            f"{esc(b.title)} ({esc(a.manifest.task)})</a></li>"
+            for a, b in compares
+        )
+        body.append(f"<h2>Side by side</h2><ul>{items}</ul>")
+    # The index has no filters; an empty bar keeps the shared script harmless.
+    body.append('<div id="filters" hidden></div><span id="shown" hidden></span>')
+    return page("othink-bench samples", body)
