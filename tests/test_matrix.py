@@ -174,6 +174,30 @@ def test_matrix_resumes(
     assert redone.status == "complete" and redone.n == LIMIT
 
 
+def test_processes_sharing_an_out_folder_lose_no_cells(
+    matrix_run: tuple[Path, Any], tiny_model: str, tmp_path: Path
+) -> None:
+    """Two train-and-eval processes on one --out (one per train task, say) each save what they
+    did; the last save keeps the other's cells and trainings instead of overwriting them."""
+    _, cells = matrix_run
+    first = Matrix(_spec(tiny_model, tmp_path), echo=lambda _: None)
+    second = Matrix(_spec(tiny_model, tmp_path), echo=lambda _: None)  # started before any save
+    mine = [c for c in cells if c.train_task != "gr-synth-tiny"]
+    theirs = [c for c in cells if c.train_task == "gr-synth-tiny"]
+    assert mine and theirs
+    first.cells = {c.slot: c for c in mine}
+    first.trainings = {"sft/vc-synth-tiny": {"steps": 2}}
+    second.cells = {c.slot: c for c in theirs}
+    second.trainings = {"sft/gr-synth-tiny": {"steps": 2}}
+    first.save()
+    second.save()
+    data = json.loads((tmp_path / MATRIX_FILE).read_text())
+    assert {c["cell_key"] for c in data["cells"]} == {c.cell_key for c in cells}
+    assert set(data["trainings"]) == {"sft/vc-synth-tiny", "sft/gr-synth-tiny"}
+    assert not list(tmp_path.glob("*.tmp"))
+    assert "| base |" in (tmp_path / MATRIX_MD).read_text()
+
+
 def test_spec_validation_and_cli(tmp_path: Path) -> None:
     from trainers.commands import configure_train_and_eval, matrix_spec_from_args
 

@@ -35,6 +35,7 @@ names stay importable from here).
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import json
 import logging
@@ -108,18 +109,43 @@ class Matrix:
             self.cells = {}
 
     def save(self) -> None:
+        """Write ``matrix.json`` and ``matrix.md``. Several processes may share one ``--out``
+        (e.g. one per train task, as ``scripts/reproduce.sh`` runs them): under an exclusive
+        lock, cells and trainings another process saved meanwhile are merged in, never lost."""
         if not _is_main_process():
             return
         self.spec.out.mkdir(parents=True, exist_ok=True)
-        data = {
-            "spec": self.spec.to_dict(),
-            "trainings": self.trainings,
-            "cells": [cell_dict(c) for c in self.ordered_cells()],
-        }
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path)
-        (self.spec.out / MATRIX_MD).write_text(render_markdown(self.ordered_cells()) + "\n")
+        with open(self.spec.out / (MATRIX_FILE + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._merge_saved()
+            data = {
+                "spec": self.spec.to_dict(),
+                "trainings": self.trainings,
+                "cells": [cell_dict(c) for c in self.ordered_cells()],
+            }
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            os.replace(tmp, self.path)
+            md = self.spec.out / MATRIX_MD
+            tmp_md = md.with_name(f"{md.name}.{os.getpid()}.tmp")
+            tmp_md.write_text(render_markdown(self.ordered_cells()) + "\n", encoding="utf-8")
+            os.replace(tmp_md, md)
+
+    def _merge_saved(self) -> None:
+        """Add what is on disk and not in memory: cells of slots this process has not filled,
+        trainings it has not run (its own results win)."""
+        if not self.path.is_file():
+            return
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            cells = [MatrixCell(**raw) for raw in data.get("cells", [])]
+            trainings = dict(data.get("trainings", {}))
+        except (ValueError, TypeError):
+            return  # unreadable: this process's cells replace it
+        for cell in cells:
+            self.cells.setdefault(cell.slot, cell)
+        for name, training in trainings.items():
+            self.trainings.setdefault(name, training)
 
     def ordered_cells(self) -> list[MatrixCell]:
         order = {m: i for i, m in enumerate(ALL_METHODS)}
