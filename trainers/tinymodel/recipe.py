@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 class RecipeTrial(NamedTuple):
     """One development build, scored on the *validation* stream (train split, data seed 1,
-    100 samples per task), never on the test split; seed 0, other settings at their defaults."""
+    100 samples per task), never on the test split; other settings at their defaults."""
 
     steps: int
     counting_share: float
@@ -23,18 +23,22 @@ class RecipeTrial(NamedTuple):
     geometry: float  # validation accuracy, %
     chosen: bool = False
     counting_first: int = 0  # counting batches staged before the shuffled rest
+    seed: int = 0  # weights, batch order and trainer seed
 
 
 #: How the default recipe was chosen. Rule, fixed before the 1.2 runs: among the builds whose
 #: validation numbers meet every target (trainers.tinymodel.targets), the one with the higher
-#: geometry accuracy. The first three rows are the 1.1-era step sweep (long reasoning target,
-#: 2/3 counting batches), kept for the record. No 1.2 trial has met every target yet: counting
-#: collapses below about 2/3 counting batches (17-18% at 40-55%), geometry needs more than about
-#: 400 geometry batches (9-10% at 333-360, 24% at 630, 65% at 1200). Staging 700 counting
-#: batches first (``counting_first``) fixes counting (95-96%, above the 85% cap) but leaves
-#: geometry at 16-22% with 900-1000 geometry batches; 400-500 first with less replay gives
-#: geometry 40-43% but counting 16-30%; 550 first at 45% gives 88% / 52%, counting
-#: just above the cap.
+#: geometry accuracy; and, added after the last four builds when none had, the one with the
+#: smallest total shortfall (percentage points below or above the counting and geometry ranges)
+#: among the builds that can be rebuilt here.
+#: The first three rows are the 1.1-era step sweep (long reasoning target, 2/3 counting
+#: batches), kept for the record. No build has met every target: with the 1.2 target, counting
+#: either collapses (16-35%) or overshoots (88-96%), and geometry lands at 13-65%, with no
+#: smooth trend in the counting share or the staged counting batches. The same 2000/45%/550
+#: recipe gave 88% / 52% in an earlier session's environment (not recorded for that build) and
+#: 16% / 24% rebuilt with transformers 5.24 (and 92% / 13% with seed 1), so its 88% / 52% row is
+#: out of the running: on these settings the outcome is as sensitive to the run as to the recipe.
+#: Chosen: 2000 steps, 43% counting, 550 of them first (35% / 14%: 5 and 1 points short).
 RECIPE_CHOICE: tuple[RecipeTrial, ...] = (
     RecipeTrial(1500, 2 / 3, "reasoning (1.1)", 2, 96.0, 5.0),
     RecipeTrial(1000, 2 / 3, "reasoning (1.1)", 2, 55.0, 6.0),
@@ -48,6 +52,10 @@ RECIPE_CHOICE: tuple[RecipeTrial, ...] = (
     RecipeTrial(2000, 0.35, "arithmetic (1.2)", 1, 16.0, 40.0, counting_first=500),
     RecipeTrial(2000, 0.4, "arithmetic (1.2)", 1, 30.0, 43.0, counting_first=400),
     RecipeTrial(2000, 0.45, "arithmetic (1.2)", 1, 88.0, 52.0, counting_first=550),
+    RecipeTrial(2000, 0.45, "arithmetic (1.2)", 1, 24.0, 20.0, counting_first=500),
+    RecipeTrial(2000, 0.43, "arithmetic (1.2)", 1, 35.0, 14.0, chosen=True, counting_first=550),
+    RecipeTrial(2000, 0.45, "arithmetic (1.2)", 1, 16.0, 24.0, counting_first=550),
+    RecipeTrial(2000, 0.45, "arithmetic (1.2)", 1, 92.0, 13.0, counting_first=550, seed=1),
 )
 
 
@@ -58,13 +66,13 @@ class MakeTinyOptions:
     out: Path | None = None  # None: the bundled folder othink_bench/models/tiny_ckpt
     seed: int = 0
     data_seed: int = 0
-    steps: int = 1000
+    steps: int = 2000
     batch_size: int = 16
     learning_rate: float = 1e-3
     lr_scheduler: str = "cosine"
     warmup_steps: int = 0
-    counting_share: float = 2 / 3
-    counting_first: int = 0  # this many of the counting batches come first, before the shuffle
+    counting_share: float = 0.43
+    counting_first: int = 550  # this many of the counting batches come first, before the shuffle
     counting_pool: int | None = None  # None: every counting batch row is a distinct sample
     geometry_pool: int | None = None
     eval_limit: int = 200
