@@ -95,7 +95,9 @@ class MakeTinyOptions:
         n_count = round(self.steps * self.counting_share)
         if not 0 <= self.counting_first <= n_count:
             raise ValueError(f"counting first must be in [0, {n_count}] (the number of counting "
-                             f"batches), got {self.counting_first}")
+                             f"batches), got {self.counting_first}: with fewer --steps or a "
+                             f"smaller --counting-share, pass --counting-first N (0: no "
+                             f"counting-only stage)")
         if self.seed < 0 or self.data_seed < 0:
             raise ValueError("seeds must be >= 0")
         if self.eval_limit < 1:
