@@ -209,6 +209,30 @@ def test_hf_batches_are_sorted_by_prompt_length(
     assert {i for g in groups for i, _ in g} == set(range(12))
 
 
+def test_hf_reuses_the_prompt_lengths_it_counted_for_the_context_check(
+    tiny_dir: Path, lively_tiny: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prompt_tokens() counts each kept prompt exactly; prepare() sorts by those same numbers
+    instead of tokenizing the window again, and the plan is the one counted from scratch."""
+    import othink_bench.backends.hf_prompts as hf_prompts
+    from othink_bench.backends.hf import HFBackend
+
+    reqs = requests(12, max_new_tokens=2)
+    fresh = HFBackend(str(tiny_dir), batch_size=3, loaded=lively_tiny)
+    scratch = fresh._length_keys(reqs, fresh._texts(reqs)[0], fresh._processor)
+    be = HFBackend(str(tiny_dir), batch_size=3, loaded=lively_tiny)
+    assert [be.prompt_tokens(r, 10_000) for r in reqs] == scratch
+    counted: list[int] = []
+    real = hf_prompts.text_tokens
+    monkeypatch.setattr(
+        hf_prompts, "text_tokens", lambda p, texts: counted.append(len(texts)) or real(p, texts)
+    )
+    plan = be.prepare(reqs).plan
+    assert counted == []  # no prompt tokenized twice
+    assert plan.order == fresh._order(reqs, fresh._texts(reqs)[0], fresh._processor)
+    assert sum(len(b) for b in plan.inputs) == len(reqs)
+
+
 def test_hf_halves_the_batch_on_cuda_oom(
     tiny_dir: Path, lively_tiny: Pair, monkeypatch: pytest.MonkeyPatch
 ) -> None:

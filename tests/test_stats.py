@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from othink_bench.stats import mcnemar_exact, paired_compare, relative_change, wilson
+from othink_bench.stats import mcnemar_exact, paired_compare, relative_change, wilson, z_score
 
 
 def test_wilson_matches_known_values() -> None:
@@ -20,6 +20,14 @@ def test_wilson_matches_known_values() -> None:
     assert math.isnan(wilson(0, 0).low)
     with pytest.raises(ValueError):
         wilson(5, 3)
+
+
+def test_default_z_is_scipys_bit_for_bit() -> None:
+    """The 95% z is a constant (no scipy import on the run path); it must be scipy's value."""
+    from scipy.stats import norm
+
+    for confidence in (0.95, 0.9, 0.99):
+        assert z_score(confidence) == float(norm.ppf(0.5 + confidence / 2))
 
 
 def test_exact_mcnemar() -> None:

@@ -103,7 +103,7 @@ class HFBackend:
         # Chat-templated texts that prompt_tokens() rendered, kept for the generation of the
         # same request (keyed by id, with the request to make the id safe; dict operations are
         # atomic, and the harness's prep thread writes while the main thread takes).
-        self._rendered: dict[int, tuple[GenRequest, str]] = {}
+        self._rendered: dict[int, tuple[GenRequest, str, int]] = {}
         self._identity: dict[str, Any] | None = None
         self._eos: set[int] = set()
         self._pad: int | None = None
@@ -222,25 +222,42 @@ class HFBackend:
             self._ahead_processor = copy.deepcopy(self._processor)
         return self._ahead_processor
 
-    def _texts(self, requests: Sequence[GenRequest], processor: Any = None) -> list[str]:
+    def _texts(
+        self, requests: Sequence[GenRequest], processor: Any = None
+    ) -> tuple[list[str], list[int | None]]:
+        """Each request's chat-templated text, and its prompt length where
+        :meth:`prompt_tokens` already counted it (``None`` where not)."""
         processor = processor or self._processor
-        out = []
+        out: list[str] = []
+        known: list[int | None] = []
         for r in requests:
             kept = self._rendered.pop(id(r), None)
             if kept is not None and kept[0] is r:
                 out.append(kept[1])
+                known.append(kept[2])
             else:
                 out.append(hf_prompts.render_prompt(processor, r))
-        return out
+                known.append(None)
+        return out, known
 
     def _length_keys(
-        self, requests: Sequence[GenRequest], texts: list[str], processor: Any
+        self,
+        requests: Sequence[GenRequest],
+        texts: list[str],
+        processor: Any,
+        known: Sequence[int | None] | None = None,
     ) -> list[int]:
-        """Prompt length in tokens: text tokens plus an estimate of each image's tokens."""
-        lengths = hf_prompts.text_tokens(processor, texts)
+        """Prompt length in tokens: text tokens plus an estimate of each image's tokens (the
+        lengths :meth:`prompt_tokens` counted are the same numbers, and are not counted again)."""
+        known = known if known is not None else [None] * len(requests)
+        todo = [i for i, n in enumerate(known) if n is None]
+        counted: dict[int, int] = {}
+        if todo:
+            lengths = hf_prompts.text_tokens(processor, [texts[i] for i in todo])
+            counted = dict(zip(todo, lengths, strict=True))
         return [
-            n + hf_prompts.image_tokens(self._processor, r)
-            for n, r in zip(lengths, requests, strict=True)
+            n if n is not None else counted[i] + hf_prompts.image_tokens(self._processor, r)
+            for i, (n, r) in enumerate(zip(known, requests, strict=True))
         ]
 
     def context_length(self) -> int | None:
@@ -255,13 +272,19 @@ class HFBackend:
         images = hf_prompts.image_tokens(self._processor, request)
         text = hf_prompts.render_prompt(processor, request)
         n = hf_prompts.bounded_prompt_tokens(processor, text, images, cap)
-        if n <= cap:  # it will be generated: keep the text for that
-            self._rendered[id(request)] = (request, text)
+        if n <= cap:  # it will be generated: keep the text (and its exact length) for that
+            self._rendered[id(request)] = (request, text, n)
         return n
 
-    def _order(self, requests: Sequence[GenRequest], texts: list[str], processor: Any) -> list[int]:
+    def _order(
+        self,
+        requests: Sequence[GenRequest],
+        texts: list[str],
+        processor: Any,
+        known: Sequence[int | None] | None = None,
+    ) -> list[int]:
         """Request indices by decoding settings, then prompt length."""
-        return batch_order(requests, self._length_keys(requests, texts, processor))
+        return batch_order(requests, self._length_keys(requests, texts, processor, known))
 
     def _next_batch(
         self, order: list[int], requests: Sequence[GenRequest], pos: int
@@ -283,8 +306,8 @@ class HFBackend:
         Needs the model loaded. The results are the same as without it."""
         self.load()
         processor = self._prep()
-        texts = self._texts(requests, processor)
-        order = self._order(requests, texts, processor)
+        texts, known = self._texts(requests, processor)
+        order = self._order(requests, texts, processor, known)
         plan = Plan(self, texts, order)
         for batch in self._batches(order, requests):
             plan.inputs[tuple(batch)] = self._inputs(
@@ -303,8 +326,8 @@ class HFBackend:
             for batch in self._batches(plan.order, requests):
                 yield from self._run(batch, requests, plan.texts, plan.inputs)
             return
-        texts = self._texts(requests)
-        plan = Plan(self, texts, self._order(requests, texts, self._processor))
+        texts, known = self._texts(requests)
+        plan = Plan(self, texts, self._order(requests, texts, self._processor, known))
         # Not prepared ahead: process the next batch on a helper thread (with a processor copy
         # of its own) while this one generates. The next batch is guessed with the current
         # size; after an OOM halving the guess is wrong and the batch is processed inline.
