@@ -118,10 +118,11 @@ def _cli_command(script: Path, out: Path, n: int) -> list[str]:
 def test_sigterm_and_sigint_leave_an_interrupted_manifest_and_resume(
     tmp_path: Path, signum: int, code: int
 ) -> None:
-    n = 60
+    n = 200  # the whole test split; with 0.05 s per call, seconds of work remain after the 6th
+    # record, so the signal lands mid-run even when a busy machine delays this loop
     answer = "<think>I count.</think><answer>5</answer>"
     script = tmp_path / "script.json"
-    script.write_text(json.dumps({"outputs": {}, "default": answer, "delay_s": 0.02}))
+    script.write_text(json.dumps({"outputs": {}, "default": answer, "delay_s": 0.05}))
     out = tmp_path / "runs"
     env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
     proc = subprocess.Popen(
