@@ -112,6 +112,12 @@ def _cli_command(script: Path, out: Path, n: int) -> list[str]:
     ]  # fmt: skip
 
 
+def _default_sigint() -> None:
+    """A suite started in the background by a shell inherits SIGINT ignored, and so would the
+    CLI (Python keeps an inherited SIG_IGN): give the child the default disposition."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     ("signum", "code"), [(signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGINT, 130)]
 )
@@ -127,7 +133,7 @@ def test_sigterm_and_sigint_leave_an_interrupted_manifest_and_resume(
     env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
     proc = subprocess.Popen(
         _cli_command(script, out, n), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        cwd=tmp_path, text=True,
+        cwd=tmp_path, text=True, preexec_fn=_default_sigint,
     )  # fmt: skip
     deadline = time.time() + 90
     records: list[Path] = []
