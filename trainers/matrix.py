@@ -96,17 +96,22 @@ class Matrix:
     def path(self) -> Path:
         return self.spec.out / MATRIX_FILE
 
-    def _load_existing(self) -> None:
+    def _read_saved(self) -> tuple[list[MatrixCell], dict[str, dict[str, Any]]]:
+        """The cells and trainings in ``matrix.json`` (none if absent); ValueError or TypeError
+        if it is unreadable."""
         if not self.path.is_file():
-            return
+            return [], {}
+        data = json.loads(self.path.read_text(encoding="utf-8"))
+        cells = [MatrixCell(**raw) for raw in data.get("cells", [])]
+        return cells, dict(data.get("trainings", {}))
+
+    def _load_existing(self) -> None:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            for raw in data.get("cells", []):
-                cell = MatrixCell(**raw)
-                self.cells[cell.slot] = cell
+            cells, _ = self._read_saved()
         except (ValueError, TypeError) as exc:
             log.warning("ignoring unreadable %s (%s); cells will be re-checked", self.path, exc)
-            self.cells = {}
+            return
+        self.cells = {cell.slot: cell for cell in cells}
 
     def save(self) -> None:
         """Write ``matrix.json`` and ``matrix.md``. Several processes may share one ``--out``
@@ -134,12 +139,8 @@ class Matrix:
     def _merge_saved(self) -> None:
         """Add what is on disk and not in memory: cells of slots this process has not filled,
         trainings it has not run (its own results win)."""
-        if not self.path.is_file():
-            return
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            cells = [MatrixCell(**raw) for raw in data.get("cells", [])]
-            trainings = dict(data.get("trainings", {}))
+            cells, trainings = self._read_saved()
         except (ValueError, TypeError):
             return  # unreadable: this process's cells replace it
         for cell in cells:
