@@ -198,6 +198,19 @@ def test_processes_sharing_an_out_folder_lose_no_cells(
     assert "| base |" in (tmp_path / MATRIX_MD).read_text()
 
 
+def test_an_unreadable_matrix_file_is_ignored_and_replaced(
+    matrix_run: tuple[Path, Any], tiny_model: str, tmp_path: Path
+) -> None:
+    _, cells = matrix_run
+    (tmp_path / MATRIX_FILE).write_text('{"cells": [{"method": "sft"}]')  # cut short
+    matrix = Matrix(_spec(tiny_model, tmp_path), echo=lambda _: None)
+    assert matrix.cells == {}
+    matrix.cells = {c.slot: c for c in cells}
+    matrix.save()  # the broken file is not merged, it is replaced
+    data = json.loads((tmp_path / MATRIX_FILE).read_text())
+    assert len(data["cells"]) == len(cells)
+
+
 def test_spec_validation_and_cli(tmp_path: Path) -> None:
     from trainers.commands import configure_train_and_eval, matrix_spec_from_args
 
