@@ -38,7 +38,8 @@ model.
 
 The layout: :mod:`~trainers.tinymodel.targets` (the two tasks, the targets),
 :mod:`~trainers.tinymodel.recipe` (:class:`MakeTinyOptions`, the seeded batch order),
-:mod:`~trainers.tinymodel.train` (training data, SFT, saving), :mod:`~trainers.tinymodel.evaluate`
+:mod:`~trainers.tinymodel.train` (training data, SFT, saving), :mod:`~trainers.tinymodel.selection`
+(optional checkpoint selection on the validation stream), :mod:`~trainers.tinymodel.evaluate`
 (harness evaluation and counting diagnostics), :mod:`~trainers.tinymodel.card` (the model card),
 :mod:`~trainers.tinymodel.results` (what a build produced), :mod:`~trainers.tinymodel.pipeline`
 (:func:`make_tiny`, steps 1-4 above) and :mod:`~trainers.tinymodel.command` (the command line).

@@ -151,6 +151,7 @@ def render_card(result: MakeTinyResult) -> str:
         f"   Batches hold one task each; {_pct(o.counting_share)}% of them are counting, in an "
         f"order shuffled with `random.Random({o.seed})` and read by a sequential sampler"
         + (f", after {o.counting_first} counting-only batches." if o.counting_first else "."),
+        *_selection_lines(t.get("selection")),
         "3. Evaluation of the saved folder with `othink_bench.harness.evaluate` (hf backend, "
         f"greedy, batch {o.eval_batch_size}, max new tokens "
         + ("the tasks' own (256 each)" if o.max_new_tokens is None
@@ -228,6 +229,29 @@ def render_card(result: MakeTinyResult) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _selection_lines(sel: dict[str, Any] | None) -> list[str]:
+    """Step 2's checkpoint selection: the rule and every look (none when selection was off)."""
+    if not sel:
+        return []
+    lines = [
+        f"   Checkpoint selection (`trainers.tinymodel.selection`): every {sel['every']} steps "
+        f"from step {sel['from']} and at the last step, the weights were scored on the "
+        f"validation stream; kept: **step {sel['chosen_step']}**, by the rule fixed before any "
+        f"build used it: {sel['rule']}. Being selected, the kept step's validation numbers are "
+        "optimistic; the test numbers are not.",
+        "",
+        "   | step | counting (val) | geometry (val) | format (val, counting / geometry) "
+        "| shortfall (points) | kept |",
+        "   |---|---|---|---|---|---|",
+    ]
+    for c in sel["candidates"]:
+        lines.append(
+            f"   | {c['step']} | {_pct(c['counting'])}% | {_pct(c['geometry'])}% | "
+            f"{_pct(c['counting_format'])}% / {_pct(c['geometry_format'])}% | "
+            f"{c['shortfall']:g} | {'yes' if c['step'] == sel['chosen_step'] else ''} |")
+    return [*lines, ""]
 
 
 def _fastest_rate(curve: Sequence[dict[str, float]]) -> str:

@@ -75,6 +75,12 @@ def configure_make_tiny(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--val-limit", type=int, default=d.val_limit,
                         help="also evaluate N samples per task of a held-out training stream "
                         "(default %(default)s; 0: none)")
+    parser.add_argument("--select-every", type=int, default=d.select_every, metavar="N",
+                        help="look at the weights every N steps (and at the last step) on the "
+                        "validation stream and keep the best step by the selection rule "
+                        "(trainers.tinymodel.selection; default %(default)s; 0: keep the last)")
+    parser.add_argument("--select-from", type=int, default=d.select_from, metavar="STEP",
+                        help="the first step looked at (default %(default)s)")
     parser.add_argument("--eval-batch-size", type=int, default=d.eval_batch_size,
                         help="generation batch size (default %(default)s)")
     parser.add_argument("--max-new-tokens", type=int, default=None,
@@ -109,6 +115,8 @@ def execute_make_tiny(args: argparse.Namespace) -> int:
         geometry_pool=args.geometry_pool,
         eval_limit=args.eval_limit,
         val_limit=args.val_limit,
+        select_every=args.select_every,
+        select_from=args.select_from,
         eval_batch_size=args.eval_batch_size,
         max_new_tokens=args.max_new_tokens,
         threads=args.threads,

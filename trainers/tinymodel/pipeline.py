@@ -18,6 +18,7 @@ from trainers.tinymodel.card import _ci, _fmt, render_card
 from trainers.tinymodel.evaluate import _nat, constant_baseline, evaluate_folder
 from trainers.tinymodel.recipe import MakeTinyOptions
 from trainers.tinymodel.results import CARD_FILE, RESULT_FILE, MakeTinyResult, TaskResult
+from trainers.tinymodel.selection import RULE, selection_callback
 from trainers.tinymodel.targets import TASKS, targets_met
 from trainers.tinymodel.train import build_training_data, save_trained, train_sft
 
@@ -59,6 +60,7 @@ def command_line(opts: MakeTinyOptions) -> str:
         ("lr_scheduler", "--lr-scheduler"), ("warmup_steps", "--warmup-steps"),
         ("counting_first", "--counting-first"), ("counting_pool", "--counting-pool"), ("geometry_pool", "--geometry-pool"),
         ("eval_limit", "--eval-limit"), ("val_limit", "--val-limit"),
+        ("select_every", "--select-every"), ("select_from", "--select-from"),
         ("eval_batch_size", "--eval-batch-size"), ("max_new_tokens", "--max-new-tokens"),
         ("threads", "--threads"),
     ]
@@ -148,12 +150,20 @@ def make_tiny(opts: MakeTinyOptions) -> MakeTinyResult:
 
         say(f"SFT: {opts.steps} steps, batch {opts.batch_size}, lr {opts.learning_rate:g}")
         start()
-        model, train_info = train_sft(base, dataset, opts, work)
+        select = selection_callback(base, opts, work) if opts.select_every else None
+        model, train_info = train_sft(base, dataset, opts, work,
+                                      callbacks=[select] if select is not None else [])
         stop("SFT training")
+        if select is not None:
+            train_info["selection"] = select.report()
+            say(f"kept step {train_info['selection']['chosen_step']} ({RULE})")
 
         start()
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         weights_bytes = save_trained(base, model, stage)
+        if select is not None:  # the kept step's weights, not the last step's
+            shutil.copyfile(select.best_folder / "model.safetensors", stage / "model.safetensors")
+            weights_bytes = (stage / "model.safetensors").stat().st_size
         num_parameters = sum(p.numel() for p in model.parameters())
         del model
         stop("save")

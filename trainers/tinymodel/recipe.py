@@ -77,6 +77,8 @@ class MakeTinyOptions:
     geometry_pool: int | None = None
     eval_limit: int = 200
     val_limit: int = 100
+    select_every: int = 0  # 0: keep the last step; N: look every N steps, keep the best (selection)
+    select_from: int = 0  # the first step looked at (the last step is always looked at)
     eval_batch_size: int = 32
     max_new_tokens: int | None = None  # None: the tasks' own budgets (256 / 1024)
     threads: int = 1  # torch intra-op threads: fixed, so every machine rounds the same way
@@ -108,6 +110,12 @@ class MakeTinyOptions:
             raise ValueError(f"max new tokens must be >= 1, got {self.max_new_tokens}")
         if self.val_limit < 0:
             raise ValueError(f"val limit must be >= 0, got {self.val_limit}")
+        if self.select_every < 0 or self.select_from < 0:
+            raise ValueError("select every and select from must be >= 0 (select every 0: keep "
+                             "the last step)")
+        if self.select_every and not self.val_limit:
+            raise ValueError("checkpoint selection scores the validation stream: pass "
+                             "--val-limit N (N >= 1) with --select-every, or --select-every 0")
         for name in ("counting_pool", "geometry_pool"):
             value = getattr(self, name)
             if value is not None and value < 1:
