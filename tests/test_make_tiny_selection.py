@@ -55,7 +55,8 @@ def test_choose_prefers_small_shortfall_then_geometry_then_the_later_step() -> N
 def test_selection_steps_and_options() -> None:
     opts = MakeTinyOptions(steps=10, counting_first=0, select_every=3, select_from=4)
     assert [s for s in range(1, 11) if is_selection_step(s, 10, opts)] == [6, 9, 10]
-    assert not any(is_selection_step(s, 10, MakeTinyOptions()) for s in range(1, 11))
+    assert not any(is_selection_step(s, 10, MakeTinyOptions(select_every=0)) for s in range(1, 11))
+    assert MakeTinyOptions().select_every > 0  # the default build selects
     with pytest.raises(ValueError, match="--val-limit"):
         MakeTinyOptions(select_every=5, val_limit=0).validate()
     with pytest.raises(ValueError, match=">= 0"):
@@ -69,7 +70,8 @@ def _sha(path: Path) -> str:
 def test_a_build_with_selection_trains_the_same_and_ships_the_kept_step(tmp_path: Path) -> None:
     common = dict(seed=0, steps=4, batch_size=4, eval_limit=2, val_limit=2, eval_batch_size=8,
                   max_new_tokens=8, logging_steps=1, progress=False, counting_first=0)
-    plain = make_tiny(MakeTinyOptions(out=tmp_path / "plain", work=tmp_path / "w0", **common))
+    plain = make_tiny(MakeTinyOptions(out=tmp_path / "plain", work=tmp_path / "w0",
+                                      select_every=0, **common))
     sel = make_tiny(MakeTinyOptions(out=tmp_path / "sel", work=tmp_path / "w1",
                                     select_every=2, select_from=2, **common))
     # Looking at snapshots leaves training as it was: the same loss at every step.

@@ -25,16 +25,16 @@ The recipe starts from what was known to work on 2 CPU cores (112x112 grid image
 occupancy scratchpad, batch 16, lr 1e-3 cosine) and from issue 14's findings: geometry is learned
 from a short arithmetic scratchpad (``gr-synth-tiny`` 1.2, ``<think>180-40-70=70</think>``), not
 from the long reasoning chain, and once the question names the parallel-line angle relation it
-is learned fast - 2000 mixed steps with 60% geometry batches reached 65% geometry but left
-counting at 17% on the validation stream. No 1.2 trial has yet met every target there
-(:data:`RECIPE_CHOICE` records every trial and the choice rule), so the default schedule (1000
-steps, 2:1) is still the 1.1-era choice and the bundled checkpoint is still the 1.1-era build
-(trained on the long reasoning target; the defaults now train on 1.2's targets). Determinism: the weights come from ``torch.manual_seed(seed)``, the data
+is learned fast. Without checkpoint selection no build met every target on the validation
+stream (counting collapsed or overshot); with it (:mod:`~trainers.tinymodel.selection`, every 100
+steps from 800) the default recipe - 2000 steps, 40% counting batches, 400 of them first - met
+every target on validation and on test (:data:`RECIPE_CHOICE` records every trial and the choice
+rule). Determinism: the weights come from ``torch.manual_seed(seed)``, the data
 from the tasks' seeded generators, the batch order from ``random.Random(seed)`` with a sequential
 sampler and no dataloader workers, and torch runs one thread by default (the same float rounding
 whatever the machine's core count, and no collapse when another job shares the cores: two threads
-on one free core ran about 20 times slower), so the same seed on the same software gives the same
-model.
+on one free core ran about 20 times slower), so the same seed on the same software and CPU gives
+the same model.
 
 The layout: :mod:`~trainers.tinymodel.targets` (the two tasks, the targets),
 :mod:`~trainers.tinymodel.recipe` (:class:`MakeTinyOptions`, the seeded batch order),

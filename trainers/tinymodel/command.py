@@ -40,7 +40,8 @@ def configure_make_tiny(parser: argparse.ArgumentParser) -> None:
         "Build the bundled tiny Qwen2-VL from scratch, offline, on CPU: random init and a local "
         "tokenizer (build_tiny), SFT on the vc-synth-tiny and gr-synth-tiny training splits with "
         "this project's SFT trainer, greedy evaluation on both test splits, a model card. "
-        "The defaults rebuild the shipped checkpoint (about 15 minutes on 2 idle cores; 34 minutes when it shared them with three other jobs)."
+        "The defaults rebuild the shipped checkpoint (about 23 CPU minutes on one core; 24 "
+        "minutes wall when it shared 2 cores with another build)."
     )
     parser.add_argument("--out", type=Path, default=None,
                         help="checkpoint folder to (re)write (default: the bundled "
