@@ -88,8 +88,9 @@ def configure_make_tiny(parser: argparse.ArgumentParser) -> None:
                         help="generation budget for evaluation (default: the tasks' own, 256 "
                         "counting / 1024 geometry); smaller only for quick checks")
     parser.add_argument("--threads", type=int, default=d.threads,
-                        help="torch CPU threads (default %(default)s: the same float rounding on "
-                        "every machine, and no slowdown when another job shares the cores)")
+                        help="torch CPU threads (default %(default)s: the same float rounding "
+                        "whatever the core count (another CPU can still round differently), "
+                        "and no slowdown when another job shares the cores)")
     parser.add_argument("--logging-steps", type=int, default=d.logging_steps,
                         help="print the loss every N steps (default %(default)s)")
     parser.add_argument("--work", type=Path, default=None,

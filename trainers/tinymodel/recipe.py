@@ -89,7 +89,7 @@ class MakeTinyOptions:
     select_from: int = 800  # the first step looked at (the last step is always looked at)
     eval_batch_size: int = 32
     max_new_tokens: int | None = None  # None: the tasks' own budgets (256 / 1024)
-    threads: int = 1  # torch intra-op threads: fixed, so every machine rounds the same way
+    threads: int = 1  # torch intra-op threads: fixed, so core count does not change rounding (the CPU still can)
     logging_steps: int = 50
     work: Path | None = None  # None: a temporary folder, removed at the end
     keep_work: bool = False
