@@ -233,6 +233,45 @@ def test_hf_reuses_the_prompt_lengths_it_counted_for_the_context_check(
     assert sum(len(b) for b in plan.inputs) == len(reqs)
 
 
+def test_hf_templates_and_counts_each_distinct_prompt_once(
+    tiny_dir: Path, lively_tiny: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """12 requests asking 4 distinct questions: the chat template is rendered and the text
+    tokenized 4 times, and every length and text is what rendering each one gives."""
+    import othink_bench.backends.hf_prompts as hf_prompts
+    from othink_bench.backends.hf import HFBackend
+
+    reqs = requests(12, max_new_tokens=2)
+    fresh = HFBackend(str(tiny_dir), batch_size=3, loaded=lively_tiny)
+    processor = fresh._processor
+    texts = [hf_prompts.render_prompt(processor, r) for r in reqs]
+    images = [hf_prompts.image_tokens(processor, r) for r in reqs]
+    exact = [
+        hf_prompts.bounded_prompt_tokens(processor, t, n, 10_000)
+        for t, n in zip(texts, images, strict=True)
+    ]
+    rendered: list[str] = []
+    counted: list[str] = []
+    real_render, real_count = hf_prompts.render_prompt, hf_prompts.bounded_prompt_tokens
+    monkeypatch.setattr(hf_prompts, "render_prompt",
+                        lambda p, r: rendered.append(r.sample_id) or real_render(p, r))  # fmt: skip
+    monkeypatch.setattr(hf_prompts, "bounded_prompt_tokens",
+                        lambda p, t, n, cap: counted.append(t) or real_count(p, t, n, cap))  # fmt: skip
+    be = HFBackend(str(tiny_dir), batch_size=3, loaded=lively_tiny)
+    assert [be.prompt_tokens(r, 10_000) for r in reqs] == exact
+    assert len(rendered) == 4 and len(counted) == 4
+    assert be._texts(reqs)[0] == texts
+
+    # A prompt past the budget: the same bound as counting it afresh, for each budget asked.
+    memo = hf_prompts.PromptMemo()
+    long = GenRequest(sample_id="long", messages=TOY.prompt(TOY.load(limit=1)[0]))
+    long.messages[0]["content"][1]["text"] = "seven " * 3000
+    text = memo.text(processor, long)
+    for cap in (50, 10_000, 50):
+        assert memo.bounded_tokens(processor, text, 7, cap) == real_count(processor, text, 7, cap)
+    assert memo.bounded_tokens(processor, text, 7, 50) > 50
+
+
 def test_hf_halves_the_batch_on_cuda_oom(
     tiny_dir: Path, lively_tiny: Pair, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -291,6 +330,20 @@ def test_hf_processes_the_next_batch_ahead_and_falls_back_after_an_oom(
     # batch 1 is processed inline, batches 2 and 3 ahead while the one before generates
     names = sorted(w.split("_")[0] for w in where)
     assert names == ["MainThread", "othink-hf-ahead", "othink-hf-ahead"]
+    # ... and batch 1 is done before the look-ahead starts, not processed alongside it
+    events: list[tuple[str, str]] = []
+
+    def timed(processor, batch, texts):
+        name = threading.current_thread().name.split("_")[0]
+        events.append(("start", name))
+        out = real_inputs(processor, batch, texts)
+        events.append(("end", name))
+        return out
+
+    monkeypatch.setattr(be, "_inputs", timed)
+    generate_all(be, reqs)
+    assert events[:3] == [("start", "MainThread"), ("end", "MainThread"),
+                          ("start", "othink-hf-ahead")]  # fmt: skip
 
     def tight(batch, texts, *prepared):  # the second batch of 4 runs out of memory
         if len(batch) > 2 and any(r.sample_id.endswith(("0004", "0005")) for r in batch):

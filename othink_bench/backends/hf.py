@@ -1,35 +1,30 @@
 """The transformers backend: any checkpoint, in process, batched; the default and the reference.
 
-It renders each request with the model's own chat template (``processor.apply_chat_template``),
-passes the images to the processor, and generates batches with left padding under
-``torch.inference_mode``. Requests are sorted by prompt length before batching so a batch
-holds prompts of similar length and little compute goes to padding; results are yielded per
-batch so the harness writes records as they come. The CPU side (templates, image processing,
-tokenization) runs off the generating thread: :meth:`HFBackend.prepare` does it for a whole
-window ahead (the harness calls it on its preparation thread), and a window that was not
-prepared gets each next batch processed on a helper thread while the current one generates;
-each side uses its own copy of the processor, so no tokenizer is shared between threads.
+Each request goes through the model's own chat template (``processor.apply_chat_template``),
+its images through the processor, and batches generate with left padding under
+``torch.inference_mode``, sorted by prompt length so little compute goes to padding; results
+are yielded per batch so the harness writes records as they come. The CPU side (templates,
+image processing, tokenization) runs off the generating thread: :meth:`HFBackend.prepare` does
+it for a whole window ahead (on the harness's preparation thread); a window not prepared gets
+each next batch processed on a helper thread while the current one generates. Each side has
+its own processor copy, so no tokenizer is shared between threads.
 
-Loading goes through :func:`othink_bench.models.processor.load_model`, which picks the dtype
-(bf16 on GPU, fp32 on CPU), the device (``device_map="auto"`` over several GPUs) and, where
-torchvision is missing, an image-only processor. ``max_pixels``/``min_pixels`` (an image-area
-budget) are applied through the family's own image-processor keys
-(:mod:`othink_bench.models.image_settings`) and are part of the run id when set. Under a sharded launch each process
-takes the GPU of its local rank. On CUDA out-of-memory a batch is halved and retried (the
-smaller size is kept for the rest of the run); a request that fails on its own is recorded as a
-generation error, the others go on. The prompt side (chat templates, prompt lengths, batch
-inputs) is in :mod:`othink_bench.backends.hf_prompts`, the batching (order, batch ends, one
-batch's ``generate``, out-of-memory detection) in :mod:`othink_bench.backends.hf_batches`.
+Loading goes through :func:`othink_bench.models.processor.load_model` (dtype: bf16 on GPU,
+fp32 on CPU; ``device_map="auto"`` over several GPUs; an image-only processor where
+torchvision is missing). ``max_pixels``/``min_pixels`` (an image-area budget) go through the
+family's own image-processor keys (:mod:`othink_bench.models.image_settings`) and are in the
+run id when set. A sharded launch's process takes the GPU of its local rank. On CUDA
+out-of-memory a batch is halved and retried (the smaller size kept for the rest of the run); a
+request that fails on its own is a generation error, the others go on. The prompt side is in
+:mod:`othink_bench.backends.hf_prompts`, the batching in :mod:`othink_bench.backends.hf_batches`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import othink_bench.backends.hf_prompts as hf_prompts
@@ -47,10 +42,12 @@ from othink_bench.backends.hf_batches import (
     Plan,
     PreparedRequests,
     batch_order,
+    batches_ahead,
     free_cuda,
     generate_batch,
     is_oom,
     next_batch,
+    stop_and_pad,
 )
 
 log = logging.getLogger(__name__)
@@ -104,6 +101,7 @@ class HFBackend:
         # same request (keyed by id, with the request to make the id safe; dict operations are
         # atomic, and the harness's prep thread writes while the main thread takes).
         self._rendered: dict[int, tuple[GenRequest, str, int]] = {}
+        self._memo = hf_prompts.PromptMemo()
         self._identity: dict[str, Any] | None = None
         self._eos: set[int] = set()
         self._pad: int | None = None
@@ -172,19 +170,7 @@ class HFBackend:
             self.image_settings = applied.to_dict()
         tokenizer = getattr(processor, "tokenizer", processor)
         tokenizer.padding_side = "left"
-        config = getattr(model, "generation_config", None)
-        eos = getattr(config, "eos_token_id", None)
-        if eos is None:
-            eos = tokenizer.eos_token_id
-        self._eos = {
-            int(e) for e in (eos if isinstance(eos, list | tuple) else [eos]) if e is not None
-        }
-        pad = getattr(config, "pad_token_id", None)
-        if pad is None:
-            pad = tokenizer.pad_token_id
-        if pad is None and self._eos:
-            pad = min(self._eos)
-        self._pad = pad
+        self._eos, self._pad = stop_and_pad(model, tokenizer)
 
     def load(self) -> None:
         if self._model is not None:
@@ -236,7 +222,7 @@ class HFBackend:
                 out.append(kept[1])
                 known.append(kept[2])
             else:
-                out.append(hf_prompts.render_prompt(processor, r))
+                out.append(self._memo.text(processor, r))
                 known.append(None)
         return out, known
 
@@ -270,8 +256,8 @@ class HFBackend:
         self.load()
         processor = self._prep()
         images = hf_prompts.image_tokens(self._processor, request)
-        text = hf_prompts.render_prompt(processor, request)
-        n = hf_prompts.bounded_prompt_tokens(processor, text, images, cap)
+        text = self._memo.text(processor, request)
+        n = self._memo.bounded_tokens(processor, text, images, cap)
         if n <= cap:  # it will be generated: keep the text (and its exact length) for that
             self._rendered[id(request)] = (request, text, n)
         return n
@@ -328,25 +314,16 @@ class HFBackend:
             return
         texts, known = self._texts(requests)
         plan = Plan(self, texts, self._order(requests, texts, self._processor, known))
-        # Not prepared ahead: process the next batch on a helper thread (with a processor copy
-        # of its own) while this one generates. The next batch is guessed with the current
-        # size; after an OOM halving the guess is wrong and the batch is processed inline.
-        with ThreadPoolExecutor(1, thread_name_prefix="othink-hf-ahead") as pool:
-            ahead: tuple[tuple[int, ...], Future[Any]] | None = None
-            pos = 0
-            while pos < len(plan.order):
-                batch, pos = self._next_batch(plan.order, requests, pos)
-                if ahead is not None and ahead[0] == tuple(batch):
-                    with contextlib.suppress(Exception):  # inline processing re-raises it
-                        plan.inputs[ahead[0]] = ahead[1].result()
-                ahead = None
-                if pos < len(plan.order):
-                    guess, _ = self._next_batch(plan.order, requests, pos)
-                    ahead = (tuple(guess), pool.submit(
-                        self._inputs, self._ahead(), [requests[i] for i in guess],
-                        [texts[i] for i in guess],
-                    ))  # fmt: skip
-                yield from self._run(batch, requests, plan.texts, plan.inputs)
+
+        def process(batch: list[int], ahead: bool) -> Any:
+            processor = self._ahead() if ahead else self._processor
+            return self._inputs(processor, [requests[i] for i in batch], [texts[i] for i in batch])
+
+        def next_at(pos: int) -> tuple[list[int], int]:
+            return self._next_batch(plan.order, requests, pos)
+
+        for batch in batches_ahead(plan, next_at, process):
+            yield from self._run(batch, requests, plan.texts, plan.inputs)
 
     def _run(
         self,
@@ -419,4 +396,5 @@ class HFBackend:
         self._processor = None
         self._prep_processor = self._ahead_processor = None
         self._rendered.clear()
+        self._memo = hf_prompts.PromptMemo()
         free_cuda()

@@ -1,6 +1,7 @@
 """Batches of the transformers backend (:mod:`othink_bench.backends.hf`): the plan of a window
-prepared ahead, the order requests are batched in, where each batch ends, one batch's
-``generate`` call, and telling a CUDA out-of-memory error from other failures.
+prepared ahead, the order requests are batched in, where each batch ends, processing the next
+batch while one generates, one batch's ``generate`` call, the stop and pad tokens, and telling
+a CUDA out-of-memory error from other failures.
 
 Batches never mix decoding settings and hold prompts of similar length (requests are sorted by
 settings, then prompt length), so little compute goes to padding. How a failed batch is retried
@@ -10,9 +11,11 @@ owns the batch size.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +65,59 @@ def next_batch(
     ):
         end += 1
     return order[pos:end], end
+
+
+def batches_ahead(
+    plan: Plan,
+    next_at: Callable[[int], tuple[list[int], int]],
+    process: Callable[[list[int], bool], Any],
+) -> Iterator[list[int]]:
+    """Yield the batches of a window that was not prepared ahead, each with its processor
+    inputs in ``plan.inputs`` where they could be made: while the caller generates one batch,
+    the next is processed on a helper thread (``process(batch, True)``, which uses a processor
+    copy of that thread's own).
+
+    ``next_at(pos)`` is the batch starting at ``plan.order[pos]`` at the backend's current size,
+    read each time. The next batch is guessed with the size of the moment; after an
+    out-of-memory halving the guess is wrong and the batch is left to be processed inline. A
+    batch with nothing ready (the first one, or one after a wrong guess) is processed here,
+    before the look-ahead starts rather than alongside it: two CPU-bound threads slow each
+    other. A processing error is not raised here; the caller's inline processing raises it
+    again, where the batch's failure is handled.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="othink-hf-ahead") as pool:
+        ahead: tuple[tuple[int, ...], Future[Any]] | None = None
+        pos = 0
+        while pos < len(plan.order):
+            batch, pos = next_at(pos)
+            key = tuple(batch)
+            if ahead is not None and ahead[0] == key:
+                with contextlib.suppress(Exception):
+                    plan.inputs[key] = ahead[1].result()
+            ahead = None
+            if key not in plan.inputs:
+                with contextlib.suppress(Exception):
+                    plan.inputs[key] = process(batch, False)
+            if pos < len(plan.order):
+                guess, _ = next_at(pos)
+                ahead = (tuple(guess), pool.submit(process, guess, True))
+            yield batch
+
+
+def stop_and_pad(model: Any, tokenizer: Any) -> tuple[set[int], int | None]:
+    """The tokens an answer ends at (the generation config's, else the tokenizer's) and the pad
+    token (the same way, else the smallest stop token)."""
+    config = getattr(model, "generation_config", None)
+    eos = getattr(config, "eos_token_id", None)
+    if eos is None:
+        eos = tokenizer.eos_token_id
+    stops = {int(e) for e in (eos if isinstance(eos, list | tuple) else [eos]) if e is not None}
+    pad = getattr(config, "pad_token_id", None)
+    if pad is None:
+        pad = tokenizer.pad_token_id
+    if pad is None and stops:
+        pad = min(stops)
+    return stops, pad
 
 
 def is_oom(exc: BaseException) -> bool:

@@ -3,10 +3,13 @@ chat-templated text, the tokens its images take, prompt lengths, and a batch's p
 
 All of it runs on the CPU and only reads the processor it is given, so the backend can run it
 on a preparation or look-ahead thread with a processor copy of that thread's own.
+:class:`PromptMemo` keeps templated texts and token counts by content, because many tasks ask
+every image the same question.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +21,50 @@ def render_prompt(processor: Any, request: GenRequest) -> str:
     return str(
         processor.apply_chat_template(request.messages, tokenize=False, add_generation_prompt=True)
     )
+
+
+class PromptMemo:
+    """Chat-templated texts and text token counts, by content.
+
+    Counting sets ask few distinct questions (ClevrCount one, ``vc-synth-tiny`` seven in 200
+    samples), so a window of N requests needs the template rendered and the text tokenized once
+    per distinct prompt instead of N times - work that otherwise sits between a run's start and
+    its first ``generate``. Both are pure functions of their keys, so results are the same as
+    without the memo. Bounded (cleared when full); safe to share between threads (a race only
+    computes an entry twice).
+    """
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._counts: dict[tuple[str, int], int] = {}
+
+    def text(self, processor: Any, request: GenRequest) -> str:
+        """:func:`render_prompt`, once per distinct message list."""
+        try:
+            key = json.dumps(request.messages, sort_keys=True, ensure_ascii=False)
+        except (TypeError, ValueError):  # not plain JSON: not worth a key
+            return render_prompt(processor, request)
+        text = self._texts.get(key)
+        if text is None:
+            text = render_prompt(processor, request)
+            self._keep(self._texts, key, text)
+        return text
+
+    def bounded_tokens(self, processor: Any, text: str, images: int, cap: int) -> int:
+        """:func:`bounded_prompt_tokens`, once per distinct text and text budget."""
+        key = (text, max(cap - images, 0))
+        n = self._counts.get(key)
+        if n is None:
+            n = bounded_prompt_tokens(processor, text, 0, key[1])
+            self._keep(self._counts, key, n)
+        return n + images
+
+    def _keep(self, memo: dict[Any, Any], key: Any, value: Any) -> None:
+        if len(memo) >= self.LIMIT:
+            memo.clear()
+        memo[key] = value
 
 
 def image_tokens(processor: Any, request: GenRequest) -> int:
