@@ -68,6 +68,7 @@ from fractions import Fraction
 from time import perf_counter
 
 from .normalise import normalise, pieces
+from .powers import _pow, _root, _sqrt
 from .values import (
     _ONE,
     MAX_BITS,
@@ -80,10 +81,7 @@ from .values import (
     _Fail,
     _mul,
     _neg,
-    _pow,
     _rat,
-    _root,
-    _sqrt,
     close,
     rounds_to,
 )
