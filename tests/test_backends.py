@@ -376,6 +376,32 @@ def test_hf_isolates_a_failing_request(
     assert "cannot process this image" in (out[5].error or "")
 
 
+def test_hf_a_batch_whose_processing_fails_is_not_processed_again_ahead_of_its_turn(
+    tiny_dir: Path, lively_tiny: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look-ahead fails on batch 2: it is processed once more inline (where the failure is
+    handled, request by request), not again before that; the other requests are answered."""
+    from othink_bench.backends.hf import HFBackend
+
+    be = HFBackend(str(tiny_dir), batch_size=4, loaded=lively_tiny)
+    reqs = requests(12, max_new_tokens=2)
+    order = be._order(reqs, be._texts(reqs)[0], be._processor)
+    bad = reqs[order[5]].sample_id  # in the second batch, which the look-ahead processes
+    real = be._inputs
+    tries: list[int] = []
+
+    def failing(processor, batch, texts):
+        if any(r.sample_id == bad for r in batch):
+            tries.append(len(batch))
+            raise ValueError("cannot process this image")
+        return real(processor, batch, texts)
+
+    monkeypatch.setattr(be, "_inputs", failing)
+    out = generate_all(be, reqs)
+    assert [r.sample_id for r, o in zip(reqs, out, strict=True) if not o.ok] == [bad]
+    assert tries == [4, 4, 1]  # ahead, inline in its turn, then alone
+
+
 def test_hf_loads_lazily_and_records_identity(tiny_dir: Path) -> None:
     from othink_bench.backends.hf import HFBackend
 

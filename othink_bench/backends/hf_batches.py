@@ -80,10 +80,10 @@ def batches_ahead(
     ``next_at(pos)`` is the batch starting at ``plan.order[pos]`` at the backend's current size,
     read each time. The next batch is guessed with the size of the moment; after an
     out-of-memory halving the guess is wrong and the batch is left to be processed inline. A
-    batch with nothing ready (the first one, or one after a wrong guess) is processed here,
+    batch that was not guessed (the first one, or one after a wrong guess) is processed here,
     before the look-ahead starts rather than alongside it: two CPU-bound threads slow each
-    other. A processing error is not raised here; the caller's inline processing raises it
-    again, where the batch's failure is handled.
+    other. A processing error is not raised here (nor is a failed batch processed again here);
+    the caller's inline processing raises it again, where the batch's failure is handled.
     """
     with ThreadPoolExecutor(1, thread_name_prefix="othink-hf-ahead") as pool:
         ahead: tuple[tuple[int, ...], Future[Any]] | None = None
@@ -91,11 +91,12 @@ def batches_ahead(
         while pos < len(plan.order):
             batch, pos = next_at(pos)
             key = tuple(batch)
-            if ahead is not None and ahead[0] == key:
+            guessed = ahead is not None and ahead[0] == key
+            if ahead is not None and guessed:
                 with contextlib.suppress(Exception):
                     plan.inputs[key] = ahead[1].result()
             ahead = None
-            if key not in plan.inputs:
+            if not guessed:
                 with contextlib.suppress(Exception):
                     plan.inputs[key] = process(batch, False)
             if pos < len(plan.order):
