@@ -7,6 +7,12 @@ othink-bench's loader (the image-only processor there, the stock one where torch
 and then runs the stock ``transformers serve`` command line unchanged: its routes, its response
 parsing (the part that splits ``<think>`` into ``reasoning_content``), its ``/v1/models``.
 
+The patch is made when this module is imported, not in ``main``: since transformers 5.25 the
+server loads the model in a child process started with ``spawn``, and such a child imports the
+parent's main module again (as ``__mp_main__``, without running its ``__main__`` block), so a
+patch made at import reaches the process that loads the processor, and one made in ``main``
+does not.
+
     python tests/serve_fixtures.py MODEL_DIR --port N --device cpu
 """
 
@@ -21,16 +27,25 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def main(argv: list[str]) -> None:
-    import transformers
-    from transformers.cli.transformers import main as transformers_main
-
+def _load_processor(name: str, *args: Any, **kwargs: Any) -> Any:
     from othink_bench.models.processor import load_processor
 
-    def from_pretrained(name: str, *args: Any, **kwargs: Any) -> Any:
-        return load_processor(name, trust_remote_code=bool(kwargs.get("trust_remote_code")))
+    return load_processor(name, trust_remote_code=bool(kwargs.get("trust_remote_code")))
 
-    transformers.AutoProcessor.from_pretrained = from_pretrained  # type: ignore[method-assign]
+
+def patch_auto_processor() -> None:
+    """Route ``AutoProcessor.from_pretrained`` through othink-bench's processor loader."""
+    import transformers
+
+    transformers.AutoProcessor.from_pretrained = _load_processor  # type: ignore[method-assign]
+
+
+patch_auto_processor()  # here and in every spawned child that re-imports this module
+
+
+def main(argv: list[str]) -> None:
+    from transformers.cli.transformers import main as transformers_main
+
     sys.argv = ["transformers", "serve", *argv]
     transformers_main()
 
