@@ -38,7 +38,7 @@ def freeze(python: str) -> dict[str, str]:
         if "==" not in line or line.startswith(("#", "-e ")):
             continue
         name, version = line.split("==", 1)
-        if canonical(name) in {PROJECT, "pip", "setuptools", "wheel"}:
+        if canonical(name) in {PROJECT, "pip", "wheel"}:
             continue
         pins[canonical(name)] = version.split("+", 1)[0] if canonical(name) == "torch" else version
     return pins

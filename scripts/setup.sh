@@ -69,7 +69,7 @@ else
        "(on Linux x86_64 the CUDA build with its nvidia-* packages, several GB)"
   "$PY" -m pip install --progress-bar on "$torch_spec"
 fi
-"$PY" -c "import torch; print('setup: torch', torch.__version__, '(CUDA ' + torch.version.cuda + ' build)' if torch.version.cuda else '(CPU build)')"
+"$PY" -W ignore -c "import torch; print('setup: torch', torch.__version__, '(CUDA ' + torch.version.cuda + ' build)' if torch.version.cuda else '(CPU build)')"
 echo "setup: othink-bench and its requirements (pip install -e '.[dev]')"
 # pip's own lines, less the one per package already in place (about 120 on a rerun)
 set +e
