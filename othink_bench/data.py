@@ -67,6 +67,8 @@ class PaperDataTask(Task):
 
     hub_id: str = ""
     test_hint: str = ""
+    #: Rows of the hub training split, for plans made without downloading it (None: unknown).
+    hub_train_rows: int | None = None
 
     def load(
         self,

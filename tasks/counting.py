@@ -56,6 +56,7 @@ class VisualCounting(PaperDataTask, CountingTask):
     default_source = "local"
     description = "Visual counting; test: SuperCLEVR-200, train: CLEVR CoGenT-A (hub)."
     hub_id = HUB_TRAIN
+    hub_train_rows = 70_000  # for --plan only; the hub viewer lists 70k rows (CLEVR CoGenT-A train)
     test_hint = TEST_HINT
 
 

@@ -68,6 +68,7 @@ class GeometryReasoning(PaperDataTask, GeometryTask):
     default_source = "local"
     description = "Geometry reasoning; test: GeoQA test, train: GEOQA_R1V_Train_8K (hub)."
     hub_id = HUB_TRAIN
+    hub_train_rows = 8_030  # for --plan only; about: the name says 8K, a copy of it on the hub lists 8.03k rows
     test_hint = TEST_HINT
 
 

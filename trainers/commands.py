@@ -145,6 +145,18 @@ def _add_recipe_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("overrides", nargs="*", metavar="key=value",
                         help="recipe settings (any field of the method's TRL config or of "
                         "RecipeOptions; scope one method with sft.key=value)")
+    plan = parser.add_argument_group("planning (no model or data is loaded)")
+    plan.add_argument("--plan", action="store_true",
+                      help="print what the recipe will do (examples and optimizer steps, "
+                      "warm-up, learning rates, save points, beta at each) and exit")
+    plan.add_argument("--json", action="store_true", help="with --plan: one JSON object per "
+                      "training, one per line")
+    plan.add_argument("--world-size", type=int, default=None, metavar="N",
+                      help="processes the training will run on (default: WORLD_SIZE from the "
+                      "launcher, else 1)")
+    plan.add_argument("--train-rows", type=int, default=None, metavar="N",
+                      help="training rows, where the plan cannot know them without reading the "
+                      "data (local files) or the task's hub size is approximate")
 
 
 def configure_train(parser: argparse.ArgumentParser) -> None:
@@ -175,13 +187,47 @@ def _user_errors() -> tuple[type[BaseException], ...]:
             ScheduleAlignmentError, TrainingDataError)
 
 
+def print_plans(cells: Sequence[tuple[str, str]], args: argparse.Namespace,
+                overrides: Mapping[str, Any], *, min_points: int = 0) -> int:
+    """``--plan``: plan each (method, task) and print it; 2 if any would be refused."""
+    import json
+
+    from trainers.plan import check_plan, plan_training
+
+    status = 0
+    for method, task in cells:
+        plan = plan_training(method, task, args.model, recipe=args.recipe, overrides=overrides,
+                             train_samples=args.train_samples, world_size=args.world_size,
+                             train_rows=args.train_rows)
+        problem = None
+        try:
+            check_plan(plan)
+        except ConfigError as exc:
+            problem, status = str(exc), 2
+        if args.json:
+            print(json.dumps({**plan.to_json(), "refused": problem}))
+            continue
+        print(plan.render())
+        if min_points and len(plan.save_steps) < min_points:
+            print(f"  warning: --eval-checkpoints all gets {len(plan.save_steps)} point(s) "
+                  f"here; lower save_steps (e.g. save_steps=0.1) for a curve")
+        if problem:
+            print(f"  refused: {problem}")
+    return status
+
+
 def execute_train(args: argparse.Namespace) -> int:
     _setup_logging()
     from trainers.recipes.resolve import parse_overrides
     from trainers.run import train
 
+    if args.world_size is not None and args.world_size < 1:
+        print(f"error: --world-size must be >= 1, got {args.world_size}", file=sys.stderr)
+        return 2
     try:
         overrides = parse_overrides(args.overrides)
+        if args.plan:
+            return print_plans([(args.method, args.task)], args, overrides)
         result = train(
             args.method,
             args.task,
@@ -293,16 +339,19 @@ def configure_train_and_eval(parser: argparse.ArgumentParser) -> None:
     _add_recipe_args(parser)
 
 
+def _methods_of(args: argparse.Namespace) -> list[str]:
+    if args.method:
+        return ["base", args.method]
+    if args.methods:
+        return _csv_list(args.methods)
+    return ["base", "sft", "grpo", "grpod"]
+
+
 def matrix_spec_from_args(args: argparse.Namespace) -> Any:
     from trainers.matrix import MatrixSpec, parse_seeds
     from trainers.recipes.resolve import parse_overrides
 
-    if args.method:
-        methods = ["base", args.method]
-    elif args.methods:
-        methods = _csv_list(args.methods)
-    else:
-        methods = ["base", "sft", "grpo", "grpod"]
+    methods = _methods_of(args)
     train_tasks = _csv_list(args.train_tasks or default_train_tasks(args.model))
     eval_tasks = _csv_list(args.eval_tasks) or list(train_tasks)
     eval_data = _task_map(args.eval_data, "--eval-data")
@@ -329,12 +378,44 @@ def matrix_spec_from_args(args: argparse.Namespace) -> Any:
     )
 
 
+def warn_short_curves(spec: Any, args: argparse.Namespace) -> None:
+    """Warn, before training, about trainings whose checkpoints give a curve under 3 points."""
+    from trainers.plan import plan_training
+
+    for task in spec.train_tasks:
+        for method in [m for m in spec.methods if m != "base"]:
+            try:
+                plan = plan_training(method, task, spec.model, recipe=spec.recipe,
+                                     overrides=spec.overrides, train_samples=spec.train_samples,
+                                     world_size=args.world_size, train_rows=args.train_rows)
+            except ConfigError:
+                continue  # rows unknown before the data is read: no warning to give
+            if len(plan.save_steps) < 3:
+                log.warning(
+                    "%s on %s saves %d checkpoint(s) (steps %s): --eval-checkpoints all draws "
+                    "no curve from that; lower save_steps (e.g. %s.save_steps=0.1)", method,
+                    task, len(plan.save_steps), plan.save_steps, method)
+
+
 def execute_train_and_eval(args: argparse.Namespace) -> int:
     _setup_logging()
     from trainers.matrix import MATRIX_FILE, MATRIX_MD, render_markdown, run_matrix
 
+    if args.world_size is not None and args.world_size < 1:
+        print(f"error: --world-size must be >= 1, got {args.world_size}", file=sys.stderr)
+        return 2
     try:
+        if args.plan:
+            from trainers.recipes.resolve import parse_overrides
+
+            methods = [m for m in _methods_of(args) if m != "base"]
+            tasks = _csv_list(args.train_tasks or default_train_tasks(args.model))
+            return print_plans([(m, t) for t in tasks for m in methods], args,
+                               parse_overrides(args.overrides),
+                               min_points=3 if args.eval_checkpoints == "all" else 0)
         spec = matrix_spec_from_args(args)
+        if spec.eval_checkpoints == "all":
+            warn_short_curves(spec, args)
         cells = run_matrix(spec)
     except _user_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -27,6 +27,7 @@ from trainers.checkpoints import (
 )
 from trainers.config import SFTRecipeConfig, check_method, task_family
 from trainers.console import install_console
+from trainers.plan import check_plan, known_train_rows, make_plan, world_size_from_env
 from trainers.recipes import ConfigError, default_recipe
 from trainers.recipes.resolve import ResolvedRecipe, resolve_recipe
 from trainers.resume import (
@@ -188,9 +189,19 @@ def train(
         log.info("reusing finished training in %s", out)
         return _reused(method, task_obj, model, out, marker)
 
-    model_path = resolve_model_path(model)
     config = resolved.build_config(out)
     options = resolved.options
+    world = world_size_from_env()
+
+    def check_rows(rows: int, origin: str) -> None:
+        check_plan(make_plan(config, method=method, task=task_obj.id, recipe=resolved.name,
+                             train_rows=rows, train_rows_from=origin, world_size=world,
+                             values=resolved.values))
+
+    rows, origin = known_train_rows(task_obj, options.train_samples, options.source)
+    if rows is not None:  # refused before any data or model is loaded
+        check_rows(rows, origin)
+    model_path = resolve_model_path(model)
     schedule = config.schedule if method != "sft" else None  # type: ignore[union-attr]
     base_meta = checkpoint_meta(
         method=method,
@@ -220,6 +231,7 @@ def train(
         train_samples=options.train_samples,
         seed=options.data_seed,
     )
+    check_rows(len(dataset), "the loaded training set")  # exact, before the model loads
     processor = load_training_processor(model_path, resolved)
     meta_cb = CheckpointMetadataCallback(base_meta, keep_resume_state=options.keep_resume_state)
     own_callbacks = [meta_cb, DataOrderCallback(), *callbacks]
