@@ -14,6 +14,7 @@ from typing import Any
 from othink_bench.answers import count_equal, count_value
 from othink_bench.data import PaperDataTask, SyntheticTask, split_seed
 from othink_bench.task import ImageRef, Sample, Task
+from tasks.published import SUPERCLEVR_200
 
 HUB_TRAIN = "leonardPKU/clevr_cogen_a_train"
 TEST_HINT = (
@@ -57,6 +58,7 @@ class VisualCounting(PaperDataTask, CountingTask):
     description = "Visual counting; test: SuperCLEVR-200, train: CLEVR CoGenT-A (hub)."
     hub_id = HUB_TRAIN
     test_hint = TEST_HINT
+    test_set = SUPERCLEVR_200
 
 
 class SyntheticCounting(SyntheticTask, CountingTask):

@@ -13,6 +13,7 @@ from typing import Any
 from othink_bench.answers import check_gold_math, math_equal
 from othink_bench.data import PaperDataTask, SyntheticTask, split_seed
 from othink_bench.task import ImageRef, Sample, Task
+from tasks.published import GEOQA_TEST
 
 HUB_TRAIN = "leonardPKU/GEOQA_R1V_Train_8K"
 TEST_HINT = (
@@ -69,6 +70,7 @@ class GeometryReasoning(PaperDataTask, GeometryTask):
     description = "Geometry reasoning; test: GeoQA test, train: GEOQA_R1V_Train_8K (hub)."
     hub_id = HUB_TRAIN
     test_hint = TEST_HINT
+    test_set = GEOQA_TEST
 
 
 #: The SFT target's ``<think>`` text: the full reasoning chain, or only its numeric equations
