@@ -249,6 +249,8 @@ def _extract(
             f"described in {spec.about or 'the task'}"
         )
     local.unlink(missing_ok=True)
+    if local.parent.is_dir() and not any(local.parent.iterdir()):
+        local.parent.rmdir()
     return archive
 
 

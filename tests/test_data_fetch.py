@@ -73,6 +73,7 @@ FILES = {
 
 class FakeSource(ThreadingHTTPServer):
     ranges = True
+    drop_ranges = False  # also drop a ranged request (by default only a full GET is dropped)
     drop_after: dict[str, int]  # path -> bytes to send before closing, on its first full GET
     log: list[tuple[str, str | None]]
 
@@ -107,7 +108,8 @@ class Handler(BaseHTTPRequestHandler):
             part = body
         self.send_header("Content-Length", str(len(part)))
         self.end_headers()
-        cut = self.server.drop_after.pop(self.path, None) if not rng else None
+        drop = not rng or self.server.drop_ranges
+        cut = self.server.drop_after.pop(self.path, None) if drop else None
         self.wfile.write(part if cut is None else part[:cut])
         if cut is not None:
             self.close_connection = True
@@ -212,7 +214,7 @@ def test_without_byte_ranges_the_whole_archive_is_downloaded_then_deleted(
     assert fetch("gr", "--out", str(out), "--mirror", url(source)) == 0
     manifest = json.loads((out / "geoqa" / MANIFEST).read_text())
     assert manifest["archive"]["sha256"] == hashlib.sha256(FILES["/geoqa/images.zip"]).hexdigest()
-    assert not (out / "geoqa" / ".downloads" / "images.zip").exists()
+    assert not (out / "geoqa" / ".downloads").exists()  # unpacked, the archive is deleted
     assert (out / "geoqa" / "Geo170K" / "images" / "test" / "1.png").read_bytes() == GR_IMAGES[
         "images/test/1.png"]
 
@@ -240,6 +242,22 @@ def test_a_partial_file_from_an_earlier_run_is_continued(tmp_path: Path, source:
                    sha256=hashlib.sha256(body).hexdigest(), max_bytes=1 << 20)
     assert dest.read_bytes() == body and got.transferred == len(body) - 300
     assert ("/geoqa/images.zip", "bytes=300-") in source.log
+
+
+def test_a_ranged_read_that_drops_is_retried(source: FakeSource) -> None:
+    from othink_bench.downloads import HttpRangeFile
+
+    body = FILES["/superclevr/images.zip"]
+    remote = HttpRangeFile.open(url(source) + "/superclevr/images.zip")
+    assert remote is not None and remote.size == len(body)
+    source.drop_ranges, source.drop_after["/superclevr/images.zip"] = True, 50
+    remote.seek(-200, 2)
+    assert remote.read() == body[-200:]
+    ranged = [rng for path, rng in source.log if path == "/superclevr/images.zip"]
+    assert ranged == ["bytes=0-0", f"bytes=0-{len(body) - 1}", f"bytes=0-{len(body) - 1}"]
+    with zipfile.ZipFile(remote) as zf:
+        assert zf.read("images/superCLEVR_new_025001.png") == VC_IMAGES[
+            "images/superCLEVR_new_025001.png"]
 
 
 def test_a_server_without_ranges_restarts_a_partial_file(tmp_path: Path, source: FakeSource) -> None:
