@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("othink_bench.commands.generate", "write a synthetic task's split as a dataset"),
     "run": ("othink_bench.commands.run", "evaluate a checkpoint on tasks"),
     "compare": ("othink_bench.commands.compare", "paired comparison of two runs"),
+    "data": ("othink_bench.commands.data", "fetch the paper's test sets (data fetch vc gr)"),
     "schedule": ("trainers.commands", "print a KL-weight schedule"),
     "train": ("trainers.commands", "train with SFT, GRPO or GRPO-D"),
     "train-and-eval": ("trainers.commands", "train and evaluate through the task matrix"),

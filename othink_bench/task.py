@@ -12,12 +12,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from PIL import Image
 from pydantic import BaseModel, ConfigDict
 
 from othink_bench.answers import extract_answer, has_format, lenient_answer
+
+if TYPE_CHECKING:
+    from othink_bench.testsets import PublishedSet
 
 Split = Literal["train", "test"]
 SourceName = Literal["hub", "local", "synthetic"]
@@ -104,6 +107,8 @@ class Task(ABC):
     description: str = ""
     max_new_tokens: int = 256
     knobs: dict[str, Any] = {}
+    #: where the task's published test set is downloaded from (``othink-bench data fetch``)
+    test_set: PublishedSet | None = None
 
     @abstractmethod
     def load(

@@ -14,6 +14,7 @@ from typing import Any
 from othink_bench.answers import count_equal, count_value
 from othink_bench.data import PaperDataTask, SyntheticTask, split_seed
 from othink_bench.task import ImageRef, Sample, Task
+from tasks.published import SUPERCLEVR_200
 
 HUB_TRAIN = "leonardPKU/clevr_cogen_a_train"
 TEST_HINT = (
@@ -58,6 +59,7 @@ class VisualCounting(PaperDataTask, CountingTask):
     hub_id = HUB_TRAIN
     hub_train_rows = 70_000  # for --plan only; the hub viewer lists 70k rows (CLEVR CoGenT-A train)
     test_hint = TEST_HINT
+    test_set = SUPERCLEVR_200
 
 
 class SyntheticCounting(SyntheticTask, CountingTask):

@@ -13,6 +13,7 @@ from typing import Any
 from othink_bench.answers import check_gold_math, math_equal
 from othink_bench.data import PaperDataTask, SyntheticTask, split_seed
 from othink_bench.task import ImageRef, Sample, Task
+from tasks.published import GEOQA_TEST
 
 HUB_TRAIN = "leonardPKU/GEOQA_R1V_Train_8K"
 TEST_HINT = (
@@ -70,6 +71,7 @@ class GeometryReasoning(PaperDataTask, GeometryTask):
     hub_id = HUB_TRAIN
     hub_train_rows = 8_030  # for --plan only; about: the name says 8K, a copy of it on the hub lists 8.03k rows
     test_hint = TEST_HINT
+    test_set = GEOQA_TEST
 
 
 #: The SFT target's ``<think>`` text: the full reasoning chain, or only its numeric equations
