@@ -56,14 +56,14 @@ def _run(command: str, cwd: Path, env: dict[str, str]) -> str:
     return done.stdout
 
 
-def _manifest(runs: Path) -> dict[str, object]:
-    (path,) = sorted(runs.rglob("manifest.json"))
+def _manifest(runs: Path, model: str = "tiny--") -> dict[str, object]:
+    (path,) = sorted(p for p in runs.rglob("manifest.json") if p.parent.name.startswith(model))
     assert "--dots-v1.0-" in path.parent.name, path
     return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _records(runs: Path) -> list[dict[str, object]]:
-    (path,) = sorted(runs.rglob("records.jsonl"))
+def _records(runs: Path, model: str = "tiny--") -> list[dict[str, object]]:
+    (path,) = sorted(p for p in runs.rglob("records.jsonl") if p.parent.name.startswith(model))
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
@@ -89,7 +89,7 @@ def test_the_worked_example_runs_end_to_end(tmp_path: Path) -> None:
     for lang, _, body in found:
         if lang == "bash":
             outputs.append(_run(body.replace(USER_INSTALL, install), work, env))
-    listing, contract, gold, tiny = outputs
+    listing, contract, gold, tiny, trained = outputs
 
     # pip built the package with its entry point; othink-bench found it there
     (dist,) = site.glob("othink_dots-*.dist-info")
@@ -103,9 +103,9 @@ def test_the_worked_example_runs_end_to_end(tmp_path: Path) -> None:
     assert passed and int(passed.group(1)) >= 3 and "failed" not in contract, contract
 
     # the solutions score 100% through the real harness
-    records = _records(work / "runs" / "gold")
+    records = _records(work / "runs" / "gold", "dots_gold")
     assert len(records) == 100 and all(r["correct"] and r["format_ok"] for r in records)
-    assert _manifest(work / "runs" / "gold")["status"] == "complete"
+    assert _manifest(work / "runs" / "gold", "dots_gold")["status"] == "complete"
     assert "100.0" in gold
 
     # the bundled tiny model ran on 8 questions; every output scored, none failed
@@ -114,3 +114,9 @@ def test_the_worked_example_runs_end_to_end(tmp_path: Path) -> None:
     assert {r["gold"] for r in records} <= {str(n) for n in range(1, 10)}
     assert _manifest(work / "runs" / "tiny")["status"] == "complete"
     assert "count=" in tiny  # --breakdown
+
+    # two GRPO-D steps on the new task, and its checkpoint evaluated on it
+    checkpoint = work / "runs" / "train" / "tiny" / "dots" / "grpod" / "checkpoint-2"
+    assert (checkpoint / "othink_checkpoint.json").is_file(), trained
+    records = _records(work / "runs" / "tiny", "grpod_checkpoint-2--")
+    assert len(records) == 8 and not any(r.get("error") for r in records)
