@@ -65,6 +65,7 @@ from benchmarks.gpu_report import (  # noqa: E402
     command_line,
     device_facts,
     git_commit,
+    lock_differences,
     now_utc,
     versions,
 )
@@ -681,7 +682,9 @@ def _run(args: argparse.Namespace, command: str, start: float, cuda: bool, devic
     via = os.environ.get("GPU_CHECK_VIA")
     if via:
         command = f"{via}  (runs: {command})"
-    header = {"date": now_utc(), "command": command, "versions": versions(),
+    found = versions()
+    header = {"date": now_utc(), "command": command, "versions": found,
+              "lock_differences": lock_differences(found, ROOT / "constraints.txt"),
               "device": device_facts(), "commit": git_commit(ROOT), "scale": args.scale,
               "public_config": QWEN2_VL_2B, "settings": {k: str(v) for k, v in vars(args).items()}}
     report = Report(args.out, header)

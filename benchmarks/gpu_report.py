@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGES = ("torch", "transformers", "trl", "datasets", "accelerate", "torchvision", "tokenizers",
-            "pydantic", "pyarrow", "huggingface-hub", "othink-bench")
+            "pydantic", "pyarrow", "huggingface-hub", "kernels", "othink-bench")
 
 
 def versions() -> dict[str, str]:
@@ -27,6 +27,22 @@ def versions() -> dict[str, str]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "absent"
+    return out
+
+
+def lock_differences(found: dict[str, str], lock: Path) -> dict[str, str]:
+    """Packages whose version here is not the lock's (``constraints.txt``), local build labels
+    (``+cpu``, ``+cu128``) aside: on the GPU machine, what the machine's own builds replace."""
+    from benchmarks.gpu_pins import read_lock
+
+    if not lock.is_file():
+        return {"(lock)": f"{lock} not found"}
+    pins = read_lock(lock)
+    out = {}
+    for name, version in found.items():
+        pinned = pins.get(name)
+        if pinned is not None and version.split("+", 1)[0] != pinned.split("+", 1)[0]:
+            out[name] = f"{version} (lock: {pinned})"
     return out
 
 
@@ -121,6 +137,10 @@ class Report:
             "",
             table(sorted(h["versions"].items())),
         ]
+        if "lock_differences" in h:
+            diff = h["lock_differences"]
+            out += ["", "Not the lock's version (constraints.txt): " + (
+                "; ".join(f"{k} {v}" for k, v in sorted(diff.items())) if diff else "none.")]
         for s in self.sections.values():
             out += ["", f"## {s['title']}", "", f"status: **{s['status']}**", "", table(s["rows"])]
             if s["notes"]:

@@ -1,34 +1,33 @@
 #!/usr/bin/env bash
-# The wheels benchmarks/gpu_check.sh installs on the GPU machine (nvidia-h200: Python 3.12,
-# x86-64, no package index), downloaded here into .whl/ (git-ignored), and a check that they and
-# the working tree that travels with them stay under the 64 MiB one command may carry.
+# The wheels benchmarks/gpu_check.sh installs on the GPU machine (Python 3.12, x86-64, no package
+# index), downloaded here into .whl/ (git-ignored), and a check that they and the working tree
+# that travels with them stay under the 64 MiB one command may carry.
 #
-#   bash benchmarks/gpu_wheels.sh        # PYTHON=/path/to/venv/bin/python to pick the versions
+#   bash benchmarks/gpu_wheels.sh        # PYTHON=/path/to/venv/bin/python: the environment whose
+#                                        # metadata lists the requirements (scripts/setup.sh's)
 #
-# Versions are those installed in $PYTHON's environment: what the CPU dry run
-# (`python benchmarks/gpu_check.py --scale tiny`, tests/test_gpu_check.py) ran with.
-# Carried because the GPU machine lacks them: trl, datasets (+ dill, multiprocess), pydantic
-# (+ pydantic-core, annotated-types, typing-inspection), and this project (for its metadata and
-# task entry points). Carried although the machine has them:
-#   transformers       its 5.17 has no TrainingArguments.activation_checkpointing, a key of the
-#                      shipped recipes (trainers/recipes/*.yaml), so the recipes cannot resolve
-#                      there; the tested version is carried instead;
+# Versions are the lock's (constraints.txt): what the CPU suite and the dry run
+# (`python benchmarks/gpu_check.py --scale tiny`, tests/test_gpu_check.py) passed on.
+# Which packages: benchmarks/gpu_pins.py, every runtime requirement of othink-bench except what
+# the machine has: too large to carry (torch and its requirements, numpy, pandas, pyarrow,
+# scipy, pillow, matplotlib), or required alike by its transformers 5.17 (tokenizers,
+# safetensors, regex, pyyaml, tqdm, packaging, typer). Carried although the machine has one:
+#   transformers       the machine's 5.17 has no TrainingArguments.activation_checkpointing, a
+#                      key of the shipped recipes (trainers/recipes/*.yaml); the locked 5.25
+#                      needs huggingface-hub >= 2.4 (and its httpx2) and kernels, also carried;
 #   typing-extensions  pydantic 2.14 needs >= 4.16.
-# Not carried (present there, and too large to carry anyway): torch, pyarrow, numpy, pandas.
+# Plus this project as a wheel of its metadata only (version, task entry points): its code
+# travels in the working tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 DEST=.whl
 LIMIT=$((64 * 1024 * 1024))
-PACKAGES=(trl datasets dill multiprocess pydantic pydantic-core annotated-types typing-inspection
-          typing-extensions transformers)
+LOCK=${LOCK:-constraints.txt}
 
-pins=()
-for name in "${PACKAGES[@]}"; do
-    version=$("$PY" -c "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))" "$name")
-    pins+=("$name==$version")
-done
-echo "carrying: ${pins[*]} + othink-bench (this tree)"
+pins_text=$("$PY" benchmarks/gpu_pins.py --lock "$LOCK")
+mapfile -t pins <<< "$pins_text"
+echo "carrying, from $LOCK: ${pins[*]} + othink-bench (this tree)"
 
 rm -rf "$DEST"
 mkdir -p "$DEST"
@@ -37,12 +36,13 @@ mkdir -p "$DEST"
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
     --platform manylinux1_x86_64 -d "$DEST" "${pins[@]}"
 "$PY" -m pip wheel -q --no-deps -w "$DEST" .
+"$PY" benchmarks/gpu_pins.py --metadata-only "$DEST"/othink_bench-*.whl
 rm -rf build ./*.egg-info
 # The GPU machine gets a copy of the tree without git metadata: record which commit it is.
 git describe --always --dirty > "$DEST/SOURCE_COMMIT" 2>/dev/null || echo unknown > "$DEST/SOURCE_COMMIT"
 
 count=$(find "$DEST" -type f -name '*.whl' | wc -l)
-expected=$(( ${#PACKAGES[@]} + 1 ))
+expected=$(( ${#pins[@]} + 1 ))
 if [ "$count" -ne "$expected" ]; then
     echo "error: $count wheels in $DEST, expected $expected (one per package): $(ls "$DEST")" >&2
     exit 1

@@ -95,6 +95,8 @@ def test_dry_run_records_every_section(tmp_path: Path) -> None:
     header = raw["header"]
     assert header["scale"] == "tiny" and header["versions"]["trl"] != "absent"
     assert "CPU dry run" in text and "--scale tiny" in text and header["date"] in text
+    assert isinstance(header["lock_differences"], dict)
+    assert "Not the lock's version (constraints.txt): " in text
 
     build = sections["build"]["data"]
     assert build["parameters"] > 0 and build["tokenizer_size"] == 1914
@@ -135,3 +137,89 @@ def test_dry_run_records_every_section(tmp_path: Path) -> None:
     assert [int(r[0]) for r in rows] == [0, 1, 2]
     assert [float(r[3]) for r in rows] == pytest.approx(expected, rel=1e-5)
     assert all(float(r[1]) > 0 and float(r[2]) > 0 for r in rows)
+
+
+# --- what benchmarks/gpu_wheels.sh carries: the lock's versions (benchmarks/gpu_pins.py) --------
+
+
+def test_carried_pins_are_the_locks_lines() -> None:
+    from benchmarks.gpu_pins import ON_MACHINE, carried_pins, read_lock
+
+    lock = ROOT / "constraints.txt"
+    pins = carried_pins(lock)
+    lines = {line.strip() for line in lock.read_text(encoding="utf-8").splitlines()}
+    assert pins and all(p in lines for p in pins), [p for p in pins if p not in lines]
+    names = {p.split("==")[0] for p in pins}
+    locked = read_lock(lock)
+    # what the machine lacks, and what transformers 5.25 needs beyond the machine's 5.17
+    for name in ("trl", "datasets", "transformers", "huggingface-hub", "httpx2", "kernels",
+                 "pydantic", "pydantic-core", "typing-extensions"):
+        assert f"{name}=={locked[name]}" in pins, name
+    assert not names & ON_MACHINE and "othink-bench" not in names
+    assert "torch" not in names and "numpy" not in names
+
+
+def test_a_lock_without_a_needed_pin_is_an_error_naming_it(tmp_path: Path) -> None:
+    from benchmarks.gpu_pins import LockError, carried_pins, main
+
+    lock = tmp_path / "constraints.txt"
+    text = (ROOT / "constraints.txt").read_text(encoding="utf-8")
+    lock.write_text("\n".join(ln for ln in text.splitlines() if not ln.startswith("trl==")))
+    with pytest.raises(LockError, match=r"no pin for trl\b.*scripts/lockfile.py"):
+        carried_pins(lock)
+    lock.write_text("# a comment\ntorch>=2\n")
+    assert main(["--lock", str(lock)]) == 2
+
+
+def test_what_is_left_to_the_machine_is_what_its_transformers_already_needs() -> None:
+    """Left out as the machine's transformers 5.17 asks for them: valid only while the locked
+    transformers asks for each with the same specifier (else carry it: gpu_pins.py)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+    from packaging.utils import canonicalize_name
+
+    from benchmarks.gpu_pins import WITH_TRANSFORMERS_5_17
+
+    wanted = {}
+    for text in metadata.requires("transformers") or []:
+        req = Requirement(text)
+        if req.marker is None or req.marker.evaluate({"extra": ""}):
+            wanted[canonicalize_name(req.name)] = req.specifier
+    for name, spec in WITH_TRANSFORMERS_5_17.items():
+        assert wanted.get(name) == SpecifierSet(spec), (name, wanted.get(name), spec)
+
+
+def test_metadata_only_wheel_keeps_the_entry_points(tmp_path: Path) -> None:
+    import zipfile
+
+    from benchmarks.gpu_pins import metadata_only
+
+    wheel = tmp_path / "othink_bench-0.1.0-py3-none-any.whl"
+    info = "othink_bench-0.1.0.dist-info"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr("othink_bench/models/tiny_ckpt/model.safetensors", b"\0" * 4096)
+        z.writestr("tasks/__init__.py", "")
+        z.writestr(f"{info}/METADATA", "Name: othink-bench\nVersion: 0.1.0\n")
+        z.writestr(f"{info}/entry_points.txt", "[othink_bench.tasks]\nbuiltin = tasks:register_all\n")
+        z.writestr(f"{info}/RECORD", "tasks/__init__.py,,\n")
+    metadata_only(wheel)
+    with zipfile.ZipFile(wheel) as z:
+        names = sorted(z.namelist())
+        record = z.read(f"{info}/RECORD").decode()
+        entry = z.read(f"{info}/entry_points.txt").decode()
+    assert names == [f"{info}/{n}" for n in ("METADATA", "RECORD", "entry_points.txt")]
+    assert sorted(record.split()) == [f"{n},," for n in names]
+    assert "builtin = tasks:register_all" in entry
+
+
+def test_lock_differences_ignore_build_labels(tmp_path: Path) -> None:
+    from benchmarks.gpu_report import lock_differences
+
+    lock = tmp_path / "constraints.txt"
+    lock.write_text("torch==2.13.0\ntransformers==5.25.0\n")
+    found = {"python": "3.12.3", "torch": "2.13.0+cu128", "transformers": "5.17.0",
+             "othink-bench": "0.1.0"}
+    assert lock_differences(found, lock) == {"transformers": "5.17.0 (lock: 5.25.0)"}
+    assert "not found" in lock_differences(found, tmp_path / "missing.txt")["(lock)"]
