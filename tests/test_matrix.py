@@ -316,9 +316,10 @@ def test_seeds_train_apart_on_the_same_data_and_resume_per_seed(
     assert set(data["trainings"]) == {"sft/vc-synth-tiny/seed-0", "sft/vc-synth-tiny/seed-1"}
     md = (out / MATRIX_MD).read_text()
     assert "mean over training seeds 0, 1" in md
-    values = [f"{100 * c.accuracy:.1f}" for c in sorted(
-        (c for c in cells if c.method == "sft"), key=lambda c: c.train_seed or 0)]
-    assert f"({values[0]}, {values[1]})" in md
+    seeded = sorted((c for c in cells if c.method == "sft"), key=lambda c: c.train_seed or 0)
+    values = [f"{100 * c.accuracy:.1f} [{100 * c.accuracy_low:.1f}, {100 * c.accuracy_high:.1f}]"
+              for c in seeded]
+    assert f"({values[0]}, {values[1]}) n={seeded[0].scored}" in md
 
     # Resume per seed: seed 1's training lost its marker; only it trains again, nothing else
     # is evaluated anew (its final checkpoint is unchanged, so its cell stands).
