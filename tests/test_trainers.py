@@ -422,6 +422,19 @@ def test_grpod_tiny_run(
     assert final_meta["beta"] == pytest.approx(expected[-1][1])
     assert final_meta["schedule"]["name"] == "grpod"
 
+    # our model card, not TRL's "fine-tuned version of [None]", in the folder and each checkpoint
+    from trainers.checkpoints import list_checkpoints
+
+    for folder in (out, *(c.path for c in list_checkpoints(out))):
+        card = (folder / "README.md").read_text()
+        assert "[None]" not in card and f"| base model | `{tiny_model}` |" in card
+        assert "| method | GRPO-D" in card and f"| training task | `{COUNTING} v" in card
+        assert "grpod (beta_min=0, beta_max=0.02, ratio=0.3)" in card
+        assert f"| training data | {result.data['used']} samples used" in card
+        assert "| `learning_rate` |" in card and "| seed | 0 " in card
+    card = (out / "README.md").read_text()
+    assert f"final checkpoint at step {steps} of {steps}" in card
+
     # a finished training is reused, not redone; one made with other settings is not reused
     overrides = {**FAST_GRPO, "max_steps": steps, "beta_min": 0.0, "beta_max": 0.02}
     again = train("grpod", COUNTING, tiny_model, recipe="tiny", output_dir=out,
@@ -468,6 +481,9 @@ def test_sft_tiny_run(tiny_model: str, tmp_path: Path) -> None:
         trainer_hook=lambda t: captured.setdefault("trainer", t),
     )
     trainer = captured["trainer"]
+    card = (result.final_checkpoint / "README.md").read_text()
+    assert "[None]" not in card and "| method | SFT" in card and "checkpoint at step 3 of 3" in card
+    assert "| KL weight (beta) schedule | none" in card
     processor = trainer.processing_class
     task = get_task(COUNTING)
     samples = list(task.load(split="train", limit=2))

@@ -50,6 +50,18 @@ def _fmt_seeds(cells: Sequence[MatrixCell]) -> str:
     return f"{mean} ({', '.join(_fmt(c) for c in ordered)})"
 
 
+def card_lines(cells: Sequence[MatrixCell]) -> list[str]:
+    """One checkpoint's cells for its model card: eval task, accuracy as matrix.md shows it,
+    format rate, the run folder."""
+    lines = [f"Greedy evaluation by `othink-bench train-and-eval`, accuracy % {_CI}:", "",
+             "| eval task | same-task | accuracy | format % | run |", "|---|---|---|---|---|"]
+    for c in cells:
+        fmt = "-" if c.format_rate is None else f"{100 * c.format_rate:.1f}"
+        lines.append(f"| {c.eval_task} | {'yes' if c.same_task else 'no'} | {_fmt(c)} | {fmt} | "
+                     f"`{c.run_id}` |")
+    return lines
+
+
 def render_markdown(cells: Sequence[MatrixCell]) -> str:
     """Per method: train task x eval task accuracy (final checkpoints), the base model row, and
     accuracy by step where several checkpoints were evaluated. With training seeds a cell is
