@@ -13,6 +13,7 @@ from pathlib import Path
 from leaderboard.comparisons import Comparison
 from leaderboard.keys import EvalKey
 from leaderboard.runs import Run
+from othink_bench.stats import relative_change
 
 SIGNIFICANT = "†"
 NOT_FINISHED = "‡"
@@ -51,6 +52,19 @@ def fmt_pct(x: float, digits: int = 2) -> str:
 
 def fmt_rel(rel: float) -> str:
     return f"{rel:+.2f}%" if math.isfinite(rel) else "n/a"
+
+
+def fmt_change(a: float, b: float) -> str:
+    """``+5.00 pts (+12.50%)``: a minus b in percentage points, then the paper's relative
+    change (a - b) / b, both of accuracies in percent, so neither is read as the other."""
+    return f"{a - b:+.2f} pts ({fmt_rel(relative_change(a, b))})"
+
+
+def comp_change(comp: Comparison) -> str:
+    """A comparison's change on its shared samples, points and relative (see :func:`fmt_change`)."""
+    if comp.accuracy is None or comp.baseline_accuracy is None:
+        return fmt_rel(comp.relative)
+    return fmt_change(100 * comp.accuracy, 100 * comp.baseline_accuracy)
 
 
 def column_labels(columns: list[EvalKey]) -> dict[EvalKey, str]:
@@ -94,14 +108,15 @@ def acc_cell(run: Run, bold: bool = False, underline: bool = False) -> DisplayCe
 
 
 def rel_cell(comp: Comparison | None) -> DisplayCell:
-    """``+12.50%† (40)``: the change on the n shared samples, or why there is none."""
+    """``+5.00 pts (+12.50%)† (40)``: the change on the n shared samples, in points and
+    relative, or why there is none."""
     if comp is None:
         return EMPTY
     why = comp.why_not
     if why is not None:
         return DisplayCell("n/a", f" ({why}" + (f", {comp.n_shared})" if comp.n_shared else ")"))
     mark = SIGNIFICANT if comp.significant else ""
-    return DisplayCell(fmt_rel(comp.relative) + mark, f" ({comp.n_shared})")
+    return DisplayCell(comp_change(comp) + mark, f" ({comp.n_shared})")
 
 
 def reported_cell(value: float | None, approx: bool = False) -> DisplayCell:

@@ -11,6 +11,7 @@ from leaderboard.cells import (
     DisplayTable,
     acc_cell,
     column_labels,
+    fmt_change,
     fmt_pct,
     fmt_rel,
     rel_cell,
@@ -18,7 +19,6 @@ from leaderboard.cells import (
 )
 from leaderboard.comparisons import COMPARED_WITH
 from leaderboard.keys import EvalKey, ModelKey, method_name, natural_key, short_model_name
-from othink_bench.stats import relative_change
 
 
 def table1_display(t1: Table1) -> DisplayTable:
@@ -71,7 +71,7 @@ def table1_display(t1: Table1) -> DisplayTable:
                 if value is None or base_value is None or against == method or method == "base":
                     cells.append(EMPTY)
                 else:
-                    cells.append(DisplayCell(fmt_rel(relative_change(value, base_value))))
+                    cells.append(DisplayCell(fmt_change(value, base_value)))
         rows.append(cells)
     return DisplayTable(header, rows, align)
 
@@ -135,17 +135,26 @@ def cross_changes_display(ct: CrossTable) -> DisplayTable:
             if with_sft:
                 cells.append(reported_cell(sft_r.accuracy if sft_r else None, approx=True))
             cells.append(reported_cell(r.accuracy, approx=r.approx))
-            cells.append(
-                DisplayCell(fmt_rel(r.rel_vs_base)) if r.rel_vs_base is not None else EMPTY
-            )
+            cells.append(_reported_change(r.accuracy, base_r, r.rel_vs_base, r.approx))
             if with_sft:
-                cells.append(
-                    DisplayCell(fmt_rel(r.rel_vs_sft)) if r.rel_vs_sft is not None else EMPTY
-                )
+                cells.append(_reported_change(r.accuracy, sft_r, r.rel_vs_sft, True))
             rows.append(cells)
     align = ["l", *(["l"] * (len(header) - 3 if with_sft else len(header) - 2))]
     align += ["r"] * (len(header) - len(align))
     return DisplayTable(header, rows, align)
+
+
+def _reported_change(
+    value: float, baseline: rep.ReportedNumber | None, rel: float | None, approx: bool
+) -> DisplayCell:
+    """The paper's printed relative change, after the points it implies (``≈`` where one of
+    the two accuracies is itself implied, not printed)."""
+    if rel is None:
+        return EMPTY
+    if baseline is None:
+        return DisplayCell(fmt_rel(rel))
+    mark = "≈" if approx or baseline.approx else ""
+    return DisplayCell(f"{mark}{value - baseline.accuracy:+.2f} pts ({fmt_rel(rel)})")
 
 
 def breakdown_display(bd: Breakdown) -> DisplayTable:

@@ -59,12 +59,18 @@ def _acc(run: Run) -> dict[str, Any]:
     return {"run": run.ref, "run_id": run.run_id, **_numbers(run)}
 
 
+def _points(c: Comparison) -> float | None:  # the change in points on the shared samples
+    a, b = c.accuracy, c.baseline_accuracy
+    return None if a is None or b is None else _num(100 * (a - b), 4)
+
+
 def _comp(c: Comparison | None) -> dict[str, Any] | None:
     if c is None:
         return None
     return {
         "baseline_run": c.baseline,
         "relative_percent": _num(c.relative, 4),
+        "difference_points": _points(c),
         "p_value": _num(c.p_value, 8),
         "n_shared": c.n_shared,
         "accuracy_shared": _num(c.accuracy),
@@ -300,7 +306,7 @@ CSV_COLUMNS = (
     "accuracy",
     "low",
     "high",
-    *(f"{kind}vs_{against}" for against in COMPARED_WITH for kind in ("", "p_", "n_")),
+    *(f"{kind}vs_{against}" for against in COMPARED_WITH for kind in ("", "pts_", "p_", "n_")),
     "best",
     "strongest_baseline",
     "path",
@@ -323,6 +329,7 @@ def _csv_comps(comps: dict[str, Comparison | None]) -> dict[str, Any]:
     for against, c in comps.items():
         if c is not None:
             out[f"vs_{against}"] = _num(c.relative, 4)
+            out[f"pts_vs_{against}"] = _points(c)
             out[f"p_vs_{against}"] = _num(c.p_value, 8)
             out[f"n_vs_{against}"] = c.n_shared
     return out

@@ -37,7 +37,8 @@ def intro_blocks(an: Analysis, title: str) -> list[Block]:
     conventions = [
         "Accuracy is strict (the task's verifier on the last `<answer>` block), in percent, "
         "with its 95% Wilson interval and n, the number of scored samples.",
-        "Relative improvement of a over b is (a − b) / b, as in the paper, computed on the "
+        "A change of a over b is shown as points, a − b, then the relative improvement "
+        "(a − b) / b as in the paper, e.g. +5.00 pts (+12.50%); both are computed on the "
         "samples both runs scored (same sample id and draw), whose number follows in "
         f"parentheses; {SIGNIFICANT} marks p < 0.05 in an exact McNemar test on those samples. "
         "n/a says why there is no number (no shared samples, or the baseline is 0 on them).",

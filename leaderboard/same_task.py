@@ -25,8 +25,8 @@ def table1_blocks(an: Analysis) -> list[Block]:
             "Rows are models and methods, columns are evaluation tasks; a trained model is "
             "evaluated on the task it was trained on. Within each base model, **bold** is the "
             f"best in its column and <u>underlined</u> the strongest baseline (every method "
-            f"but {proposed}). The vs columns give the relative improvement over the base "
-            "model, SFT and GRPO of the same base model."
+            f"but {proposed}). The vs columns give the change over the base "
+            "model, SFT and GRPO of the same base model, in points and relative."
         ),
         TableBlock(table1_display(t1)),
     ]

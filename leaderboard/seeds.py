@@ -38,8 +38,8 @@ from leaderboard.cells import (
     DisplayCell,
     DisplayTable,
     column_labels,
+    comp_change,
     fmt_pct,
-    fmt_rel,
 )
 from leaderboard.collect import Collection
 from leaderboard.comparisons import ALPHA, COMPARED_WITH, Comparison, compare
@@ -232,12 +232,12 @@ def seed_cells_display(sa: SeedAnalysis, columns: list[EvalKey]) -> DisplayTable
 def _per_seed(comp: Comparison) -> str:
     if comp.why_not is not None:
         return f"n/a ({comp.why_not})"
-    return f"{fmt_rel(comp.relative)}{SIGNIFICANT if comp.significant else ''} ({comp.n_shared})"
+    return f"{comp_change(comp)}{SIGNIFICANT if comp.significant else ''} ({comp.n_shared})"
 
 
 def seed_comparisons_display(sa: SeedAnalysis, columns: list[EvalKey]) -> DisplayTable:
     labels = column_labels(columns)
-    header = ["model", "train → eval", "vs", "each seed (relative, n shared)",
+    header = ["model", "train → eval", "vs", "each seed (points, relative, n shared)",
               "mean difference [95% t]", "seeds better : worse", "sign test p", "supported"]
     rows = []
     for comp in sa.comparisons:

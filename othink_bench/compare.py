@@ -2,16 +2,20 @@
 
 The runs are paired on the samples both scored; each accuracy (strict and lenient) gets an
 exact McNemar test and a paired bootstrap interval of the difference
-(:func:`othink_bench.stats.paired_compare`). Runs of different tasks, task versions or test
+(:func:`othink_bench.stats.paired_compare`). The difference is shown in points and, labelled
+beside it, as B's relative change over A - the leaderboard's vs columns show the same pair. Runs of different tasks, task versions or test
 sets are refused with a :class:`CompareError` that says why: their sample ids do not name the
 same samples.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from othink_bench.stats import PairedComparison, relative_change
 
 
 class CompareError(ValueError):
@@ -82,9 +86,21 @@ def compare_json(report: dict[str, Any]) -> dict[str, Any]:
     """A :func:`compare_runs` report as plain JSON data (each comparison with ``significant``)."""
     out = dict(report)
     out["comparisons"] = {
-        k: {**asdict(v), "significant": v.significant} for k, v in report["comparisons"].items()
+        k: {**asdict(v), "significant": v.significant, "diff_points": 100 * v.diff,
+            "relative_percent": _finite(relative_change(100 * v.acc_b, 100 * v.acc_a))}
+        for k, v in report["comparisons"].items()
     }
     return out
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def _relative(c: PairedComparison) -> str:
+    """B's relative change over A, as the leaderboard's vs columns give it: ``+12.50%``."""
+    rel = relative_change(c.acc_b, c.acc_a)
+    return f"{rel:+.2f}%" if math.isfinite(rel) else "n/a (A is 0)"
 
 
 def format_compare(report: dict[str, Any]) -> str:
@@ -106,6 +122,7 @@ def format_compare(report: dict[str, Any]) -> str:
                 f"{100 * c.acc_a:.1f}",
                 f"{100 * c.acc_b:.1f}",
                 f"{100 * c.diff:+.1f} [{100 * c.diff_low:+.1f}, {100 * c.diff_high:+.1f}]",
+                _relative(c),
                 c.only_a,
                 c.only_b,
                 f"{c.p_value:.3g}",
@@ -121,6 +138,7 @@ def format_compare(report: dict[str, Any]) -> str:
                 "A %",
                 "B %",
                 "B-A pts [95% CI]",
+                "B vs A relative",
                 "only A",
                 "only B",
                 "McNemar p",

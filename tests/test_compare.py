@@ -91,10 +91,16 @@ def test_compare_cli_prints_table_and_errors(
     out = capsys.readouterr().out
     assert "McNemar p" in out and "B-A pts [95% CI]" in out
     assert "strict" in out and "lenient" in out and "+20.0" in out
+    # the relative change stands next to the points, labelled: 50% -> 70% is +40%
+    assert "B vs A relative" in out and "+40.00%" in out
+    strict_row = next(line for line in out.splitlines() if line.startswith("strict"))
+    assert strict_row.index("+20.0 [") < strict_row.index("+40.00%")
     # run ids resolve under --out
     assert cli(["compare", a.name, b.name, "--out", str(tmp_path), "--json", "--boot", "100"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["comparisons"]["strict"]["only_b"] == 18
+    assert data["comparisons"]["strict"]["diff_points"] == pytest.approx(20.0)
+    assert data["comparisons"]["strict"]["relative_percent"] == pytest.approx(40.0)
     assert cli(["compare", str(a), str(tmp_path / "nope")]) == 2
     assert "no run directory" in capsys.readouterr().err
 

@@ -218,11 +218,12 @@ def test_proposed_methods_are_configurable(tmp_path):
 
 
 def test_relative_improvement_and_significance_marker(tmp_path):
-    # 200 paired samples: base right on 80, GRPO-D on those 80 and 60 more -> (140-80)/80 = +75%.
+    # 200 paired samples: base right on 80, GRPO-D on those 80 and 60 more -> (140-80)/80 = +75%,
+    # shown after the points it is: 70% - 40% = +30 pts.
     make_run(tmp_path, "base", [i < 80 for i in range(200)])
     make_run(tmp_path, "big", [i < 140 for i in range(200)], method="grpod", train_task="vc-synth")
     row = row_of(table1_md(tmp_path), "+ GRPO-D")
-    assert f"+75.00%{SIGNIFICANT}" in row
+    assert f"| +30.00 pts (+75.00%){SIGNIFICANT} (200) |" in row
 
 
 def test_tiny_difference_has_no_marker(tmp_path):
@@ -261,6 +262,8 @@ def test_relative_columns_against_each_baseline(fixture_board):
     assert cell["vs"]["base"]["relative_percent"] == pytest.approx((61 - 34) / 34 * 100, abs=1e-4)
     assert cell["vs"]["sft"]["relative_percent"] == pytest.approx((61 - 55) / 55 * 100, abs=1e-4)
     assert cell["vs"]["grpo"]["relative_percent"] == pytest.approx((61 - 51) / 51 * 100, abs=1e-4)
+    # the points beside the relative change: 61/80 - 34/80 on the 80 shared samples
+    assert cell["vs"]["base"]["difference_points"] == pytest.approx((61 - 34) / 80 * 100, abs=1e-4)
     assert cell["vs"]["base"]["significant"]
     assert "vs" in rows["base"]["cells"]["vc-synth v1.0"]
     assert rows["base"]["cells"]["vc-synth v1.0"]["vs"] == {}
@@ -397,6 +400,9 @@ def test_other_formats_are_well_formed(fixture_board):
     rows = list(csv.DictReader(io.StringIO(render_csv(fixture_board))))
     table1 = [r for r in rows if r["section"] == "table1"]
     assert len(table1) == 8 and all(r["run_id"] for r in table1)
+    grpod_vc = next(r for r in table1 if r["method"] == "grpod" and r["vs_base"]
+                    and float(r["vs_base"]) == pytest.approx((61 - 34) / 34 * 100, abs=1e-4))
+    assert float(grpod_vc["pts_vs_base"]) == pytest.approx((61 - 34) / 80 * 100, abs=1e-4)
     assert {r["section"] for r in rows} == {"table1", "cross-task", "breakdown", "run"}
     page = render_html(fixture_board)
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
@@ -516,7 +522,7 @@ def test_vs_base_is_computed_on_the_shared_samples(tmp_path):
     make_run(tmp_path, "base", [i not in (3, 7) for i in range(12)] + [i < 21 for i in range(28)])
     make_run(tmp_path, "d", [i < 5 for i in range(12)], method="grpod", train_task="vc-synth")
     row = row_of(table1_md(tmp_path), "+ GRPO-D")
-    assert "-50.00% (12)" in row
+    assert "-41.67 pts (-50.00%) (12)" in row  # 5/12 vs 10/12 on the shared samples
     assert "46.24" not in row
     assert "41.67 [" in row and "(12) [r2]" in row  # the run's own cell keeps its own n
 

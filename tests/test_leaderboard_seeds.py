@@ -153,8 +153,8 @@ def test_supported_only_when_every_seed_holds(seeded: Path) -> None:
     vs_base = next(x for x in rows if "| base |" in x)
     vs_sft = next(x for x in rows if "| SFT |" in x)
     assert f"**{SUPPORTED} better**" in vs_base and "| 3 : 0 | 0.25 |" in vs_base
-    assert f"seed 0: +75.00%{SIGNIFICANT} (100)" in vs_base
-    assert vs_sft.endswith("| no |") and "seed 2: +2.78% (100)" in vs_sft
+    assert f"seed 0: +30.00 pts (+75.00%){SIGNIFICANT} (100)" in vs_base
+    assert vs_sft.endswith("| no |") and "seed 2: +2.00 pts (+2.78%) (100)" in vs_sft
     assert f"{SUPPORTED} worse" in next(
         x for x in md.splitlines() if x.startswith("| + GRPO | vc-synth → ") and "| base |" in x)
 

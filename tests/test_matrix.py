@@ -129,6 +129,13 @@ def test_full_matrix_of_records(matrix_run: tuple[Path, Any], tiny_model: str) -
             meta = json.loads((Path(cell.checkpoint) / "othink_checkpoint.json").read_text())
             assert (meta["method"], meta["task"], meta["step"]) == (
                 cell.method, cell.train_task, cell.step)
+            # the checkpoint's model card carries its board line, as matrix.md shows the cell
+            card = (Path(cell.checkpoint) / "README.md").read_text()
+            assert "[None]" not in card and "## Evaluation (othink-bench)" in card
+            assert f"| {cell.eval_task} | {'yes' if cell.same_task else 'no'} | " in card
+            assert f"n={cell.scored} |" in card and f"`{cell.run_id}`" in card
+            if cell.final:
+                assert f"`{cell.run_id}`" in (Path(cell.checkpoint).parent / "README.md").read_text()
         records = read_records(Path(cell.run_dir) / "records.jsonl")
         assert len(records) == LIMIT and {r.task for r in records} == {cell.eval_task}
 
@@ -168,6 +175,9 @@ def test_matrix_resumes(
     assert (train_dir / TRAINING_MARKER).is_file()
     assert sorted(p.name for p in train_dir.glob("checkpoint-*")) == [
         f"checkpoint-{s}" for s in range(1, STEPS + 1)]
+    # the resumed training rewrote the final card; its reused cells are put back in it
+    final_card = (train_dir / f"checkpoint-{STEPS}" / "README.md").read_text()
+    assert "## Evaluation (othink-bench)" in final_card and "| gr-synth-tiny | yes |" in final_card
     assert sorted(spy.evaluated) == [(victim.checkpoint, (victim.eval_task,))]
     assert len(resumed) == len(cells)
     redone = next(c for c in resumed if c.cell_key == victim.cell_key)
@@ -316,9 +326,10 @@ def test_seeds_train_apart_on_the_same_data_and_resume_per_seed(
     assert set(data["trainings"]) == {"sft/vc-synth-tiny/seed-0", "sft/vc-synth-tiny/seed-1"}
     md = (out / MATRIX_MD).read_text()
     assert "mean over training seeds 0, 1" in md
-    values = [f"{100 * c.accuracy:.1f}" for c in sorted(
-        (c for c in cells if c.method == "sft"), key=lambda c: c.train_seed or 0)]
-    assert f"({values[0]}, {values[1]})" in md
+    seeded = sorted((c for c in cells if c.method == "sft"), key=lambda c: c.train_seed or 0)
+    values = [f"{100 * c.accuracy:.1f} [{100 * c.accuracy_low:.1f}, {100 * c.accuracy_high:.1f}]"
+              for c in seeded]
+    assert f"({values[0]}, {values[1]}) n={seeded[0].scored}" in md
 
     # Resume per seed: seed 1's training lost its marker; only it trains again, nothing else
     # is evaluated anew (its final checkpoint is unchanged, so its cell stands).

@@ -193,7 +193,8 @@ def test_schedule_command_table_overrides_and_plot(
     assert execute_schedule(args) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("# grpod (beta_min=0.01, beta_max=0.05, ratio=0.5)")
-    assert [float(x.split()[1]) for x in out[1:]] == pytest.approx(
+    assert out[1].startswith("# step s = optimizer updates done (TRL's global_step, checkpoint-s)")
+    assert [float(x.split()[1]) for x in out[2:]] == pytest.approx(
         [eq3(s, 4, 0.01, 0.05, 0.5) for s in range(5)])
     assert png.is_file() and png.stat().st_size > 1000
     assert execute_schedule(_schedule_cli("--method", "grpo", "--task", "vc", "--total-steps",

@@ -6,6 +6,7 @@ pipeline: recipe -> TRL config -> task dataset -> trl trainer -> checkpoints -> 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -354,7 +355,9 @@ def _check_checkpoints(out: Path, method: str, steps: int, save_every: int) -> N
     assert (out / TRAINING_MARKER).is_file()
 
 
-def test_grpod_tiny_run(tiny_model: str, tmp_path: Path) -> None:
+def test_grpod_tiny_run(
+    tiny_model: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     spy = RewardSpy()
     steps = 10
     out = tmp_path / "grpod"
@@ -375,6 +378,28 @@ def test_grpod_tiny_run(tiny_model: str, tmp_path: Path) -> None:
     history = spy.trainer.state.log_history
     per_step = [(h["step"], h["beta"]) for h in history if "beta" in h]
     assert per_step == [(s + 1, b) for s, b in expected]  # logged after step s completes
+
+    # one numbering: `othink-bench schedule` row k is the beta_schedule.jsonl entry for step k
+    # and the beta that train_log.jsonl reports at step k + 1 with beta_step k
+    from trainers.commands import configure_schedule, execute_schedule
+    from trainers.console import TRAIN_LOG, summary_line
+
+    parser = argparse.ArgumentParser()
+    configure_schedule(parser)
+    capsys.readouterr()
+    assert execute_schedule(parser.parse_args([
+        "--beta-min", "0", "--beta-max", "0.02", "--ratio", "0.3", "--total-steps", str(steps),
+        "--csv"])) == 0
+    rows = {int(s): float(b) for s, b in (
+        line.split(",") for line in capsys.readouterr().out.splitlines()[1:])}
+    assert {x["step"]: x["beta"] for x in logged} == {k: rows[k] for k in range(steps)}
+    train_log = [json.loads(x) for x in (out / TRAIN_LOG).read_text().splitlines()]
+    with_beta = [x for x in train_log if "beta" in x]
+    assert [x["step"] for x in with_beta] == list(range(1, steps + 1))
+    for x in with_beta:
+        assert x["beta_step"] == x["step"] - 1 and x["beta"] == rows[x["beta_step"]]
+    line = summary_line(with_beta[3], 4, steps)
+    assert line is not None and f"beta(3) {rows[3]:.4g}" in line
 
     # TRL saw the scheduled beta while generating and scoring each step
     seen = {(c["step"], c["beta"]) for c in spy.calls}
@@ -400,6 +425,19 @@ def test_grpod_tiny_run(tiny_model: str, tmp_path: Path) -> None:
     final_meta = json.loads((result.final_checkpoint / CHECKPOINT_META).read_text())
     assert final_meta["beta"] == pytest.approx(expected[-1][1])
     assert final_meta["schedule"]["name"] == "grpod"
+
+    # our model card, not TRL's "fine-tuned version of [None]", in the folder and each checkpoint
+    from trainers.checkpoints import list_checkpoints
+
+    for folder in (out, *(c.path for c in list_checkpoints(out))):
+        card = (folder / "README.md").read_text()
+        assert "[None]" not in card and f"| base model | `{tiny_model}` |" in card
+        assert "| method | GRPO-D" in card and f"| training task | `{COUNTING} v" in card
+        assert "grpod (beta_min=0, beta_max=0.02, ratio=0.3)" in card
+        assert f"| training data | {result.data['used']} samples used" in card
+        assert "| `learning_rate` |" in card and "| seed | 0 " in card
+    card = (out / "README.md").read_text()
+    assert f"final checkpoint at step {steps} of {steps}" in card
 
     # a finished training is reused, not redone; one made with other settings is not reused
     overrides = {**FAST_GRPO, "max_steps": steps, "beta_min": 0.0, "beta_max": 0.02}
@@ -447,6 +485,9 @@ def test_sft_tiny_run(tiny_model: str, tmp_path: Path) -> None:
         trainer_hook=lambda t: captured.setdefault("trainer", t),
     )
     trainer = captured["trainer"]
+    card = (result.final_checkpoint / "README.md").read_text()
+    assert "[None]" not in card and "| method | SFT" in card and "checkpoint at step 3 of 3" in card
+    assert "| KL weight (beta) schedule | none" in card
     processor = trainer.processing_class
     task = get_task(COUNTING)
     samples = list(task.load(split="train", limit=2))

@@ -39,9 +39,14 @@ class ScheduleAlignmentError(ValueError):
 class BetaScheduleCallback(TrainerCallback):
     """Sets ``trainer.beta`` to ``schedule(global_step, max_steps)`` before every optimizer step.
 
-    ``history`` keeps ``(step, beta)`` for every step taken; each applied value is also written to
-    ``<output_dir>/beta_schedule.jsonl`` (main process), and added as ``beta`` to the trainer's
-    logs (console, ``trainer_state.json`` and the reporting integrations).
+    Steps are numbered as TRL's ``state.global_step`` and the ``checkpoint-N`` folders number
+    them: step s = s optimizer updates done. ``beta(s)`` is the weight of the next update, the one
+    from step s to step s+1 (the ``(s+1)``-th), set here when ``on_step_begin`` sees
+    ``global_step == s``. ``history`` keeps ``(s, beta(s))`` for every update taken, which is also
+    written to ``<output_dir>/beta_schedule.jsonl`` (main process) and is row s of
+    ``othink-bench schedule``. The trainer's logs (console, ``train_log.jsonl``,
+    ``trainer_state.json``, the reporting integrations) are written after an update, at step
+    s+1: they get the ``beta`` that update used and ``beta_step`` = s, the schedule row it is.
     """
 
     def __init__(self, schedule: BetaSchedule, trainer: Any = None, *, write_log: bool = True):
@@ -118,9 +123,11 @@ class BetaScheduleCallback(TrainerCallback):
             return
         if any(k.startswith("eval_") for k in logs):
             return
+        step = self.history[-1][0]
         logs["beta"] = self.current
+        logs["beta_step"] = step
         if state.log_history and state.log_history[-1].get("step") == state.global_step:
-            state.log_history[-1]["beta"] = self.current
+            state.log_history[-1].update(beta=self.current, beta_step=step)
 
 
 def _read_log(path: Path, before: int) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ Layout of a training output folder::
     <output>/checkpoint-<final step>/    the final checkpoint (saved even off the K-step grid)
     <output>/beta_schedule.jsonl         the KL weight applied at every step (GRPO / GRPO-D)
     <output>/othink_training.json        written last: the training finished
+    <output>/README.md, checkpoint-*/README.md   the model card (:mod:`trainers.model_card`)
 
 Resume state: an interrupted training continues from its newest checkpoint that holds the
 optimizer, scheduler and RNG state (``save_only_model: false``, as every shipped recipe sets).
@@ -36,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
+
+from trainers.model_card import write_training_card
 
 CHECKPOINT_META = "othink_checkpoint.json"
 TRAINING_MARKER = "othink_training.json"
@@ -159,7 +162,7 @@ class CheckpointMetadataCallback(TrainerCallback):
     """
 
     def __init__(self, base_meta: dict[str, Any], trainer: Any = None,
-                 keep_resume_state: str = "last") -> None:
+                 keep_resume_state: str = "last", data: dict[str, Any] | None = None) -> None:
         if keep_resume_state not in KEEP_RESUME_STATE:
             raise ValueError(
                 f"keep_resume_state must be one of {KEEP_RESUME_STATE}, got {keep_resume_state!r}"
@@ -167,6 +170,7 @@ class CheckpointMetadataCallback(TrainerCallback):
         self.base_meta = dict(base_meta)
         self.trainer = trainer
         self.keep_resume_state = keep_resume_state
+        self.data = data  # the training data's report, for the model card
         self.saved: list[Path] = []
 
     def current_beta(self) -> float | None:
@@ -187,6 +191,8 @@ class CheckpointMetadataCallback(TrainerCallback):
                 "saved": _now(),
             }
             _write_json_atomic(folder / CHECKPOINT_META, meta)
+            # after TRL's own card (written before the save): ours replaces it
+            write_training_card([folder, Path(args.output_dir)], meta, self.data)
             self.saved.append(folder)
             if self.keep_resume_state == "last" and has_resume_state(folder):
                 prune_resume_state(args.output_dir, keep_step=int(state.global_step))
@@ -218,6 +224,7 @@ def save_final(trainer: Any, output_dir: str | Path, meta_cb: CheckpointMetadata
             "saved": saved or _now(),
         }
         _write_json_atomic(folder / CHECKPOINT_META, meta)
+        write_training_card([folder, Path(output_dir)], meta, meta_cb.data)
     return folder
 
 

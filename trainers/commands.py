@@ -64,9 +64,20 @@ def configure_schedule(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--beta-min", type=float, default=None)
     parser.add_argument("--beta-max", type=float, default=None)
     parser.add_argument("--ratio", type=float, default=None, help="w/t of grpod (paper: 0.3)")
-    parser.add_argument("--total-steps", type=int, default=100, help="t: optimizer steps")
+    parser.add_argument("--total-steps", type=int, default=100,
+                        help="t: optimizer steps; row s is beta(s), the weight of update s+1 "
+                        "(step s = updates done, as checkpoint-s)")
     parser.add_argument("--csv", action="store_true", help="print CSV with columns step,beta")
     parser.add_argument("--plot", default=None, metavar="PNG", help="also save a plot")
+
+
+#: What a row of the schedule is, in the numbering of checkpoints and training logs.
+STEP_NOTE = (
+    "# step s = optimizer updates done (TRL's global_step, checkpoint-s); beta(s) is the KL "
+    "weight of update s+1 (step s -> s+1): beta_schedule.jsonl logs it at step s, "
+    "train_log.jsonl at step s+1 as beta with beta_step s; the last row, s = t, ends Eq. 3 "
+    "and no update uses it"
+)
 
 
 def schedule_from_args(args: argparse.Namespace) -> BetaSchedule:
@@ -100,6 +111,7 @@ def execute_schedule(args: argparse.Namespace) -> int:
     else:
         params = ", ".join(f"{k}={v:g}" for k, v in schedule.params.items())
         print(f"# {schedule.name} ({params}), total steps {args.total_steps}")
+        print(STEP_NOTE)
         width = len(str(args.total_steps))
         for step, beta in enumerate(values):
             print(f"{step:>{width}}  {beta:.6f}")

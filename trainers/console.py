@@ -32,11 +32,17 @@ SUMMARY_FIELDS = (
 
 
 def summary_line(logs: dict[str, Any], step: int, max_steps: int) -> str | None:
-    """One short line for a training log dict, or None for dicts without training numbers."""
+    """One short line for a training log dict, or None for dicts without training numbers.
+
+    ``step`` is TRL's global step, the updates done (``checkpoint-<step>``); a GRPO-D beta is
+    shown with the schedule row it came from, ``beta(step - 1)``: the update that ended at
+    ``step`` began at ``step - 1`` (:class:`trainers.callbacks.BetaScheduleCallback`)."""
     parts = []
     for key, short in SUMMARY_FIELDS:
         value = logs.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if key == "beta" and isinstance(logs.get("beta_step"), int):
+                short = f"beta({logs['beta_step']})"  # the schedule row the update used
             parts.append(f"{short} {value:.4g}")
     if not parts:
         return None

@@ -46,8 +46,9 @@ from typing import Any
 
 from trainers.checkpoints import CheckpointInfo, list_checkpoints
 from trainers.matrix_cells import MatrixCell, Slot, cell_dict, cell_from_summary, slot
-from trainers.matrix_markdown import render_markdown
+from trainers.matrix_markdown import card_lines, render_markdown
 from trainers.matrix_spec import ALL_METHODS, MatrixSpec, check_seeds, parse_seeds
+from trainers.model_card import add_board_lines
 from trainers.run import TrainResult, slug, train
 
 __all__ = [
@@ -290,6 +291,17 @@ class Matrix:
                 self.cells[cell.slot] = cell
             self.save()
             _free_memory()
+        if method != "base" and _is_main_process():  # also when every cell was reused: a
+            self._card_results(Path(model), final)  # resumed training rewrote the card
+
+    def _card_results(self, checkpoint: Path, final: bool) -> None:
+        """The checkpoint's matrix cells, as matrix.md shows them, in its model card (and in
+        its training folder's, for the final checkpoint)."""
+        mine = sorted((c for c in self.cells.values() if c.checkpoint == str(checkpoint)),
+                      key=lambda c: c.eval_task)
+        lines = card_lines(mine)
+        for folder in (checkpoint, checkpoint.parent) if final else (checkpoint,):
+            add_board_lines(folder, lines)
 
 
 def _is_main_process() -> bool:

@@ -29,6 +29,9 @@ class MatrixCell:
     errors: int
     cell_key: str = ""
     train_seed: int | None = None
+    #: the accuracy's denominator (records less data errors); None in a matrix.json written
+    #: before it was kept, where ``n`` stands in
+    scored: int | None = None
 
     @property
     def same_task(self) -> bool:
@@ -85,4 +88,5 @@ def cell_from_summary(
         errors=m.errors,
         cell_key=key,
         train_seed=train_seed,
+        scored=m.scored,
     )

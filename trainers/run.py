@@ -233,7 +233,8 @@ def train(
     )
     check_rows(len(dataset), "the loaded training set")  # exact, before the model loads
     processor = load_training_processor(model_path, resolved)
-    meta_cb = CheckpointMetadataCallback(base_meta, keep_resume_state=options.keep_resume_state)
+    meta_cb = CheckpointMetadataCallback(base_meta, keep_resume_state=options.keep_resume_state,
+                                         data=report.to_dict())
     own_callbacks = [meta_cb, DataOrderCallback(), *callbacks]
     if method == "sft":
         from trainers.sft import build_sft_trainer

@@ -1,7 +1,8 @@
 """KL-weight schedules beta(step, total): the one thing GRPO-D changes about GRPO.
 
 The paper's GRPO-D (PAPER.md, Eq. 3) replaces GRPO's constant KL weight with a function of the
-optimizer step s out of t total steps: it starts at beta_mid = (beta_min + beta_max) / 2, falls
+optimizer step s out of t total steps (s counts the updates done, as TRL's ``global_step`` and
+the ``checkpoint-s`` folders do; beta(s) is the weight of the next update, s -> s+1): it starts at beta_mid = (beta_min + beta_max) / 2, falls
 linearly to beta_min at the end of the exploration phase w = ratio * t, then rises linearly to
 beta_max at t ("explore early, exploit late"). ``linear`` and ``cosine`` are ablations that rise
 from beta_min to beta_max without the warm start; ``constant`` is plain GRPO.

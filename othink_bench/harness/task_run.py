@@ -38,7 +38,8 @@ from othink_bench.harness.store import (
     locked,
 )
 from othink_bench.metrics import summarize
-from othink_bench.records import MANIFEST_FILE, ModelInfo
+from othink_bench.records import ModelInfo, read_manifest
+from othink_bench.results import write_results
 from othink_bench.runstate import PromptStore, confinement_root, unscorable
 from othink_bench.task import Sample, Task
 
@@ -70,13 +71,21 @@ class TaskRun:
     def _manifest(self, n: int, status: str, **extra: Any) -> None:
         write_run_manifest(self.ident, self.dist, n, status, **extra)
 
+    def _results(self) -> None:
+        """``results.json`` from the folder's records and the manifest just written (main
+        process only), so that a resumed run's file says where it now stands."""
+        if self.dist.main:
+            run_dir = self.ident.run_dir
+            write_results(run_dir, read_manifest(run_dir), load_run_records(run_dir))
+
     def _final_manifest(self, n: int, status: str, **extra: Any) -> None:
-        """The manifest of a run that stops abnormally; a failure to write it (a full disk)
-        is logged, never raised over the run's own outcome."""
+        """The manifest (and results) of a run that stops abnormally; a failure to write them
+        (a full disk, a damaged record) is logged, never raised over the run's own outcome."""
         try:
             self._manifest(n, status, backend_info=self._describe(), **extra)
-        except OSError as exc:
-            log.error("cannot write %s: %s", self.ident.run_dir / MANIFEST_FILE, exc)
+            self._results()
+        except (OSError, ValueError) as exc:
+            log.error("cannot write the manifest or results of %s: %s", self.ident.run_dir, exc)
 
     def _describe(self) -> dict[str, Any]:
         backend = self.ident.backend
@@ -191,6 +200,10 @@ class TaskRun:
         if error:
             extra["error"] = error
         self._manifest(n, status, **extra)
+        try:
+            self._results()
+        except OSError as exc:
+            raise HarnessError(f"cannot write the results of {r.run_dir}: {exc}") from None
         return RunSummary(
             run_id=r.run_id,
             run_dir=r.run_dir,
