@@ -310,6 +310,9 @@ def test_seeds_train_apart_on_the_same_data_and_resume_per_seed(
         assert marker["recipe"]["values"]["seed"] == seed  # the TRL seed, per training
         assert marker["recipe"]["values"].get("data_seed", 0) == 0  # the data stays the same
         assert marker["data"]["used"] == 8
+        # ... and each checkpoint says its seed, so `run` on it later keeps the seed's row
+        meta = json.loads((folder / "checkpoint-1" / "othink_checkpoint.json").read_text())
+        assert meta["train_seed"] == seed
         weights.append(load_file(str(folder / "checkpoint-1" / "model.safetensors")))
     # another sampling order of the same 8 samples: the two trainings moved apart
     assert any(not (weights[0][k] == weights[1][k]).all() for k in weights[0])

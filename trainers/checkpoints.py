@@ -3,7 +3,8 @@
 Why: a checkpoint folder alone does not tell the leaderboard which method, task and step
 produced it, and a folder that exists does not prove the training finished. Each checkpoint
 (every ``save_steps`` optimizer steps, and the final one) gets ``othink_checkpoint.json`` with
-(method, task, step, beta, recipe); the run folder gets ``othink_training.json`` only after the
+(method, task, base model, step, beta, recipe; read back by
+:mod:`othink_bench.models.provenance`); the run folder gets ``othink_training.json`` only after the
 final checkpoint is complete on disk. ``train-and-eval`` reuses a training exactly when that
 marker exists, so an interrupted matrix resumes without retraining finished cells.
 
@@ -38,9 +39,9 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from othink_bench.models.provenance import CHECKPOINT_META
 from trainers.model_card import write_training_card
 
-CHECKPOINT_META = "othink_checkpoint.json"
 TRAINING_MARKER = "othink_training.json"
 CHECKPOINT_PREFIX = "checkpoint-"
 META_FORMAT = 1
@@ -100,8 +101,12 @@ def checkpoint_meta(
     schedule: dict[str, Any] | None,
     recipe: dict[str, Any],
     final: bool = False,
+    train_seed: int | None = None,
 ) -> dict[str, Any]:
-    return {
+    """The metadata of one checkpoint; what ``othink-bench run`` reads back from it is
+    :func:`othink_bench.models.provenance.read_provenance` (``train_seed`` only for the seeded
+    trainings of ``train-and-eval --seeds``)."""
+    meta = {
         "format": META_FORMAT,
         "method": method,
         "task": task,
@@ -115,6 +120,9 @@ def checkpoint_meta(
         "final": final,
         "saved": _now(),
     }
+    if train_seed is not None:
+        meta["train_seed"] = train_seed
+    return meta
 
 
 def has_resume_state(folder: str | Path) -> bool:

@@ -184,10 +184,12 @@ class Matrix:
         spec = self.spec
         out = spec.out / "train" / slug(spec.model) / slug(train_task) / method
         overrides = dict(spec.overrides)
+        seeded: dict[str, Any] = {}
         name = f"{method}/{train_task}"
         if seed is not None:
             out = out / f"seed-{seed}"
             overrides["seed"] = seed  # TRL's seed: init, sampler order, sampling; not the data
+            seeded["train_seed"] = seed  # recorded in the checkpoints
             name += f"/seed-{seed}"
         self.echo(f"[train] {method} on {train_task}"
                   + (f" (seed {seed})" if seed is not None else "") + f" -> {out}")
@@ -199,6 +201,7 @@ class Matrix:
             output_dir=out,
             train_samples=spec.train_samples,
             overrides=overrides,
+            **seeded,
             **self.train_kwargs,
         )
         if result.reused:
@@ -247,6 +250,7 @@ class Matrix:
         *, fingerprint: str, train_seed: int | None = None,
     ) -> None:
         from othink_bench.harness import evaluate
+        from othink_bench.models.provenance import checkpoint_label
         from othink_bench.records import ModelInfo, read_manifest
 
         spec = self.spec
@@ -258,8 +262,7 @@ class Matrix:
             method=method,
             train_task=train_task,
             step=step,
-            label=method if method == "base" else f"{method}:{train_task}@{step}"
-            + (f" seed {train_seed}" if train_seed is not None else ""),
+            label=checkpoint_label(method, train_task, step, train_seed),
             train_seed=train_seed,
         )
         for tasks, data, image_root in self._eval_groups():

@@ -163,6 +163,7 @@ def train(
     callbacks: Sequence[Any] = (),
     trainer_hook: TrainerHook | None = None,
     reward_wrapper: RewardWrapper | None = None,
+    train_seed: int | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``task`` with ``method`` (sft, grpo or grpod) and save checkpoints.
 
@@ -170,6 +171,8 @@ def train(
     unless ``overwrite``. ``overrides`` are recipe keys (``{"max_steps": 3}``) applied last;
     ``train_samples`` is the few-shot limit. ``trainer_hook`` sees the TRL trainer before it
     trains; ``reward_wrapper`` wraps each reward function (GRPO methods), e.g. to record calls.
+    ``train_seed`` (train-and-eval ``--seeds``, which also sets the recipe's ``seed``) is
+    written into each checkpoint's metadata, so evaluating one later keeps its seed's row.
     """
     from othink_bench.registry import get_task
 
@@ -213,6 +216,7 @@ def train(
         beta=None,
         schedule=schedule.to_dict() if schedule is not None else None,
         recipe=resolved.to_dict(),
+        train_seed=train_seed,
     )
     resume_from = resume_point(out) if resume and not overwrite else None
     if resume_from is not None:

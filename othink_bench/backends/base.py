@@ -230,6 +230,23 @@ def resolve_model_path(model: str) -> Path | None:
     return None
 
 
+def check_model_spec(model: str) -> Path | None:
+    """The local folder a model spec names, ``None`` for a hub id, and ``FileNotFoundError``
+    for a spec that can be neither (a file, a missing folder): cheap, so ``othink-bench run``
+    checks ``--model`` with it before torch loads."""
+    path = resolve_model_path(model)
+    if path is not None:
+        return path
+    if Path(model).expanduser().exists():
+        raise FileNotFoundError(f"model {model!r} is a file; pass the checkpoint folder")
+    if model.count("/") != 1 or model.startswith((".", "/", "~")):
+        raise FileNotFoundError(
+            f"model {model!r} is neither a checkpoint folder, a hub id (owner/name), nor "
+            "'tiny'; check the path (no such folder)"
+        )
+    return None
+
+
 def model_identity(model: str, revision: str | None = None) -> dict[str, Any]:
     """The part of a run id that names the weights.
 
@@ -238,16 +255,9 @@ def model_identity(model: str, revision: str | None = None) -> dict[str, Any]:
     A hub id is identified by id and revision (``main`` unless pinned); the commit actually
     used is recorded in the manifest by :func:`hub_snapshot_commit`.
     """
-    path = resolve_model_path(model)
+    path = check_model_spec(model)
     if path is not None:
         return {"fingerprint": fingerprint_model_dir(path)}
-    p = Path(model).expanduser()
-    if p.exists():
-        raise FileNotFoundError(f"model {model!r} is a file; pass the checkpoint folder")
-    if model.count("/") != 1 or model.startswith((".", "/", "~")):
-        raise FileNotFoundError(
-            f"model {model!r} is neither a checkpoint folder, a hub id (owner/name), nor 'tiny'"
-        )
     return {"hub_id": model, "revision": revision or "main"}
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -49,6 +50,7 @@ from othink_bench.backends.hf_batches import (
     next_batch,
     stop_and_pad,
 )
+from othink_bench.cpu_threads import apply_torch_threads, choose_threads, restore_torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +73,13 @@ class HFBackend:
         max_pixels: int | None = None,
         min_pixels: int | None = None,
         loaded: tuple[Any, Any] | None = None,
+        threads: int | None = None,
     ) -> None:
         """``loaded=(model, processor)`` evaluates an already loaded model (e.g. right after
         training) instead of loading ``model`` again; ``model`` still names it for the run id.
-        ``max_pixels``/``min_pixels``: the image-area budget (default: the checkpoint's own)."""
+        ``max_pixels``/``min_pixels``: the image-area budget (default: the checkpoint's own).
+        ``threads``: torch's CPU threads while a model on the CPU is loaded here (default:
+        :func:`othink_bench.cpu_threads.choose_threads`)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         for name, value in (("max_pixels", max_pixels), ("min_pixels", min_pixels)):
@@ -93,6 +98,8 @@ class HFBackend:
         self.trust_remote_code = trust_remote_code
         self.revision = revision
         self.window: int | None = batch_size * 16
+        self.threads = choose_threads(threads)  # applied only when the model is on the CPU
+        self._threads_before: int | None = None
         self._model: Any = None
         self._processor: Any = None
         self._prep_processor: Any = None
@@ -148,6 +155,8 @@ class HFBackend:
         }
         if self.image_settings is not None:
             info["image_settings"] = self.image_settings
+        if self._threads_before is not None:
+            info["cpu_threads"] = self.threads.to_dict()
         if self.batch_size != self.requested_batch_size:
             info["batch_size_after_oom"] = self.batch_size
         if resolve_model_path(self.model_name) is None:
@@ -183,14 +192,19 @@ class HFBackend:
             from huggingface_hub import snapshot_download
 
             target = snapshot_download(self.model_name, revision=self.revision)
+        device = self._resolved_device()
+        if device == "cpu" and self._threads_before is None:
+            self._threads_before = apply_torch_threads(self.threads)
         model, processor = load_model(
             target,
             dtype=self.dtype,
-            device=self._resolved_device(),
+            device=device,
             trust_remote_code=self.trust_remote_code,
             attn_implementation=self.attn,
         )
         self._adopt(model, processor)
+        if self._threads_before is not None:  # said once a model is there to use them
+            print(f"note: {self.threads.describe()}", file=sys.stderr)
 
     # -- generation ---------------------------------------------------------------------------
 
@@ -397,4 +411,7 @@ class HFBackend:
         self._prep_processor = self._ahead_processor = None
         self._rendered.clear()
         self._memo = hf_prompts.PromptMemo()
+        if self._threads_before is not None:
+            restore_torch_threads(self._threads_before)
+            self._threads_before = None
         free_cuda()

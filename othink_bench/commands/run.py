@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from othink_bench.backends.factory import BACKENDS
@@ -72,7 +73,9 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
     gen = p.add_argument_group("generation (defaults follow the paper: greedy)")
     gen.add_argument("--batch-size", type=int, default=8)
     gen.add_argument(
-        "--max-new-tokens", type=int, help="default: the task's (256 counting, 1024 geometry)"
+        "--max-new-tokens",
+        type=int,
+        help="default: each task's own (the 'max tokens' column of `othink-bench tasks`)",
     )
     gen.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     gen.add_argument("--top-p", type=float, default=1.0)
@@ -90,6 +93,12 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
         help="auto: bf16 on GPU, fp32 on CPU",
     )
     hw.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    hw.add_argument(
+        "--threads",
+        type=int,
+        help="hf on CPU: torch's CPU threads (default: OMP_NUM_THREADS, else the usable cores "
+        "minus one, left for preparing and scoring batches; the choice is printed and recorded)",
+    )
     hw.add_argument("--attn", help="attention implementation, e.g. flash_attention_2, sdpa")
     hw.add_argument(
         "--trust-remote-code",
@@ -146,12 +155,19 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also print accuracy per breakdown (counting: true count; geometry: answer form)",
     )
-    info = p.add_argument_group("model description (recorded in the manifest)")
+    info = p.add_argument_group(
+        "model description (recorded in the manifest; a checkpoint folder saved by "
+        "`othink-bench train` supplies these from its othink_checkpoint.json, and a flag that "
+        "differs overrides it with a warning)"
+    )
     info.add_argument("--label", help="display name on boards")
     info.add_argument("--method", help="base | sft | grpo | grpod | ...")
     info.add_argument("--train-task", help="task the checkpoint was trained on")
     info.add_argument("--base-model", help="model the checkpoint was trained from")
     info.add_argument("--step", type=int, help="training step of the checkpoint")
+    info.add_argument(
+        "--train-seed", type=int, help="training seed (train-and-eval --seeds) of the checkpoint"
+    )
     from othink_bench.reporting import add_report_args
 
     add_report_args(p)
@@ -182,6 +198,7 @@ def _sample_ids(text: str) -> tuple[str, ...]:
 def _backend_options(args: argparse.Namespace) -> dict[str, Any]:
     opts = {
         "attn": args.attn,
+        "threads": args.threads,
         "trust_remote_code": args.trust_remote_code or None,
         "revision": args.revision,
         "max_pixels": args.max_pixels,
@@ -222,27 +239,56 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def model_description(args: argparse.Namespace) -> dict[str, Any]:
+    """The manifest's model description: the flags over what a checkpoint folder records
+    (:mod:`othink_bench.models.provenance`), so ``train`` then ``run`` gives the rows of
+    ``train-and-eval``. Warns on stderr for each flag that contradicts the folder's file;
+    raises :class:`~othink_bench.models.provenance.CheckpointMetaError` for an unreadable one."""
+    from othink_bench.models.provenance import CHECKPOINT_META, merge_provenance, read_provenance
+
+    folder = Path(args.model).expanduser()
+    found = None
+    if args.backend in ("hf", "vllm") and args.model != "tiny" and folder.is_dir():
+        found = read_provenance(folder)
+    given = {
+        "method": args.method,
+        "base_model": args.base_model,
+        "train_task": args.train_task,
+        "step": args.step,
+        "train_seed": args.train_seed,
+        "label": args.label,
+    }
+    fields, warnings = merge_provenance(given, found, str(folder / CHECKPOINT_META))
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    return fields
+
+
 def execute_run(args: argparse.Namespace) -> int:
+    from othink_bench.commands.run_checks import check_run_args
+    from othink_bench.models.provenance import CheckpointMetaError
+    from othink_bench.reporting import preflight
+
+    # Everything that needs no model is checked before torch and transformers load.
+    if problem := preflight(args) or check_run_args(args):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        described = model_description(args)
+    except CheckpointMetaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for name, value in described.items():  # what --report-to logs, too
+        setattr(args, name, value)
+
     from othink_bench.backends.base import distributed_env
     from othink_bench.harness import RunSettings, TooManyErrors, evaluate, format_summary
     from othink_bench.harness.present import summary_json
     from othink_bench.records import ModelInfo
-    from othink_bench.reporting import preflight, report_from_args
+    from othink_bench.reporting import report_from_args
     from othink_bench.runstate import Terminated
 
-    if problem := preflight(args):
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    info = ModelInfo(
-        name=args.model,
-        path=None,
-        revision=None,
-        label=args.label,
-        method=args.method,
-        train_task=args.train_task,
-        base_model=args.base_model,
-        step=args.step,
-    )
+    info = ModelInfo(name=args.model, path=None, revision=None, **described)
     settings = RunSettings(
         backend=args.backend,
         source=args.source,

@@ -53,6 +53,21 @@ class _Work:
     prompts: list[tuple[str, str]] | None = None
 
 
+def load_backend(run: RunIdentity) -> None:
+    """Load the run's model (idempotent); one that cannot load is a :class:`HarnessError`
+    naming the model and the cause."""
+    backend = run.backend
+    try:
+        backend.load()
+    except ImportError:
+        raise  # e.g. vLLM missing: its message is the install hint
+    except Exception as exc:
+        raise HarnessError(
+            f"cannot load model {run.model!r} with the {backend.name} backend: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
 class Pipeline:
     """Generates and records the items of one shard (``positions``) not yet ``done``."""
 
@@ -187,16 +202,7 @@ class Pipeline:
 
     def load_backend(self) -> None:
         """A model that cannot load stops the run; it is not N generation errors."""
-        backend = self.run.backend
-        try:
-            backend.load()
-        except ImportError:
-            raise  # e.g. vLLM missing: its message is the install hint
-        except Exception as exc:
-            raise HarnessError(
-                f"cannot load model {self.run.model!r} with the {backend.name} backend: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+        load_backend(self.run)
         self._loaded = True
 
     def generate(self, window: Window, writer: Writer[_Work]) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from othink_bench.backends.base import Backend
 from othink_bench.harness.identity import RunIdentity
 from othink_bench.harness.manifest import write_run_manifest
-from othink_bench.harness.pipeline import Pipeline
+from othink_bench.harness.pipeline import Pipeline, load_backend
 from othink_bench.harness.prepare import unique_ids
 from othink_bench.harness.scoring import ErrorGuard
 from othink_bench.harness.settings import HarnessError, RunSettings, RunSummary, TooManyErrors
@@ -116,6 +116,10 @@ class TaskRun:
             from othink_bench.data_sources import DataSourceError
 
             raise DataSourceError(problem)
+        if not r.run_dir.exists():
+            # A new run loads its model before its folder exists: a model that cannot load
+            # leaves no run folder behind (a resumed run loads only when work is left).
+            load_backend(r)
         r.run_dir.mkdir(parents=True, exist_ok=True)
         lock_name = f".lock.rank{self.dist.rank}" if self.dist.world > 1 else ".lock"
         with locked(r.run_dir / lock_name):
