@@ -10,7 +10,10 @@ from leaderboard.analysis import Analysis
 from leaderboard.blocks import Block, Heading, Image, Paragraph, TableBlock, compress_refs
 from leaderboard.cells import DisplayCell, DisplayTable, column_labels
 from leaderboard.displays import steps_display
+from leaderboard.figures.rewards import FILE_NAME as REWARD_PARTS
+from leaderboard.figures.samples_seen import plot_name, samples_seen
 from leaderboard.keys import short_model_name
+from leaderboard.log_summary import quarter_text, range_text
 from leaderboard.plots import PLOTS_DIR, Plot, model_slug
 from leaderboard.training_logs import TrainingLog
 
@@ -20,18 +23,29 @@ def step_blocks(an: Analysis, plots: dict[str, Plot]) -> list[Block]:
     if not an.steps:
         return []
     labels = column_labels(an.collection.columns)
-    blocks: list[Block] = [
-        Heading(2, "Accuracy vs training step"),
-        Paragraph(
-            "Each evaluated checkpoint on the task it was trained on (the paper's Figure 1); "
-            "the untrained base model is the dashed line."
-        ),
-    ]
+    intro = ("Each evaluated checkpoint on the task it was trained on (the paper's Figure 1); "
+             "the untrained base model is the dashed line.")
+    if any(plot_name(p) in plots for p in an.steps):
+        intro += (" The second plot puts the same checkpoints on an axis of training samples "
+                  "seen (step x samples per optimizer step: SFT samples, GRPO prompts), on which "
+                  "SFT and GRPO compare; bands are 95% intervals.")
+    elif plots:
+        intro += (" No training's checkpoints record their samples per optimizer step, so "
+                  "there is no samples-seen plot.")
+    blocks: list[Block] = [Heading(2, "Accuracy vs training step"), Paragraph(intro)]
     for panel in an.steps:
         blocks.append(Heading(3, f"{short_model_name(panel.base)}: {labels[panel.column]}"))
         name = f"steps-{model_slug(panel.base)}-{panel.column.slug}.png"
         if name in plots:
             blocks.append(Image(f"{PLOTS_DIR}/{name}", plots[name].title))
+        seen = plot_name(panel)
+        if seen in plots:
+            blocks.append(Image(f"{PLOTS_DIR}/{seen}", plots[seen].title))
+        missing = samples_seen(panel).missing
+        if missing and seen in plots:
+            blocks.append(Paragraph(
+                f"Not on the samples-seen axis: {', '.join(missing)} (the checkpoints do not "
+                "record samples per optimizer step; trained before it was recorded)."))
         blocks.append(TableBlock(steps_display(panel)))
     return blocks
 
@@ -57,7 +71,7 @@ def training_blocks(logs: Sequence[TrainingLog], plots: dict[str, Plot]) -> list
         return blocks
     rows = []
     for log in logs:
-        steps, rewards = log.series("reward")
+        _, rewards = log.series("reward")
         _, betas = log.series("beta")
         last_step = max(
             (float(e["step"]) for e in log.history if _isnum(e.get("step"))), default=None
@@ -69,21 +83,22 @@ def training_blocks(logs: Sequence[TrainingLog], plots: dict[str, Plot]) -> list
                 DisplayCell(f"`{log.path}`"),
                 DisplayCell(compress_refs(log.refs) or "—"),
                 DisplayCell(_fmt_num(last_step) if last_step is not None else "—"),
-                DisplayCell(
-                    f"{_fmt_num(rewards[0])} → {_fmt_num(rewards[-1])}" if rewards else "—"
-                ),
-                DisplayCell(f"{_fmt_num(betas[0])} → {_fmt_num(betas[-1])}" if betas else "—"),
+                DisplayCell(quarter_text(rewards)),
+                DisplayCell(range_text(betas)),
             ]
         )
-    header = ["training", "train task", "trainer log", "runs", "last step", "reward", "beta"]
+    header = ["training", "train task", "trainer log", "runs", "last step",
+              "reward (first → last quarter)", "beta"]
     blocks.append(
         Paragraph(
             "TRL log histories found next to the evaluated checkpoints (the longest one per "
-            "training); first → last logged value."
+            "training). Reward: mean ± s.d. of the first and the last quarter of the logged "
+            "steps (one step's mean over a few completions is noisy). Beta: first → last logged "
+            "value, with its minimum and maximum."
         )
     )
     blocks.append(TableBlock(DisplayTable(header, rows, ["l"] * 4 + ["r"] * 3)))
-    for name in ("beta-schedule.png", "rewards.png"):
+    for name in ("beta-schedule.png", "rewards.png", REWARD_PARTS):
         if name in plots:
             blocks.append(Image(f"{PLOTS_DIR}/{name}", plots[name].title))
     return blocks

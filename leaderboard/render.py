@@ -24,6 +24,7 @@ from leaderboard.collect import Collection, collect
 from leaderboard.cross_task import cross_blocks
 from leaderboard.curves import step_blocks, training_blocks
 from leaderboard.export import board_data, board_rows
+from leaderboard.figures.board import figure_plots
 from leaderboard.formats import FORMATS, RENDERERS
 from leaderboard.header import columns_blocks, intro_blocks
 from leaderboard.plots import PLOTS_DIR, Plot, board_plots
@@ -64,7 +65,7 @@ def board_from_collection(
     proposed: tuple[str, ...] = DEFAULT_PROPOSED,
 ) -> Board:
     analysis = analyse(coll, proposed)
-    figures = board_plots(analysis) if plots else []
+    figures = [*board_plots(analysis), *figure_plots(analysis)] if plots else []
     blocks = _blocks(analysis, title, {p.name: p for p in figures})
     return Board(
         title=title,

@@ -101,13 +101,28 @@ def _given(spec: str, dirs: list[Path]) -> Path:
 
 def view_board(board: Board, paths: list[str], viewer_dir: str, board_dir: str) -> None:
     """For `othink-bench leaderboard --viewer DIR`: build the viewer of the board's runs into
-    ``viewer_dir`` and add the Samples section linking each run to its page."""
+    ``viewer_dir`` with a GRPO-D vs SFT page per cross-task cell (:mod:`leaderboard.viewer_cases`),
+    add the Samples section linking each run to its page and link the case studies from the
+    cross-task section."""
     from leaderboard.viewer import build_viewer
+    from leaderboard.viewer_cases import add_case_study_section, case_studies
     from leaderboard.viewer_links import add_viewer_section
-    from othink_bench.records import find_run_dirs
+    from othink_bench.records import find_run_dirs, read_manifest
 
-    viewer = build_viewer(find_run_dirs(paths), viewer_dir, compare=[])
+    dirs = find_run_dirs(paths)
+    cases = case_studies(board.data)
+    wanted = {c.run_id for c in cases} | {c.sft_run_id for c in cases}
+    by_id: dict[str, Path] = {}
+    for d in dirs:
+        if wanted:
+            run_id = read_manifest(d).run_id
+            if run_id in wanted:
+                by_id.setdefault(run_id, d)
+    cases = [c for c in cases if c.run_id in by_id and c.sft_run_id in by_id]
+    compare = [(by_id[c.run_id], by_id[c.sft_run_id]) for c in cases]
+    viewer = build_viewer(dirs, viewer_dir, compare=compare)
     for note in viewer.notes:
         print(f"note: {note}", file=sys.stderr)
     linked = add_viewer_section(board, viewer_dir, board_dir)
-    print(f"sample viewer: {linked} run pages in {viewer_dir}")
+    studies = add_case_study_section(board, cases, viewer_dir, board_dir)
+    print(f"sample viewer: {linked} run pages, {studies} GRPO-D vs SFT pages in {viewer_dir}")

@@ -461,7 +461,10 @@ def test_command_writes_board(tmp_path, capsys):
     assert sorted(p.name for p in (out / "plots").iterdir()) == [
         "beta-schedule.png",
         "cross-task-tiny.png",
+        "reward-parts.png",
         "rewards.png",
+        "samples-tiny-gr-synth-v1.0-synthetic-test.png",
+        "samples-tiny-vc-synth-v1.0-synthetic-test.png",
         "steps-tiny-gr-synth-v1.0-synthetic-test.png",
         "steps-tiny-vc-synth-v1.0-synthetic-test.png",
     ]

@@ -150,3 +150,8 @@ def test_the_plan_matches_a_real_training(tiny_model: str, tmp_path: Path, metho
     assert rates.rates == pytest.approx(_learning_rates_of(plan))
     assert plan.lr_first == pytest.approx(rates.rates[0])
     assert plan.save_steps == [steps]
+    # the checkpoint records what a board needs for its samples-seen axis: SFT 4 x 2 samples,
+    # GRPO 2 x 2 completions / 2 generations = 2 prompts per optimizer step
+    meta = json.loads((result.final_checkpoint / "othink_checkpoint.json").read_text())
+    assert (meta["samples_per_step"], meta["world_size"]) == ({"sft": 8, "grpo": 2}[method], 1)
+    assert meta["samples_per_step"] == (plan.prompts_per_step or plan.examples_per_step)

@@ -156,6 +156,23 @@ def save_points(config: Any, total: int) -> list[int]:
     return sorted(points)
 
 
+def step_batch(config: Any, method: str, world: int) -> tuple[int, int | None]:
+    """Examples per optimizer step (SFT: samples; GRPO: completions) and, for GRPO, the prompts
+    they come from (``num_generations`` completions each; None for SFT)."""
+    per_step = (int(config.per_device_train_batch_size)
+                * int(config.gradient_accumulation_steps) * world)
+    if method == "sft":
+        return per_step, None
+    return per_step, per_step // int(config.num_generations)
+
+
+def samples_per_step(config: Any, method: str, world: int) -> int:
+    """Training samples one optimizer step consumes: SFT samples, GRPO prompts (what a
+    checkpoint records, so a board can put SFT and GRPO on one samples-seen axis)."""
+    examples, prompts = step_batch(config, method, world)
+    return examples if prompts is None else prompts
+
+
 def make_plan(
     config: Any, *, method: str, task: str, recipe: str, train_rows: int,
     train_rows_from: str, world_size: int = 1, values: Mapping[str, Any] | None = None,
@@ -173,8 +190,7 @@ def make_plan(
     warmup = int(config.get_warmup_steps(total))
     rates = learning_rates(config, total, warmup)
     saves = save_points(config, total)
-    per_step = (int(config.per_device_train_batch_size)
-                * int(config.gradient_accumulation_steps) * world_size)
+    per_step, prompts = step_batch(config, method, world_size)
     plan = TrainingPlan(
         method=method, task=task, recipe=recipe, world_size=world_size,
         train_rows=train_rows, train_rows_from=train_rows_from,
@@ -184,7 +200,7 @@ def make_plan(
     )
     if method != "sft":
         plan.completions_per_step = per_step
-        plan.prompts_per_step = per_step // int(config.num_generations)
+        plan.prompts_per_step = prompts
         schedule = config.schedule
         plan.beta_at_saves = {s: float(schedule(s, total)) for s in saves}
     return plan

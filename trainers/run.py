@@ -27,7 +27,13 @@ from trainers.checkpoints import (
 )
 from trainers.config import SFTRecipeConfig, check_method, task_family
 from trainers.console import install_console
-from trainers.plan import check_plan, known_train_rows, make_plan, world_size_from_env
+from trainers.plan import (
+    check_plan,
+    known_train_rows,
+    make_plan,
+    samples_per_step,
+    world_size_from_env,
+)
 from trainers.recipes import ConfigError, default_recipe
 from trainers.recipes.resolve import ResolvedRecipe, resolve_recipe
 from trainers.resume import (
@@ -218,6 +224,9 @@ def train(
         recipe=resolved.to_dict(),
         train_seed=train_seed,
     )
+    # what a board needs to put this training's checkpoints on a samples-seen axis
+    base_meta["world_size"] = world
+    base_meta["samples_per_step"] = samples_per_step(config, method, world)
     resume_from = resume_point(out) if resume and not overwrite else None
     if resume_from is not None:
         check_same_resume(resume_from, base_meta)
