@@ -60,14 +60,16 @@ class TrainingPlan:
         return data
 
     def render(self) -> str:
-        unit = "completions" if self.completions_per_step else "samples"
+        per_step = f"{self.examples_per_step} samples"
+        if self.completions_per_step and self.prompts_per_step:
+            generations = self.completions_per_step // self.prompts_per_step
+            per_step = (f"{self.completions_per_step} completions ({self.prompts_per_step} "
+                        f"prompts x {generations} generations)")
         lines = [
             f"plan: {self.method} on {self.task}, recipe {self.recipe}, world size {self.world_size}",
             f"  training rows       {self.train_rows} ({self.train_rows_from}), "
             f"{self.epochs:g} epoch(s)",
-            f"  per optimizer step  {self.examples_per_step} {unit}"
-            + (f" ({self.prompts_per_step} prompts x {self.completions_per_step // max(1, self.prompts_per_step)} "
-               "generations)" if self.prompts_per_step else ""),
+            f"  per optimizer step  {per_step}",
             f"  optimizer steps     {self.optimizer_steps}",
             f"  warm-up steps       {self.warmup_steps}",
             f"  learning rate       first {self.lr_first:.3g}, peak {self.lr_max:.3g}, "
