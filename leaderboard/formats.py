@@ -6,12 +6,12 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import re
 
 from leaderboard.blocks import Board, Bullets, Heading, Image, Paragraph, TableBlock
 from leaderboard.cells import DisplayCell, DisplayTable
 from leaderboard.export import CSV_COLUMNS
+from othink_bench.strict_json import dumps
 
 FORMATS: dict[str, str] = {
     "md": "README.md",
@@ -191,7 +191,7 @@ def _csv_value(value: object) -> str:
 
 
 def render_json(board: Board) -> str:
-    return json.dumps(board.data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return dumps(board.data, where="board JSON", indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 RENDERERS = {"md": render_markdown, "html": render_html, "csv": render_csv, "json": render_json}

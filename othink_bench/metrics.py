@@ -15,6 +15,10 @@ recomputed from the files. The choices, stated once:
 * Every proportion carries a Wilson interval (:func:`othink_bench.stats.wilson`).
 * With K > 1 draws per sample, accuracy is the mean over draws and ``pass_at_k`` is the share
   of samples with at least one correct draw.
+* ``degenerate`` counts outputs that are one character or one short unit repeated (``!!!!!!!!``,
+  ``the the the the``) or empty: what a model with NaN weights or a broken tokenizer emits.
+  When most outputs are so (:data:`DEGENERATE_SHARE`), the run is flagged as ``degenerate``
+  (a broken model, not a weak one) in the run table and ``results.json``.
 """
 
 from __future__ import annotations
@@ -53,6 +57,13 @@ class Metrics:
     n_samples: int = 0
     k: int = 1
     pass_at_k: Proportion | None = None
+    degenerate: int = 0  # outputs that are one character or unit repeated, or empty
+
+    @property
+    def is_degenerate(self) -> bool:
+        """Most of the outputs are degenerate (:func:`degenerate_output`): a broken model."""
+        outputs = self.n - self.errors
+        return outputs > 0 and self.degenerate >= DEGENERATE_SHARE * outputs
 
     def as_dict(self) -> dict[str, Any]:
         def p(x: Proportion | None) -> dict[str, Any] | None:
@@ -78,7 +89,23 @@ class Metrics:
             "n_samples": self.n_samples,
             "k": self.k,
             "pass_at_k": p(self.pass_at_k),
+            "degenerate_outputs": self.degenerate,
+            "degenerate": self.is_degenerate,
         }
+
+
+#: A run whose outputs are at least this share degenerate is flagged as a broken model.
+DEGENERATE_SHARE = 0.9
+_REPEATED_UNIT = re.compile(r"(.{1,8}?)\1{3,}", re.DOTALL)
+
+
+def degenerate_output(text: str | None) -> bool:
+    """Whether an output is empty or one character / unit of up to 8 repeated at least 4 times
+    (whitespace ignored): ``!!!!!!!!``, ``<pad><pad><pad><pad>``, ``the the the the``."""
+    if text is None:
+        return False  # no output at all: an error record, counted as such
+    squeezed = "".join(text.split())
+    return not squeezed or _REPEATED_UNIT.fullmatch(squeezed) is not None
 
 
 def _num(x: float) -> float | None:
@@ -133,6 +160,7 @@ def summarize(records: Iterable[RunRecord], confidence: float = 0.95) -> Metrics
         n_samples=len(samples),
         k=k,
         pass_at_k=pass_at_k,
+        degenerate=sum(degenerate_output(r.output) for r in recs if r.error is None),
     )
 
 

@@ -9,13 +9,14 @@ removes before the next append, so a resumed run never trips on it.
 from __future__ import annotations
 
 import errno
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from othink_bench import strict_json
 
 RECORDS_FILE = "records.jsonl"
 MANIFEST_FILE = "manifest.json"
@@ -219,7 +220,8 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     On a full disk (``ENOSPC``) the file is rewritten in place when the new text fits in the
     blocks the old file already holds - so a run that stops on a full disk can still say so.
     """
-    text = (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    text = (strict_json.dumps(data, where=str(path), indent=2, sort_keys=True,
+                              ensure_ascii=False) + "\n").encode("utf-8")
     tmp = path.with_suffix(path.suffix + ".tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)

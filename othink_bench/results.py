@@ -80,6 +80,13 @@ class RunResults(BaseModel):
     format_rate: Rate
     pass_at_k: Rate | None = None
     by_breakdown: dict[str, Rate] = Field(default_factory=dict)
+    degenerate_outputs: int = Field(
+        0, description="outputs that are empty or one character or token repeated ('!!!!')"
+    )
+    degenerate: bool = Field(
+        False, description="most outputs are degenerate: a broken model (e.g. NaN weights), "
+        "not a weak one; its accuracy says nothing about the method"
+    )
 
 
 def compute_results(manifest: Manifest, records: Iterable[RunRecord]) -> RunResults:
@@ -119,6 +126,8 @@ def compute_results(manifest: Manifest, records: Iterable[RunRecord]) -> RunResu
         format_rate=Rate.of(m.format_rate),
         pass_at_k=Rate.of(m.pass_at_k) if m.pass_at_k is not None else None,
         by_breakdown={label: Rate.of(p) for label, p in m.by_breakdown.items()},
+        degenerate_outputs=m.degenerate,
+        degenerate=m.is_degenerate,
     )
 
 

@@ -40,6 +40,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from othink_bench.models.provenance import CHECKPOINT_META
+from othink_bench.strict_json import dumps
 from trainers.model_card import write_training_card
 
 TRAINING_MARKER = "othink_training.json"
@@ -64,7 +65,8 @@ WEIGHT_FILES = (
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")
+    tmp.write_text(dumps(data, where=str(path), indent=2, sort_keys=True, ensure_ascii=False)
+                   + "\n", "utf-8")
     os.replace(tmp, path)
 
 

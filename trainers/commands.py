@@ -194,9 +194,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from othink_bench.registry import UnknownTaskError
     from trainers.callbacks import ScheduleAlignmentError
     from trainers.data import TrainingDataError
+    from trainers.finite_guard import TrainingDiverged
 
     return (ConfigError, ScheduleError, DataSourceError, ModelLoadError, UnknownTaskError,
-            ScheduleAlignmentError, TrainingDataError)
+            ScheduleAlignmentError, TrainingDataError, TrainingDiverged)
 
 
 def print_plans(cells: Sequence[tuple[str, str]], args: argparse.Namespace,

@@ -23,6 +23,7 @@ from typing import Any
 
 from trl import GRPOConfig, SFTConfig
 
+from trainers.config_checks import check_numeric_fields
 from trainers.recipes import ConfigError
 from trainers.schedules import DEFAULT_RATIO, SCHEDULES, BetaSchedule, ScheduleError
 
@@ -128,8 +129,7 @@ class GRPODConfig(GRPOConfig):
                 f"beta_schedule={self.beta_schedule!r} is unknown; choose one of "
                 f"{', '.join(sorted(SCHEDULES))}"
             )
-        if self.alpha < 0:
-            raise ConfigError(f"alpha (format reward weight) must be >= 0, got {self.alpha}")
+        check_numeric_fields(self)  # alpha, reward_weights, lr, lengths...: finite, in range
         try:
             schedule = self.schedule
         except ScheduleError as exc:
@@ -197,6 +197,7 @@ class SFTRecipeConfig(SFTConfig):
     def __post_init__(self) -> None:
         if self.completion_only_loss is False:
             log.warning("completion_only_loss=False: SFT loss also covers the prompt tokens")
+        check_numeric_fields(self)
         _cpu_precision(self)
         super().__post_init__()
 
@@ -239,18 +240,13 @@ class RecipeOptions:
     )
 
     def __post_init__(self) -> None:
-        if self.train_samples is not None and self.train_samples < 1:
-            raise ConfigError(f"train_samples must be >= 1, got {self.train_samples}")
+        check_numeric_fields(self)
         if self.keep_resume_state not in ("last", "all"):
             raise ConfigError(
                 f"keep_resume_state must be 'last' or 'all', got {self.keep_resume_state!r}"
             )
         if self.source is not None and self.source not in ("hub", "local", "synthetic"):
             raise ConfigError(f"source must be hub, local or synthetic, got {self.source!r}")
-        for name in ("max_pixels", "min_pixels"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ConfigError(f"{name} must be >= 1, got {value}")
         if (self.max_pixels is not None and self.min_pixels is not None
                 and self.min_pixels > self.max_pixels):
             raise ConfigError(

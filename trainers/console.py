@@ -10,12 +10,13 @@ callback API (``remove_callback`` / ``add_callback``), never by patching TRL.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+from othink_bench.strict_json import dumps
 
 #: The full log dicts of a training, one JSON object per line, in its output folder.
 TRAIN_LOG = "train_log.jsonl"
@@ -72,7 +73,7 @@ class ConsoleLogCallback(ProgressCallback):
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             row = {"step": int(state.global_step), **{k: _jsonable(v) for k, v in logs.items()}}
             with self.log_path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(row, sort_keys=True) + "\n")
+                fh.write(dumps(row, where=str(self.log_path), sort_keys=True) + "\n")
         line = summary_line(logs, int(state.global_step), int(state.max_steps))
         if line is None:
             return

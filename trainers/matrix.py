@@ -44,6 +44,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from othink_bench.strict_json import dumps
 from trainers.checkpoints import CheckpointInfo, list_checkpoints
 from trainers.matrix_cells import MatrixCell, Slot, cell_dict, cell_from_summary, slot
 from trainers.matrix_markdown import card_lines, render_markdown
@@ -130,7 +131,8 @@ class Matrix:
                 "cells": [cell_dict(c) for c in self.ordered_cells()],
             }
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            tmp.write_text(dumps(data, where=str(self.path), indent=2, ensure_ascii=False) + "\n",
+                           encoding="utf-8")
             os.replace(tmp, self.path)
             md = self.spec.out / MATRIX_MD
             tmp_md = md.with_name(f"{md.name}.{os.getpid()}.tmp")

@@ -26,7 +26,9 @@ from trainers.checkpoints import (
     write_training_marker,
 )
 from trainers.config import SFTRecipeConfig, check_method, task_family
+from trainers.config_checks import check_output_dir
 from trainers.console import install_console
+from trainers.finite_guard import FiniteGuardCallback
 from trainers.plan import (
     check_plan,
     known_train_rows,
@@ -198,6 +200,7 @@ def train(
         log.info("reusing finished training in %s", out)
         return _reused(method, task_obj, model, out, marker)
 
+    check_output_dir(out)  # a system or read-only folder: refused before anything is written
     config = resolved.build_config(out)
     options = resolved.options
     world = world_size_from_env()
@@ -248,7 +251,7 @@ def train(
     processor = load_training_processor(model_path, resolved)
     meta_cb = CheckpointMetadataCallback(base_meta, keep_resume_state=options.keep_resume_state,
                                          data=report.to_dict())
-    own_callbacks = [meta_cb, DataOrderCallback(), *callbacks]
+    own_callbacks = [meta_cb, DataOrderCallback(), FiniteGuardCallback(), *callbacks]
     if method == "sft":
         from trainers.sft import build_sft_trainer
 

@@ -8,8 +8,9 @@ that cannot be compared is one ``error:`` line and exit code 2.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+
+from othink_bench.strict_json import dumps
 
 
 def configure_compare(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +42,7 @@ def execute_compare(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(compare_json(report), indent=2))
+        print(dumps(compare_json(report), where="--json output", indent=2))
         return 0
     print(format_compare(report))
     return 0

@@ -21,6 +21,7 @@ from othink_bench.commands.rescore_input import (
     read_predictions,
 )
 from othink_bench.records import ManifestError
+from othink_bench.strict_json import dumps
 
 __all__ = ["RescoreInputError", "configure_rescore", "execute_rescore", "read_predictions"]
 
@@ -68,11 +69,11 @@ def _write_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
     """One JSON line per row, all or nothing (a text no encoder takes is escaped, not fatal)."""
     chunks = []
     for r in rows:
-        line = json.dumps(r, ensure_ascii=False)
+        line = dumps(r, where=str(path), ensure_ascii=False)
         try:
             chunks.append(line.encode("utf-8"))
         except UnicodeEncodeError:  # a lone surrogate from the input: keep it, escaped
-            chunks.append(json.dumps(r, ensure_ascii=True).encode("ascii"))
+            chunks.append(dumps(r, where=str(path), ensure_ascii=True).encode("ascii"))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from othink_bench.backends.factory import BACKENDS
+from othink_bench.strict_json import dumps
 
 
 def configure_run(parser: argparse.ArgumentParser) -> None:
@@ -331,7 +331,7 @@ def execute_run(args: argparse.Namespace) -> int:
     if rank != 0:
         return 0
     if args.json:
-        print(json.dumps([summary_json(s) for s in summaries], indent=2))
+        print(dumps([summary_json(s) for s in summaries], where="--json output", indent=2))
     else:
         print(format_summary(summaries, breakdown=args.breakdown))
     for line in report_from_args(args, summaries):

@@ -34,7 +34,7 @@ def summary_rows(summaries: Sequence[RunSummary]) -> list[list[Any]]:
                 pct(m.format_rate),
                 error_summary(m),
                 f"{s.samples_per_s:.2f}" if s.samples_per_s else "-",
-                s.status,
+                f"{s.status}, DEGENERATE" if m.is_degenerate else s.status,
             ]
         )
     return rows
@@ -61,9 +61,20 @@ def format_summary(summaries: Sequence[RunSummary], breakdown: bool = False) -> 
             if s.metrics.by_breakdown:
                 lines += [format_breakdown(s), ""]
     for s in summaries:
+        if s.metrics.is_degenerate:
+            lines.append(degenerate_warning(s.task, s.metrics.degenerate, s.metrics.n
+                                            - s.metrics.errors))
+    for s in summaries:
         resumed = f", {s.n_resumed} resumed" if s.n_resumed else ""
         lines.append(f"{s.task}: {s.run_dir}  ({s.n_new} new{resumed})")
     return "\n".join(lines)
+
+
+def degenerate_warning(task: str, degenerate: int, outputs: int) -> str:
+    """The line under the run table for a run whose outputs are degenerate."""
+    return (f"warning: {task}: {degenerate} of {outputs} outputs are empty or one character or "
+            "token repeated (e.g. '!!!!!!!!'): the model is broken (non-finite weights, a wrong "
+            "tokenizer or chat template?), so its accuracy says nothing about the method")
 
 
 def summary_json(s: RunSummary) -> dict[str, Any]:

@@ -3,7 +3,8 @@ to (:class:`RunSummary`), and the errors that stop a run."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,11 @@ class RunSettings:
             raise ValueError(f"batch size must be >= 1, got {self.batch_size}")
         if self.max_new_tokens is not None and self.max_new_tokens < 1:
             raise ValueError(f"max new tokens must be >= 1, got {self.max_new_tokens}")
-        if self.temperature < 0:
-            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not (math.isfinite(self.temperature) and self.temperature >= 0):
+            raise ValueError(
+                f"--temperature {self.temperature} is invalid: it must be a finite number >= 0 "
+                "(0: greedy; e.g. --temperature 0.7 to sample)"
+            )
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.samples < 1:
@@ -93,6 +97,31 @@ class RunSettings:
             raise ValueError(f"max errors is a fraction in [0, 1], got {self.max_errors}")
         if self.seed < 0:
             raise ValueError(f"seed must be >= 0, got {self.seed}")
+        check_backend_numbers(self.backend_options)
+
+
+#: Numeric backend options: (test, what the value must be), checked before a backend loads.
+BACKEND_NUMBERS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "timeout": (lambda v: math.isfinite(v) and v > 0, "a finite number of seconds > 0"),
+    "concurrency": (lambda v: v >= 1, "an integer >= 1"),
+    "max_retries": (lambda v: v >= 0, "an integer >= 0"),
+    "gpu_memory_utilization": (lambda v: math.isfinite(v) and 0 < v <= 1, "a share in (0, 1]"),
+    "tensor_parallel_size": (lambda v: v >= 1, "an integer >= 1"),
+    "max_model_len": (lambda v: v >= 1, "an integer >= 1"),
+    "max_pixels": (lambda v: v >= 1, "an integer >= 1"),
+    "min_pixels": (lambda v: v >= 1, "an integer >= 1"),
+}
+
+
+def check_backend_numbers(options: dict[str, Any]) -> None:
+    """Refuse a non-finite or out-of-range numeric backend option, naming its flag."""
+    for key, (test, must) in BACKEND_NUMBERS.items():
+        value = options.get(key)
+        if value is None:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not test(value):
+            raise ValueError(f"{flag} {value!r} is invalid: it must be {must}")
 
 
 @dataclass

@@ -200,6 +200,12 @@ def resolve_recipe(
             log.info("override %s does not apply to %s; skipped for it", key, method)
         else:
             raise _unknown_key_error(key, "the command-line overrides", anywhere)
+    if "output_dir" in values:
+        raise ConfigError(
+            f"output_dir={values['output_dir']!r} in the recipe {name} or an override would be "
+            "ignored: the output folder is the command's --output (train(output_dir=...)). "
+            "Fix: remove output_dir from the recipe and overrides and pass --output instead"
+        )
     if method == "grpo" and values.get("beta_schedule", "constant") != "constant":
         raise ConfigError(
             f"method grpo uses a constant beta (got beta_schedule={values['beta_schedule']!r}); "

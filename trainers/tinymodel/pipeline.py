@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from othink_bench.strict_json import dumps
 from trainers.tinymodel.card import _ci, _fmt, render_card
 from trainers.tinymodel.evaluate import _nat, constant_baseline, evaluate_folder
 from trainers.tinymodel.recipe import MakeTinyOptions
@@ -205,7 +206,7 @@ def make_tiny(opts: MakeTinyOptions) -> MakeTinyResult:
         )
         (stage / CARD_FILE).write_text(render_card(result), encoding="utf-8")
         (stage / RESULT_FILE).write_text(
-            json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8"
+            dumps(result.to_dict(), where=RESULT_FILE, indent=2) + "\n", encoding="utf-8"
         )
         marker_path = stage / MARKER_FILE
         marker = json.loads(marker_path.read_text(encoding="utf-8"))
@@ -216,7 +217,8 @@ def make_tiny(opts: MakeTinyOptions) -> MakeTinyResult:
             "sft_steps": train_info["steps"],
             "test_accuracy": {k: round(v.accuracy, 4) for k, v in test.items()},
         })
-        marker_path.write_text(json.dumps(marker, indent=2, sort_keys=True) + "\n", "utf-8")
+        marker_path.write_text(dumps(marker, where=str(marker_path), indent=2, sort_keys=True) + "\n",
+                               "utf-8")
         _swap_into_place(stage, out)
         say(f"wrote {out} ({weights_bytes / 1e6:.1f} MB of weights) in {timings['total']:.0f}s")
         return result
@@ -265,5 +267,5 @@ def rewrite_card(folder: Path) -> MakeTinyResult:
                 r.extra["constant_answer_baseline"] = constant_baseline(samples)
     result.targets_met = targets_met(result.test)
     (Path(folder) / CARD_FILE).write_text(render_card(result), encoding="utf-8")
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    path.write_text(dumps(result.to_dict(), where=RESULT_FILE, indent=2) + "\n", encoding="utf-8")
     return result
