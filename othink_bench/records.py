@@ -44,7 +44,7 @@ class RunRecord(BaseModel):
     error_kind: str | None = Field(
         None,
         description="image | image_path | generation | gold | data | encoding | "
-        "prompt_too_long | score | serialization",
+        "prompt_too_long | score | serialization | response_too_large",
     )
     tokens: int | None = None
     latency_s: float | None = None

@@ -276,12 +276,14 @@ def execute_run(args: argparse.Namespace) -> int:
             print(format_summary(exc.summaries, breakdown=args.breakdown))
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Terminated as exc:  # before _expected_errors(), whose imports take seconds
+        print(f"{exc}; finished work is kept and a rerun resumes it", file=sys.stderr)
+        return 128 + exc.signum
+    except KeyboardInterrupt:
+        raise  # Ctrl-C: the CLI says so, without first importing transformers
     except _expected_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Terminated as exc:
-        print(f"{exc}; finished work is kept and a rerun resumes it", file=sys.stderr)
-        return 128 + exc.signum
     if rank != 0:
         return 0
     if args.json:
