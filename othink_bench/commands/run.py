@@ -117,8 +117,17 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
     api.add_argument("--base-url", help="e.g. http://localhost:8000/v1 (or env OPENAI_BASE_URL)")
     api.add_argument("--api-key", help="default: env OPENAI_API_KEY")
     api.add_argument("--concurrency", type=int, help="parallel requests (default 8)")
-    api.add_argument("--timeout", type=float, help="seconds per request (default 120)")
-    api.add_argument("--max-retries", type=int, help="retries on 429/5xx/timeouts (default 5)")
+    api.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds for one whole request, the complete answer included (default 120)",
+    )
+    api.add_argument(
+        "--max-retries",
+        type=int,
+        help="retries on 429/5xx/timeouts (default 5); all attempts of a sample end within "
+        "timeout x (max-retries + 1) seconds",
+    )
     api.add_argument(
         "--no-merge-reasoning",
         action="store_true",
