@@ -20,12 +20,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from harness_fixtures import ToyCount, install
 from test_openai_backend import ChatServer, backend, requests
 
 from othink_bench.backends import generate_all
 from othink_bench.backends.deadline_http import Watchdog
 from othink_bench.backends.openai import response_cap
+from othink_bench.harness import evaluate
 from othink_bench.records import read_manifest, read_records
+from othink_bench.registry import unregister
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,6 +51,32 @@ def test_a_trickling_server_cannot_hold_a_request_past_its_deadline(server: Chat
     assert all(not r.ok and "gave up after" in (r.error or "") for r in out)
     assert all("DeadlineExceeded" in (r.error or "") for r in out), out[0].error
     assert all(r.latency_s is not None and r.latency_s <= 3.3 for r in out)
+
+
+def test_a_run_against_a_trickling_server_ends_with_per_sample_errors(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    # the case through evaluate(): --timeout 3 --max-retries 2 held requests for 431 s
+    install(ToyCount(n=12))
+    try:
+        server.script = {i: ["trickle"] * 9 for i in range(6)}  # 6 of 12 samples trickle
+        start = time.monotonic()
+        (s,) = evaluate(
+            "served-model", "toy-count", backend="openai", out=tmp_path, progress=False,
+            limit=12, max_errors=1.0,
+            backend_options={"base_url": server.url, "api_key": "k", "timeout": 3,
+                             "max_retries": 2, "backoff_s": 0.01},
+        )  # fmt: skip
+        took = time.monotonic() - start
+    finally:
+        unregister("toy-count")
+    assert took < 15.0, took  # one budget of 3 s x 3 attempts, the 6 trickled run in parallel
+    records = read_records(s.run_dir / "records.jsonl")
+    failed = sorted(r.index for r in records if r.error)
+    assert failed == [0, 1, 2, 3, 4, 5]
+    assert all(r.error_kind == "generation" and "DeadlineExceeded" in (r.error or "")
+               for r in records if r.error)  # fmt: skip
+    assert s.status == "complete" and read_manifest(s.run_dir).status == "complete"
 
 
 def test_retries_stay_within_the_per_sample_budget(server: ChatServer) -> None:
