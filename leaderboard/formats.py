@@ -21,8 +21,23 @@ FORMATS: dict[str, str] = {
 }
 
 
+#: The only HTML tags the board's own markdown uses; any other tag opening (a ``--method`` label
+#: such as ``<img src=x onerror=...>``) is written as ``&lt;``, as the HTML board escapes it.
+_MD_TAGS = re.compile(r"<(?=[A-Za-z/!?])(?!/?(?:u|br|sub|sup)>)")
+
+
+_CODE_SPAN = re.compile(r"(`[^`]*`)")
+
+
+def md_text(text: str) -> str:
+    """Text for the markdown board: raw HTML in labels shown as text, the board's tags and
+    code spans (where markdown shows ``<`` as is) kept."""
+    parts = _CODE_SPAN.split(text)
+    return "".join(p if i % 2 else _MD_TAGS.sub("&lt;", p) for i, p in enumerate(parts))
+
+
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return md_text(text).replace("|", "\\|").replace("\n", " ")
 
 
 def md_cell(cell: DisplayCell) -> str:
@@ -52,15 +67,15 @@ def render_markdown(board: Board) -> str:
     parts: list[str] = []
     for block in board.blocks:
         if isinstance(block, Heading):
-            parts.append(f"{'#' * block.level} {block.text}")
+            parts.append(f"{'#' * block.level} {md_text(block.text)}")
         elif isinstance(block, Paragraph):
-            parts.append(block.text)
+            parts.append(md_text(block.text))
         elif isinstance(block, Bullets):
-            parts.append("\n".join(f"- {item}" for item in block.items))
+            parts.append("\n".join(f"- {md_text(item)}" for item in block.items))
         elif isinstance(block, TableBlock):
             parts.append(md_table(block.table))
         elif isinstance(block, Image):
-            parts.append(f"![{block.alt}]({block.path})")
+            parts.append(f"![{md_text(block.alt)}]({block.path})")
     return "\n\n".join(parts) + "\n"
 
 

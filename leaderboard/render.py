@@ -31,6 +31,7 @@ from leaderboard.plots import PLOTS_DIR, Plot, board_plots
 from leaderboard.provenance import environment_blocks, runs_blocks, skipped_blocks
 from leaderboard.same_task import breakdown_blocks, table1_blocks
 from leaderboard.seeds import seed_blocks
+from othink_bench.records import remove_stale_temps, write_atomic
 
 DEFAULT_TITLE = "othink-bench leaderboard"
 
@@ -96,18 +97,20 @@ def write_board(board: Board, out: str | Path, formats: Sequence[str] = ("md",))
     """Write the board's files (README.md, board.html, board.csv, board.json) and plots/*.png."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out)  # left by a board write that was killed
     written: list[Path] = []
     for fmt in dict.fromkeys(formats):
         if fmt not in RENDERERS:
             raise ValueError(f"unknown board format {fmt!r}; choose from {', '.join(FORMATS)}")
         path = out / FORMATS[fmt]
-        path.write_text(RENDERERS[fmt](board), encoding="utf-8", newline="\n")
+        write_atomic(path, RENDERERS[fmt](board))
         written.append(path)
     if board.plots:
         (out / PLOTS_DIR).mkdir(exist_ok=True)
+        remove_stale_temps(out / PLOTS_DIR)
         for plot in board.plots:
             path = out / PLOTS_DIR / plot.name
-            path.write_bytes(plot.png)
+            write_atomic(path, plot.png)
             written.append(path)
     return written
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from leaderboard.viewer_data import ImageStore, Recovery, RunView, load_view, shared_pairs
 from leaderboard.viewer_pages import render_compare_page, render_index, render_run_page
 from leaderboard.viewer_template import INDEX_FILE, compare_name, page_name
+from othink_bench.records import remove_stale_temps, write_atomic
 
 
 @dataclass
@@ -53,6 +54,7 @@ def build_viewer(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out)  # left by a page write that was killed
     store = ImageStore(out, max_bytes=max_image_bytes)
     dirs = list(dict.fromkeys(Path(os.path.normpath(d)) for d in run_dirs))  # as given
     memo: dict[tuple[object, ...], Recovery] = {}
@@ -76,7 +78,7 @@ def build_viewer(
     pages: dict[str, Path] = {}
     for v in views:
         path = out / page_name(v.run_id)
-        path.write_text(render_run_page(v), encoding="utf-8", newline="\n")
+        write_atomic(path, render_run_page(v))
         pages[v.run_id] = path
     if compare is None:
         compare = [(views[0].run_dir, views[1].run_dir)] if len(views) == 2 else []
@@ -93,10 +95,10 @@ def build_viewer(
     compares = []
     for va, vb in pairs:
         path = out / compare_name(va.run_id, vb.run_id)
-        path.write_text(render_compare_page(va, vb), encoding="utf-8", newline="\n")
+        write_atomic(path, render_compare_page(va, vb))
         compares.append(path)
     index = out / INDEX_FILE
-    index.write_text(render_index(views, pairs), encoding="utf-8", newline="\n")
+    write_atomic(index, render_index(views, pairs))
     if store.skipped:
         notes.append(
             f"{store.skipped} images left out: the images reached the {max_image_bytes} byte "

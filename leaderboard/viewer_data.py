@@ -12,7 +12,7 @@ from PIL import Image
 
 from leaderboard.samples import RunSamples, png_bytes, recover_samples
 from othink_bench.metrics import dedupe
-from othink_bench.records import Manifest, RunRecord, read_manifest
+from othink_bench.records import Manifest, RunRecord, read_manifest, write_atomic
 
 IMAGES_DIR = "images"
 
@@ -38,7 +38,7 @@ class ImageStore:
         rel = f"{IMAGES_DIR}/{digest}.png"
         path = self.out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        write_atomic(path, data)  # content-addressed: a half-written file would be kept
         self.total += len(data)
         self.written[digest] = rel
         return rel

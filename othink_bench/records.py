@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ class RunRecord(BaseModel):
     error_kind: str | None = Field(
         None,
         description="image | image_path | generation | gold | data | encoding | "
-        "prompt_too_long | score | serialization",
+        "prompt_too_long | score | serialization | response_too_large",
     )
     tokens: int | None = None
     latency_s: float | None = None
@@ -243,6 +244,53 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write a derived file (a page, a board, ``matrix.md``) through ``NAME.<pid>.tmp`` in the
+    same folder and a rename: a reader, or a kill mid-write, sees the old file or the new one,
+    never half of one. The temp file is removed on failure; one a SIGKILL left behind is removed
+    by :func:`remove_stale_temps` when the folder is next written."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        with open(tmp, "wb") as fh:
+            fh.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+#: Temp files of derived files (pages, boards, matrix files): nothing else is touched.
+_TEMP = re.compile(r"^.+\.(?:html|md|json|csv|png)\.(\d{1,9})\.tmp$")
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete the ``NAME.<pid>.tmp`` files in ``folder`` whose writer is gone (killed mid-write);
+    a live writer's temp file is left alone. Returns what was removed."""
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    for entry in folder.iterdir():
+        m = _TEMP.match(entry.name)
+        if m is None or not entry.is_file() or _alive(int(m.group(1))):
+            continue
+        entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process writes none now: a leftover of an earlier one with our pid
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 def write_manifest(run_dir: Path, manifest: Manifest) -> None:

@@ -41,8 +41,10 @@ class ChatServer:
         self.in_flight = 0
         self.max_in_flight = 0
         # sample index -> list of behaviours for successive attempts ("500", "429", "400",
-        # "stall"); afterwards the server answers normally
+        # "stall"; "trickle": a byte every 0.2 s; "never": no answer until closed; "huge": 50 MB;
+        # "message_str" / "bad_usage": one malformed field); then the server answers normally
         self.script: dict[int, list[str]] = {}
+        self.closing = threading.Event()
         self.delay_s = 0.0
         # how the server answers: "content" (the whole text), or the reasoning split off into
         # this message field, as vLLM's reasoning parsers and transformers serve do
@@ -53,6 +55,7 @@ class ChatServer:
             {"id": "served-model", "object": "model", "owned_by": "vllm", "root": "/ckpt/a"}
         ]
         self.stamp_created = False
+        self.trickle_models = False  # GET /models answers a byte every 0.2 s
         self.model_reads = 0
         server = self
 
@@ -72,6 +75,7 @@ class ChatServer:
         self.thread.start()
 
     def close(self) -> None:
+        self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -88,6 +92,8 @@ class ChatServer:
     def list_models(self, h: BaseHTTPRequestHandler) -> None:
         with self.lock:
             self.model_reads += 1
+        if self.trickle_models:
+            return self._trickle(h)
         if h.path != "/v1/models" or self.models is None:
             return self._send(h, 404, {"error": {"message": f"no route {h.path}"}})
         entries = [dict(m) for m in self.models]
@@ -120,6 +126,11 @@ class ChatServer:
             return self._send(h, 400, {"error": {"message": "image too large"}})
         if action == "stall":
             time.sleep(1.0)
+        if action == "never":
+            self.closing.wait(120)
+            return None
+        if action == "trickle":
+            return self._trickle(h)
         g = gold_of(index)
         message: dict[str, Any] = {
             "role": "assistant",
@@ -136,6 +147,12 @@ class ChatServer:
         }
         if self.fingerprint is not None:
             answer["system_fingerprint"] = self.fingerprint
+        if action == "huge":  # a server that ignores max_tokens
+            message["content"] = "x" * (50 << 20)
+        if action == "message_str":
+            answer["choices"][0]["message"] = "just a string"
+        if action == "bad_usage":
+            answer["usage"]["completion_tokens"] = "n/a"
         return self._send(h, 200, answer)
 
     @staticmethod
@@ -144,6 +161,21 @@ class ChatServer:
         url = part["image_url"]["url"]
         assert url.startswith("data:image/png;base64,")
         return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB")
+
+    def _trickle(self, h: BaseHTTPRequestHandler) -> None:
+        """A valid-looking answer sent one byte at a time, each well within a socket timeout."""
+        try:
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", "100000")
+            h.end_headers()
+            for _ in range(600):
+                if self.closing.wait(0.2):
+                    return
+                h.wfile.write(b" ")
+                h.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):  # the client cut it: as it should
+            return
 
     @staticmethod
     def _send(

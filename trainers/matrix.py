@@ -44,6 +44,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from othink_bench.records import remove_stale_temps, write_atomic
 from othink_bench.strict_json import dumps
 from trainers.checkpoints import CheckpointInfo, list_checkpoints
 from trainers.matrix_cells import MatrixCell, Slot, cell_dict, cell_from_summary, slot
@@ -130,14 +131,10 @@ class Matrix:
                 "trainings": self.trainings,
                 "cells": [cell_dict(c) for c in self.ordered_cells()],
             }
-            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(dumps(data, where=str(self.path), indent=2, ensure_ascii=False) + "\n",
-                           encoding="utf-8")
-            os.replace(tmp, self.path)
-            md = self.spec.out / MATRIX_MD
-            tmp_md = md.with_name(f"{md.name}.{os.getpid()}.tmp")
-            tmp_md.write_text(render_markdown(self.ordered_cells()) + "\n", encoding="utf-8")
-            os.replace(tmp_md, md)
+            remove_stale_temps(self.spec.out)  # a save killed mid-write left its temp files
+            write_atomic(self.path,
+                         dumps(data, where=str(self.path), indent=2, ensure_ascii=False) + "\n")
+            write_atomic(self.spec.out / MATRIX_MD, render_markdown(self.ordered_cells()) + "\n")
 
     def _merge_saved(self) -> None:
         """Add what is on disk and not in memory: cells of slots this process has not filled,

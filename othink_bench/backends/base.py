@@ -74,6 +74,9 @@ class GenResult:
     #: The server field a leading ``<think>`` block was rebuilt from (``reasoning_content`` or
     #: ``reasoning``, openai backend), or ``None`` when ``text`` is the output as received.
     think_from: str | None = None
+    #: The record's ``error_kind`` for an error (``None``: ``generation``), e.g.
+    #: ``response_too_large`` for an answer over the openai backend's size cap.
+    error_kind: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -17,11 +17,17 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
+import math
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
+
+from othink_bench.backends.deadline_http import HTTPStatus, ResponseTooLarge, Watchdog, request
+
+log = logging.getLogger(__name__)
 
 #: Fields of a ``/models`` entry that identify the weights (a name alone does not).
 WEIGHT_FIELDS = ("root", "parent", "revision", "fingerprint", "system_fingerprint", "sha")
@@ -30,6 +36,8 @@ NAME_FIELDS = ("id", "owned_by")
 #: ``created`` this close (seconds) to the server's clock is read twice to tell a request stamp
 #: (vLLM) from a checkpoint date (the OpenAI API).
 _FRESH_S = 5.0
+#: A ``/models`` answer larger than this is not a listing.
+MAX_LISTING_BYTES = 16 << 20
 
 Fetch = Callable[[str], tuple[Any, float | None]]
 
@@ -39,17 +47,29 @@ class ListingUnavailable(Exception):
 
 
 def fetch_json(url: str, headers: dict[str, str], timeout: float) -> tuple[Any, float | None]:
-    """GET ``url`` as JSON; returns (data, the server's clock from its ``Date`` header)."""
+    """GET ``url`` as JSON within ``timeout`` seconds in all (a listing over
+    :data:`MAX_LISTING_BYTES` counts as none); returns (data, the server's clock from its
+    ``Date`` header)."""
     req = urllib.request.Request(url, headers=headers, method="GET")
+    watchdog = Watchdog()
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            raw = resp.read()
-            date = resp.headers.get("Date")
-    except urllib.error.HTTPError as exc:
+        raw, answer = request(
+            req,
+            deadline=time.monotonic() + timeout,
+            max_bytes=MAX_LISTING_BYTES,
+            watchdog=watchdog,
+        )
+        date = answer.get("Date")
+    except HTTPStatus as exc:
         if exc.code in (408, 429, 500, 502, 503, 504):
-            raise  # a busy or restarting server: the caller retries these
+            # a busy or restarting server: the caller retries these
+            raise urllib.error.URLError(f"HTTP {exc.code}: {exc.detail[:80]}") from None
         # 404, 405, 501 ...: a server without a listing (many OpenAI-compatible ones)
         raise ListingUnavailable(f"HTTP {exc.code}") from exc
+    except ResponseTooLarge as exc:
+        raise ListingUnavailable(str(exc)) from exc
+    finally:
+        watchdog.close()
     try:
         data = json.loads(raw)
     except ValueError as exc:
@@ -105,8 +125,8 @@ def served_identity(
     served: dict[str, Any] = {
         k: entry[k] for k in (*NAME_FIELDS, *WEIGHT_FIELDS) if _scalar(entry.get(k))
     }
-    created = entry.get("created")
-    if _scalar(created) and created:
+    created = _created(entry.get("created"), model)
+    if created:
         now = server_time if server_time is not None else time.time()
         stable = True
         if abs(float(created) - now) <= _FRESH_S:
@@ -124,6 +144,26 @@ def served_identity(
         return identity, None
     shown = ", ".join(f"{k}={v!r}" for k, v in served.items())
     return identity, f"it reports nothing that identifies the weights ({shown})"
+
+
+def _created(value: Any, model: str) -> Any:
+    """``created`` when it is a Unix time (a number, or a numeric string), else ``None``
+    (absent, or not a time: warned, and left out of the identity)."""
+    if value is None or value == "":
+        return None
+    try:
+        ok = not isinstance(value, bool) and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        log.warning(
+            "the endpoint's /models entry for %r has created=%.60r, not a Unix time; it is "
+            "left out of the run identity",
+            model,
+            value,
+        )
+        return None
+    return value
 
 
 def weak_identity_message(model: str, url: str, why: str) -> str:

@@ -2,10 +2,18 @@
 
 It uses only the standard library (``urllib``), so evaluating a served model needs no extra
 package. Images travel inline as base64 PNG data URLs in ``image_url`` content parts, the
-format every compatible server accepts. Requests run on a bounded thread pool; 429, 5xx,
-timeouts and dropped connections are retried with exponential backoff (honouring
+format every compatible server accepts. Requests run on ``concurrency`` worker threads; 429,
+5xx, timeouts and dropped connections are retried with exponential backoff (honouring
 ``Retry-After``), other HTTP errors fail that one request with the server's message. The API
 key comes from ``api_key`` or ``OPENAI_API_KEY`` and is never written to a manifest.
+
+Deadlines hold (:mod:`othink_bench.backends.deadline_http`): ``timeout`` is the whole of one
+attempt (connect, headers, body), not one socket read; all attempts of a sample, with their
+backoff, share a budget of ``timeout x (max_retries + 1)`` seconds. When the run is stopped
+(SIGINT, SIGTERM) the requests in flight are cut and the queued ones dropped, so the harness
+marks the run ``interrupted`` and releases its lock within a second or so. An answer larger than
+``64 x max_tokens + 1 MiB`` bytes (:func:`response_cap`) is cut off and that sample recorded
+with error kind ``response_too_large``; a malformed answer fails only its own sample.
 
 Servers that parse reasoning (vLLM with ``--reasoning-parser``, transformers serve for Qwen
 models) move the ``<think>`` text out of ``content`` into ``message.reasoning_content`` (newer
@@ -18,12 +26,11 @@ the backend puts it back, ``<think>{reasoning}</think>{content}``, and says so i
 
 from __future__ import annotations
 
-import base64
 import http.client
-import io
 import json
 import logging
 import os
+import queue
 import random
 import threading
 import time
@@ -31,12 +38,22 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from PIL import Image
-
 from othink_bench.backends.base import Completed, GenRequest, GenResult, short_error
+from othink_bench.backends.chat_format import (
+    REASONING_FIELDS,
+    image_data_url,
+    reply_text,
+    to_openai_messages,
+)
+from othink_bench.backends.deadline_http import (
+    Cancelled,
+    HTTPStatus,
+    ResponseTooLarge,
+    Watchdog,
+)
+from othink_bench.backends.deadline_http import request as deadline_request
 from othink_bench.backends.endpoint_identity import (
     fetch_json,
     served_identity,
@@ -45,50 +62,32 @@ from othink_bench.backends.endpoint_identity import (
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "REASONING_FIELDS",
+    "OpenAIBackend",
+    "image_data_url",
+    "reply_text",
+    "response_cap",
+    "to_openai_messages",
+]
+
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+#: Bytes an answer may hold per requested token, and on top of that (the JSON envelope): a
+#: token is a few bytes of text, six per character at worst once JSON-escaped, and a server may
+#: return the reasoning twice; a server that ignores ``max_tokens`` passes this by far.
+RESPONSE_BYTES_PER_TOKEN = 64
+RESPONSE_SLACK_BYTES = 1 << 20
+
+
+def response_cap(max_tokens: int) -> int:
+    """The largest answer (bytes) accepted for a request of ``max_tokens`` tokens."""
+    return RESPONSE_BYTES_PER_TOKEN * max(1, max_tokens) + RESPONSE_SLACK_BYTES
 
 
 class _Retryable(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-def image_data_url(image: Image.Image) -> str:
-    """An image as a ``data:image/png;base64,...`` URL."""
-    buf = io.BytesIO()
-    image.convert("RGB").save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def to_openai_messages(
-    messages: list[dict[str, Any]], images: Sequence[Image.Image]
-) -> list[dict[str, Any]]:
-    """Replace ``{"type": "image"}`` placeholders with ``image_url`` parts, in order."""
-    pending = list(images)
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        content = message.get("content")
-        if not isinstance(content, list):
-            out.append({"role": message["role"], "content": content})
-            continue
-        parts: list[dict[str, Any]] = []
-        for part in content:
-            kind = part.get("type")
-            if kind == "image":
-                if not pending:
-                    raise ValueError("prompt has more image placeholders than images")
-                parts.append(
-                    {"type": "image_url", "image_url": {"url": image_data_url(pending.pop(0))}}
-                )
-            elif kind == "text":
-                parts.append({"type": "text", "text": part.get("text", "")})
-            else:
-                parts.append(dict(part))
-        out.append({"role": message["role"], "content": parts})
-    if pending:
-        raise ValueError(f"{len(pending)} image(s) have no placeholder in the prompt")
-    return out
 
 
 def _public_url(url: str) -> str:
@@ -136,6 +135,8 @@ class OpenAIBackend:
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
+        #: All attempts of one sample, with their backoff, end within this many seconds.
+        self.sample_budget_s = self.timeout * (max_retries + 1)
         self.window: int | None = max(64, 4 * concurrency)
         self.retries = 0  # total retried attempts, for the manifest and tests
         self.merge_reasoning = merge_reasoning
@@ -178,6 +179,7 @@ class OpenAIBackend:
             "concurrency": self.concurrency,
             "timeout_s": self.timeout,
             "max_retries": self.max_retries,
+            "sample_budget_s": self.sample_budget_s,
             "retries": self.retries,
             "reasoning_merged": self.merged,
             "system_fingerprints": self.fingerprints,
@@ -220,22 +222,19 @@ class OpenAIBackend:
             body["seed"] = request.seed
         return body
 
-    def _post(self, body: bytes) -> dict[str, Any]:
+    def _post(self, body: bytes, deadline: float, cap: int, watchdog: Watchdog) -> dict[str, Any]:
         headers = {"Content-Type": "application/json", **self._headers()}
         req = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read()[:300].decode("utf-8", "replace")
-            message = f"HTTP {exc.code} from {_public_url(self.url)}: {detail}"
+            raw, _ = deadline_request(req, deadline=deadline, max_bytes=cap, watchdog=watchdog)
+        except HTTPStatus as exc:
+            message = f"HTTP {exc.code} from {_public_url(self.url)}: {exc.detail}"
             if exc.code in RETRY_STATUS:
-                retry_after = exc.headers.get("Retry-After") if exc.headers else None
-                raise _Retryable(message, _seconds(retry_after)) from exc
+                raise _Retryable(message, _seconds(exc.retry_after)) from exc
             raise RuntimeError(message) from exc
         except (
             urllib.error.URLError,
-            TimeoutError,
+            TimeoutError,  # DeadlineExceeded included
             ConnectionError,
             http.client.HTTPException,
         ) as exc:
@@ -248,50 +247,76 @@ class OpenAIBackend:
             raise RuntimeError(f"endpoint answered {type(data).__name__}, not an object")
         return data
 
-    def _one(self, request: GenRequest) -> GenResult:
-        start = time.perf_counter()
+    def _one(self, request: GenRequest, watchdog: Watchdog) -> GenResult:
+        start = time.monotonic()
+        budget_end = start + self.sample_budget_s
         try:
             body = json.dumps(self.payload(request)).encode("utf-8")
         except ValueError as exc:
             return GenResult(error=short_error(exc))
+        cap = response_cap(request.max_new_tokens)
         attempt = 0
         while True:
+            deadline = min(time.monotonic() + self.timeout, budget_end)
             try:
-                data = self._post(body)
+                data = self._post(body, deadline, cap, watchdog)
                 break
+            except Cancelled:
+                return GenResult(error="cancelled: the run was stopped")
+            except ResponseTooLarge as exc:
+                return GenResult(
+                    error=f"answer too large ({exc}; max_tokens={request.max_new_tokens}): "
+                    "the server ignores max_tokens",
+                    error_kind="response_too_large",
+                    latency_s=time.monotonic() - start,
+                )
             except _Retryable as exc:
-                if attempt >= self.max_retries:
-                    return GenResult(
-                        error=f"gave up after {attempt + 1} attempts: {exc}",
-                        latency_s=time.perf_counter() - start,
-                    )
                 delay = min(self.max_backoff_s, self.backoff_s * 2**attempt)
                 delay = delay * (0.5 + random.random() / 2)
                 if exc.retry_after is not None:
                     delay = min(self.max_backoff_s, max(delay, exc.retry_after))
+                over_budget = time.monotonic() + delay >= budget_end
+                if attempt >= self.max_retries or over_budget:
+                    why = (
+                        f" (the per-sample budget of {self.sample_budget_s:.3g} s is spent)"
+                        if over_budget and attempt < self.max_retries
+                        else ""
+                    )
+                    return GenResult(
+                        error=f"gave up after {attempt + 1} attempts{why}: {exc}",
+                        latency_s=time.monotonic() - start,
+                    )
                 attempt += 1
-                self.retries += 1
-                time.sleep(delay)
+                with self._lock:
+                    self.retries += 1
+                if watchdog.sleep(delay):
+                    return GenResult(error="cancelled: the run was stopped")
             except Exception as exc:
-                return GenResult(error=short_error(exc), latency_s=time.perf_counter() - start)
-        latency = time.perf_counter() - start
+                return GenResult(error=short_error(exc), latency_s=time.monotonic() - start)
+        return self._result(data, time.monotonic() - start)
+
+    def _result(self, data: dict[str, Any], latency: float) -> GenResult:
+        """A completion's text; a malformed answer is this sample's error, nothing more."""
         try:
             message = data["choices"][0]["message"]
+            if not isinstance(message, dict):
+                raise TypeError(f"'message' is a {type(message).__name__}, not an object")
             text, think_from = reply_text(message, merge=self.merge_reasoning)
-        except (KeyError, IndexError, TypeError) as exc:
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
             return GenResult(
                 error=f"malformed chat completion ({short_error(exc)}): {str(data)[:200]}",
                 latency_s=latency,
             )
-        usage = data.get("usage") or {}
+        usage = data.get("usage")
         tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+        if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int)):
+            _warn_once(
+                f"the endpoint reports usage.completion_tokens={tokens!r}, not a count; token "
+                "counts of such answers are left empty"
+            )
+            tokens = None
         self._note(data.get("system_fingerprint"), think_from)
-        return GenResult(
-            text=text,
-            tokens=int(tokens) if tokens is not None else None,
-            latency_s=latency,
-            think_from=think_from,
-        )
+        return GenResult(text=text, tokens=tokens, latency_s=latency, think_from=think_from)
 
     def _note(self, fingerprint: Any, think_from: str | None) -> None:
         """Count rebuilt outputs; remember system fingerprints (a change is worth a warning)."""
@@ -312,16 +337,50 @@ class OpenAIBackend:
             )
 
     def generate(self, requests: Sequence[GenRequest]) -> Iterator[Completed]:
+        """Results in groups as they finish. Workers are daemon threads: when the caller stops
+        (an interrupt, a closed generator) the queued requests are dropped and those in flight
+        cut, and nothing keeps the process from exiting."""
         if not requests:
             return
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            futures: dict[Future[GenResult], int] = {
-                pool.submit(self._one, r): i for i, r in enumerate(requests)
-            }
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                yield [(futures[f], f.result()) for f in done]
+        watchdog = Watchdog()
+        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        results: queue.SimpleQueue[tuple[int, GenResult]] = queue.SimpleQueue()
+        for i in range(len(requests)):
+            todo.put(i)
+
+        def work() -> None:
+            while not watchdog.cancelled:
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    result = self._one(requests[i], watchdog)
+                except Exception as exc:  # a bug here fails this sample only
+                    result = GenResult(error=short_error(exc))
+                results.put((i, result))
+
+        for n in range(min(self.concurrency, len(requests))):
+            threading.Thread(target=work, name=f"othink-openai-{n}", daemon=True).start()
+        left = len(requests)
+        try:
+            while left:
+                try:
+                    group = [results.get(timeout=0.2)]
+                except queue.Empty:
+                    continue
+                while True:
+                    try:
+                        group.append(results.get_nowait())
+                    except queue.Empty:
+                        break
+                left -= len(group)
+                yield group
+        finally:
+            if left:
+                watchdog.cancel()
+            else:
+                watchdog.close()
 
     def load(self) -> None:
         """Nothing to load (the server holds the model); a hosted API without a key is an error
@@ -333,28 +392,7 @@ class OpenAIBackend:
             )
 
     def close(self) -> None:
-        """Threads end with each generate call; nothing is held."""
-
-
-#: Message fields servers move the reasoning into, in the order they are read.
-REASONING_FIELDS = ("reasoning_content", "reasoning")
-
-
-def reply_text(message: dict[str, Any], *, merge: bool = True) -> tuple[str, str | None]:
-    """A chat message's text and, when its reasoning was split off and is put back, the field
-    it came from: ``<think>{reasoning}</think>{content}``.
-
-    Nothing is rebuilt when ``merge`` is off, when no reasoning field holds text, or when
-    ``content`` already opens with ``<think>`` (a server that returns it in both places).
-    """
-    content = _content_text(message.get("content"))
-    if not merge or content.lstrip().startswith("<think>"):
-        return content, None
-    for name in REASONING_FIELDS:
-        reasoning = message.get(name)
-        if isinstance(reasoning, str) and reasoning:
-            return f"<think>{reasoning}</think>{content}", name
-    return content, None
+        """Workers end with each generate call (or are cut when it is abandoned)."""
 
 
 _warned: set[str] = set()
@@ -364,16 +402,6 @@ def _warn_once(message: str) -> None:
     if message not in _warned:
         _warned.add(message)
         log.warning("%s", message)
-
-
-def _content_text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # some servers answer with content parts
-        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return str(content)
 
 
 def _seconds(value: str | None) -> float | None:

@@ -126,8 +126,17 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
     api.add_argument("--base-url", help="e.g. http://localhost:8000/v1 (or env OPENAI_BASE_URL)")
     api.add_argument("--api-key", help="default: env OPENAI_API_KEY")
     api.add_argument("--concurrency", type=int, help="parallel requests (default 8)")
-    api.add_argument("--timeout", type=float, help="seconds per request (default 120)")
-    api.add_argument("--max-retries", type=int, help="retries on 429/5xx/timeouts (default 5)")
+    api.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds for one whole request, the complete answer included (default 120)",
+    )
+    api.add_argument(
+        "--max-retries",
+        type=int,
+        help="retries on 429/5xx/timeouts (default 5); all attempts of a sample end within "
+        "timeout x (max-retries + 1) seconds",
+    )
     api.add_argument(
         "--no-merge-reasoning",
         action="store_true",
@@ -322,12 +331,14 @@ def execute_run(args: argparse.Namespace) -> int:
             print(format_summary(exc.summaries, breakdown=args.breakdown))
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Terminated as exc:  # before _expected_errors(), whose imports take seconds
+        print(f"{exc}; finished work is kept and a rerun resumes it", file=sys.stderr)
+        return 128 + exc.signum
+    except KeyboardInterrupt:
+        raise  # Ctrl-C: the CLI says so, without first importing transformers
     except _expected_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Terminated as exc:
-        print(f"{exc}; finished work is kept and a rerun resumes it", file=sys.stderr)
-        return 128 + exc.signum
     if rank != 0:
         return 0
     if args.json:

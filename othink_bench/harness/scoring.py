@@ -27,6 +27,8 @@ ERROR_HINTS = {
     "model with a longer context",
     "serialization": "records cannot be written: see the error",
     "score": "the task's scorer raised: a bug in the task",
+    "response_too_large": "the endpoint's answers pass the size cap (64 bytes per max_tokens "
+    "+ 1 MiB): it ignores max_tokens; fix the server",
 }
 
 
@@ -149,7 +151,7 @@ def result_record(item: Item, task: Task, result: GenResult) -> RunRecord:
             task,
             output=result.text,
             error=result.error or "backend returned no text",
-            error_kind="generation",
+            error_kind=result.error_kind or "generation",
             tokens=result.tokens,
             latency_s=result.latency_s,
         )
