@@ -227,8 +227,10 @@ def test_alpha_sweep_with_identical_weights_gives_two_runs_rows_and_a_figure(
     again = Matrix(_sweep_spec(tiny_model, out, "grpo.alpha=0,0.5"), echo=lambda _: None,
                    train_fn=spy).run()
     assert trained == [str(folders[1])]
-    assert all(m.startswith(str(folders[1])) for m in evaluated)
-    assert [c.sweep for c in again] == [{"alpha": 0}, {"alpha": 0.5}]
+    assert evaluated and all(m.startswith(str(folders[1])) for m in evaluated)
+    assert again[0] == cells[0]  # alpha=0: its training and its cell untouched
+    assert {c.sweep["alpha"] for c in again if c.final} == {0, 0.5}
+    assert all(c.checkpoint.startswith(str(folders[1])) for c in again[1:])
 
 
 @pytest.mark.slow
