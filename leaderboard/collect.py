@@ -190,7 +190,10 @@ def collect(paths: Sequence[str | Path], root: str | Path | None = None) -> Coll
     for run in loaded:
         other = ids.setdefault(run.run_id, run.run_dir)
         if other != run.run_dir:  # two copies of a run would count its samples twice
-            raise ValueError(f"run id {run.run_id!r} appears twice: {other} and {run.run_dir}")
+            raise ValueError(
+                f"run id {run.run_id!r} appears twice: {other} and {run.run_dir}; give one "
+                "copy (two train-and-eval --out folders both evaluate the base model: run "
+                "the later ones without it, e.g. --methods grpo)")
     runs: list[Run] = []
     skipped: list[SkippedRun] = []
     for run in loaded:

@@ -132,3 +132,18 @@ def test_no_sweep_no_section(tmp_path: Path) -> None:
     assert "Sweeps" not in render_markdown(board)
     assert not [p for p in board.plots if p.name.startswith("sweep-")]
     assert build_sweeps(collect([tmp_path / "runs"])) == []
+
+
+def test_a_run_in_two_out_folders_names_the_fix(tmp_path: Path) -> None:
+    """Two --out folders of one sweep that both evaluated the base model hold one run twice."""
+    import shutil
+
+    write_run(tmp_path / "a", "base", 15)
+    write_run(tmp_path / "a", "grpo", 20, method="grpo", sweep={"beta": 0})
+    write_run(tmp_path / "b", "grpo-b", 22, method="grpo", sweep={"beta": 0.05})
+    shutil.copytree(tmp_path / "a" / "runs" / "base", tmp_path / "b" / "runs" / "base")
+    with pytest.raises(ValueError, match=r"appears twice.*without it, e\.g\. --methods grpo"):
+        collect([tmp_path / "a" / "runs", tmp_path / "b" / "runs"])
+    shutil.rmtree(tmp_path / "b" / "runs" / "base")
+    coll = collect([tmp_path / "a" / "runs", tmp_path / "b" / "runs"])
+    assert [m.display for m in coll.models] == ["tiny", "+ GRPO (beta=0)", "+ GRPO (beta=0.05)"]
