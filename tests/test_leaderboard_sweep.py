@@ -121,6 +121,8 @@ def test_figures_from_records(swept: Path) -> None:
     assert [v for v, _ in alpha.lines[0].points] == [0, 0.5, 1]
     assert [r.format_rate.value for _, r in alpha.lines[0].points] == [0.1, 0.8, 1.0]
     assert alpha.ranges == ()  # GRPO-D's range belongs to the beta figure only
+    assert beta.title == "tiny: accuracy vs constant KL weight beta (GRPO-D over the beta range it used)"
+    assert alpha.title == "tiny: accuracy vs format-reward weight alpha (format accuracy dashed)"
     png = sweep_plot(beta).png
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and png == sweep_plot(beta).png  # byte-stable
 
@@ -132,6 +134,10 @@ def test_no_sweep_no_section(tmp_path: Path) -> None:
     assert "Sweeps" not in render_markdown(board)
     assert not [p for p in board.plots if p.name.startswith("sweep-")]
     assert build_sweeps(collect([tmp_path / "runs"])) == []
+    write_run(tmp_path, "grpo-b", 25, method="grpo", sweep={"beta": 0.05})
+    write_run(tmp_path, "grpo-a", 25, method="grpo", sweep={"beta": 0})
+    (fig,) = build_sweeps(collect([tmp_path / "runs"]))  # no GRPO-D: no range, none promised
+    assert fig.ranges == () and fig.title == "tiny: accuracy vs constant KL weight beta"
 
 
 def test_a_run_in_two_out_folders_names_the_fix(tmp_path: Path) -> None:

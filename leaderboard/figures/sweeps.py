@@ -95,7 +95,8 @@ class SweepFigure:
     def title(self) -> str:
         what = SETTING_NAMES.get(self.setting, self.setting)
         extra = {FORMAT_WEIGHT: " (format accuracy dashed)",
-                 KL_WEIGHT: " (GRPO-D over the beta range it used)"}.get(self.setting, "")
+                 KL_WEIGHT: " (GRPO-D over the beta range it used)" if self.ranges else "",
+                 }.get(self.setting, "")
         return f"{short_model_name(self.base)}: accuracy vs {what}{extra}"
 
 
