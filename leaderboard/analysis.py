@@ -53,14 +53,20 @@ class Table1:
     mark_notes: list[MarkNote] = field(default_factory=list)
 
 
-def _baseline_row(
-    rows: list[Table1Row], base: str, method: str, train_seed: int | None = None
-) -> Table1Row | None:
+def _baseline_row(rows: list[Table1Row], base: str, method: str, like: ModelKey) -> Table1Row | None:
     """The first row of a method within a base model's block (rows are sorted); of a method
-    trained with several seeds, the row of ``train_seed`` where there is one."""
-    found = [row for row in rows if row.model.base == base and row.model.method == method]
-    same_seed = [row for row in found if row.model.train_seed == train_seed]
-    pick = same_seed or found
+    trained with several seeds or swept values, the row of ``like``'s seed and values where
+    there is one."""
+    found = [row.model for row in rows if row.model.base == base and row.model.method == method]
+    pick = _closest(found, like)
+    return next((row for row in rows if row.model == pick), None)
+
+
+def _closest(found: list[ModelKey], like: ModelKey) -> ModelKey | None:
+    """The first of ``found`` with ``like``'s seed and swept values, else its seed, else any."""
+    same = [m for m in found if (m.train_seed, m.sweep) == (like.train_seed, like.sweep)]
+    same_seed = [m for m in found if m.train_seed == like.train_seed]
+    pick = same or same_seed or found
     return pick[0] if pick else None
 
 
@@ -92,7 +98,7 @@ def build_table1(coll: Collection, proposed: tuple[str, ...] = DEFAULT_PROPOSED)
                     continue
                 if row.model.method == "base":
                     continue
-                other = _baseline_row(rows, row.model.base, against, row.model.train_seed)
+                other = _baseline_row(rows, row.model.base, against, row.model)
                 if other is None or column not in other.cells:
                     continue
                 comps[against] = compare(run, other.cells[column], against)
@@ -169,7 +175,7 @@ def build_cross_tables(coll: Collection) -> list[CrossTable]:
             b = coll.final(base_model, None, column)
             if b is not None:
                 base_cells[column] = b
-        sft_model = _first_model(coll, model.base, "sft", model.train_seed)
+        sft_model = _first_model(coll, model.base, "sft", model)
         entries: list[CrossEntry] = []
         for (task, column), run in sorted(
             cells.items(), key=lambda kv: (natural_key(kv[0][0]), kv[0][1].sort_key())
@@ -197,14 +203,9 @@ def build_cross_tables(coll: Collection) -> list[CrossTable]:
     return tables
 
 
-def _first_model(
-    coll: Collection, base: str, method: str, train_seed: int | None = None
-) -> ModelKey | None:
-    """The first model of a method (rows are sorted); of one seeded, ``train_seed``'s."""
-    found = [m for m in coll.models if m.base == base and m.method == method]
-    same_seed = [m for m in found if m.train_seed == train_seed]
-    pick = same_seed or found
-    return pick[0] if pick else None
+def _first_model(coll: Collection, base: str, method: str, like: ModelKey) -> ModelKey | None:
+    """The first model of a method (rows are sorted); of one seeded or swept, ``like``'s."""
+    return _closest([m for m in coll.models if m.base == base and m.method == method], like)
 
 
 @dataclass

@@ -125,7 +125,8 @@ def assign_variants(runs: Sequence[Run]) -> None:
     groups: dict[tuple[Any, ...], set[str]] = {}
     for run in runs:
         model = run.model
-        key = (model.base, model.method, run.train_task, run.step, run.column, run.train_seed)
+        key = (model.base, model.method, run.train_task, run.step, run.column, run.train_seed,
+               run.sweep)
         groups.setdefault(key, set()).add(run.label)
     distinct: set[tuple[str, str, str]] = set()
     for (base, method, *_), labels in groups.items():
@@ -143,14 +144,14 @@ def assign_seeds(runs: Sequence[Run]) -> None:
     A model (base, method, variant) whose runs record one training seed only (``--seeds 1``)
     stays one row, as a model trained without seeds: a board of one seed is today's board.
     """
-    seeds: dict[tuple[str, str, str], set[int]] = {}
+    seeds: dict[tuple[Any, ...], set[int]] = {}
     for run in runs:
         if run.train_seed is not None:
             m = run.model
-            seeds.setdefault((m.base, m.method, m.variant), set()).add(run.train_seed)
+            seeds.setdefault((m.base, m.method, m.variant, m.sweep), set()).add(run.train_seed)
     for run in runs:
         m = run.model
-        if len(seeds.get((m.base, m.method, m.variant), ())) > 1:
+        if len(seeds.get((m.base, m.method, m.variant, m.sweep), ())) > 1:
             run.seed_row = run.train_seed
 
 
@@ -189,7 +190,10 @@ def collect(paths: Sequence[str | Path], root: str | Path | None = None) -> Coll
     for run in loaded:
         other = ids.setdefault(run.run_id, run.run_dir)
         if other != run.run_dir:  # two copies of a run would count its samples twice
-            raise ValueError(f"run id {run.run_id!r} appears twice: {other} and {run.run_dir}")
+            raise ValueError(
+                f"run id {run.run_id!r} appears twice: {other} and {run.run_dir}; give one "
+                "copy (two train-and-eval --out folders both evaluate the base model: run "
+                "the later ones without it, e.g. --methods grpo)")
     runs: list[Run] = []
     skipped: list[SkippedRun] = []
     for run in loaded:

@@ -169,6 +169,7 @@ def board_data(an: Analysis, title: str, plots: Sequence[Plot]) -> dict[str, Any
                 "variant": row.model.variant,
                 **({"train_seed": row.model.train_seed}
                    if row.model.train_seed is not None else {}),
+                **({"sweep": dict(row.model.sweep)} if row.model.sweep else {}),
                 "cells": dict(sorted(cells.items())),
             }
         )

@@ -37,6 +37,7 @@ def records_frame(runs: Iterable[Run]) -> pd.DataFrame:
     columns = [
         *RUN_COLUMNS,
         "train_seed",
+        "sweep",
         "sample_id",
         "k",
         "breakdown",
@@ -75,6 +76,7 @@ def runs_frame(runs: Iterable[Run]) -> pd.DataFrame:
     columns = [
         *RUN_COLUMNS,
         "train_seed",
+        "sweep",
         "k",
         "n",
         "accuracy",

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from othink_bench.sweeps import sweep_sort_key, sweep_text
+
 METHOD_ORDER: tuple[str, ...] = ("base", "sft", "grpo", "grpod")
 METHOD_NAMES: dict[str, str] = {"base": "base", "sft": "SFT", "grpo": "GRPO", "grpod": "GRPO-D"}
 
@@ -89,16 +91,30 @@ class ModelKey:
     (:func:`~leaderboard.collect.assign_seeds`): each seed is then its own row
     (``+ SFT (seed 1)``), and :mod:`leaderboard.seeds` pools the rows that differ only in it.
     None (one training, one seed, or the base model) changes nothing.
+
+    ``sweep`` is the swept settings of a checkpoint trained with ``train-and-eval --sweep``
+    (``(("beta", 0.05),)``, settings by name): each value is its own row
+    (``+ GRPO (beta=0.05)``), so two values never share a cell, a training log or a run; the
+    rows of one sweep sort together, by value. Empty (no sweep) changes nothing.
     """
 
     base: str
     method: str
     variant: str = ""
     train_seed: int | None = None
+    sweep: tuple[tuple[str, Any], ...] = ()
 
     def sort_key(self) -> tuple[Any, ...]:
         key = (natural_key(self.base), method_rank(self.method), self.method, self.variant)
-        return key if self.train_seed is None else (*key, self.train_seed)
+        if self.train_seed is None and not self.sweep:
+            return key
+        seed = -math.inf if self.train_seed is None else self.train_seed
+        return (*key, sweep_sort_key(dict(self.sweep)), seed)
+
+    @property
+    def sweep_label(self) -> str:
+        """``beta=0.05`` (empty without a sweep)."""
+        return sweep_text(dict(self.sweep))
 
     @property
     def display(self) -> str:
@@ -108,7 +124,9 @@ class ModelKey:
             name = short_model_name(self.base)
         else:
             name = f"+ {method_name(self.method)}"
-        return name if self.train_seed is None else f"{name} (seed {self.train_seed})"
+        said = ([self.sweep_label] if self.sweep else []) + (
+            [f"seed {self.train_seed}"] if self.train_seed is not None else [])
+        return f"{name} ({', '.join(said)})" if said else name
 
     @property
     def base_key(self) -> ModelKey:
@@ -117,6 +135,11 @@ class ModelKey:
     @property
     def unseeded(self) -> ModelKey:
         """The model without its training seed: what the seeds of one method share."""
+        return ModelKey(self.base, self.method, self.variant, sweep=self.sweep)
+
+    @property
+    def unswept(self) -> ModelKey:
+        """The model without its swept settings (nor seed): what a sweep's rows share."""
         return ModelKey(self.base, self.method, self.variant)
 
 

@@ -9,7 +9,8 @@ git revisions and generation settings.
 
 This module puts the sections together in the board's order; each section is built by the
 module named for it (:mod:`leaderboard.header`, :mod:`leaderboard.same_task`,
-:mod:`leaderboard.seeds`, :mod:`leaderboard.cross_task`, :mod:`leaderboard.curves`,
+:mod:`leaderboard.seeds`, :mod:`leaderboard.cross_task`, :mod:`leaderboard.figures.sweeps`,
+:mod:`leaderboard.curves`,
 :mod:`leaderboard.provenance`) and rendered by :mod:`leaderboard.formats`.
 """
 
@@ -25,6 +26,7 @@ from leaderboard.cross_task import cross_blocks
 from leaderboard.curves import step_blocks, training_blocks
 from leaderboard.export import board_data, board_rows
 from leaderboard.figures.board import figure_plots
+from leaderboard.figures.sweeps import sweep_blocks, sweep_plots
 from leaderboard.formats import FORMATS, RENDERERS
 from leaderboard.header import columns_blocks, intro_blocks
 from leaderboard.plots import PLOTS_DIR, Plot, board_plots
@@ -66,7 +68,8 @@ def board_from_collection(
     proposed: tuple[str, ...] = DEFAULT_PROPOSED,
 ) -> Board:
     analysis = analyse(coll, proposed)
-    figures = [*board_plots(analysis), *figure_plots(analysis)] if plots else []
+    figures = ([*board_plots(analysis), *figure_plots(analysis), *sweep_plots(analysis)]
+               if plots else [])
     blocks = _blocks(analysis, title, {p.name: p for p in figures})
     return Board(
         title=title,
@@ -85,6 +88,7 @@ def _blocks(an: Analysis, title: str, plots: dict[str, Plot]) -> list[Block]:
     blocks += seed_blocks(an)
     blocks += cross_blocks(an, plots)
     blocks += breakdown_blocks(an)
+    blocks += sweep_blocks(an, plots)
     blocks += step_blocks(an, plots)
     blocks += training_blocks(an.collection.logs, plots)
     blocks += runs_blocks(an.collection)

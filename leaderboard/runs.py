@@ -54,7 +54,13 @@ class Run:
         method = info.method or "base"
         base = info.base_model or info.name
         return ModelKey(base=base, method=method, variant=self.variant,
-                        train_seed=self.seed_row)
+                        train_seed=self.seed_row, sweep=self.sweep)
+
+    @property
+    def sweep(self) -> tuple[tuple[str, Any], ...]:
+        """The swept settings the manifest records (train-and-eval --sweep), by name; () none."""
+        swept = self.manifest.model.sweep or {}
+        return tuple(sorted((str(k), _hashable(v)) for k, v in swept.items()))
 
     @property
     def train_seed(self) -> int | None:
@@ -116,6 +122,11 @@ class Run:
 
     def sort_key(self) -> tuple[Any, ...]:
         return (*self.cell_key.sort_key(), self.run_id)
+
+
+def _hashable(value: Any) -> Any:
+    """A swept value as a row key holds it (a list a manifest was edited to hold: a tuple)."""
+    return tuple(map(_hashable, value)) if isinstance(value, list) else value
 
 
 def display_path(path: Path, anchor: Path) -> str:
@@ -253,4 +264,5 @@ def run_fields(run: Run) -> dict[str, Any]:
         "data": col.data,
         "data_seed": col.data_seed,
         "train_seed": run.train_seed,  # not a CSV column: a row's name carries its seed there
+        **({"sweep": dict(run.sweep)} if run.sweep else {}),  # nor this: the name carries it
     }

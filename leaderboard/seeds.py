@@ -162,6 +162,7 @@ def _baseline(coll: Collection, cell: SeedCell, against: str, seed: int) -> Run 
     if against == "base":
         return coll.final(ModelKey(base, "base"), None, cell.column)
     candidates = [m for m in coll.models if m.base == base and m.method == against]
+    candidates.sort(key=lambda m: m.sweep != cell.model.sweep)  # a sweep's own value first
     for want in (seed, None):
         for model in candidates:
             if model.train_seed == want:

@@ -91,6 +91,12 @@ class ModelInfo(BaseModel):
         description="training seed of a trained checkpoint (train-and-eval --seeds); None: "
         "not recorded (one training per cell, or the base model)",
     )
+    sweep: dict[str, Any] | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="the swept settings of a trained checkpoint (train-and-eval --sweep), "
+        "e.g. {'beta': 0.05}; None: not part of a sweep",
+    )
 
 
 class Manifest(BaseModel):

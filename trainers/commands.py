@@ -201,15 +201,20 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 
 def print_plans(cells: Sequence[tuple[str, str]], args: argparse.Namespace,
-                overrides: Mapping[str, Any], *, min_points: int = 0) -> int:
-    """``--plan``: plan each (method, task) and print it; 2 if any would be refused."""
+                overrides: Mapping[str, Any], *, min_points: int = 0,
+                sweeps: Sequence[Any] = ()) -> int:
+    """``--plan``: plan each (method, task), each sweep point of ``sweeps`` (SweepAxis) its own
+    plan, and print it; 2 if any would be refused."""
     import json
 
+    from othink_bench.sweeps import sweep_text
+    from trainers.matrix_sweep import point_overrides, sweep_points
     from trainers.plan import check_plan, plan_training
 
     status = 0
-    for method, task in cells:
-        plan = plan_training(method, task, args.model, recipe=args.recipe, overrides=overrides,
+    for method, task, point in ((m, t, p) for m, t in cells for p in sweep_points(sweeps, m)):
+        plan = plan_training(method, task, args.model, recipe=args.recipe,
+                             overrides={**overrides, **point_overrides(sweeps, point, method)},
                              train_samples=args.train_samples, world_size=args.world_size,
                              train_rows=args.train_rows)
         problem = None
@@ -218,8 +223,11 @@ def print_plans(cells: Sequence[tuple[str, str]], args: argparse.Namespace,
         except ConfigError as exc:
             problem, status = str(exc), 2
         if args.json:
-            print(json.dumps({**plan.to_json(), "refused": problem}))
+            print(json.dumps({**plan.to_json(), **({"sweep": point} if point else {}),
+                              "refused": problem}))
             continue
+        if point:
+            print(f"sweep {sweep_text(point)}:")
         print(plan.render())
         if min_points and len(plan.save_steps) < min_points:
             print(f"  warning: --eval-checkpoints all gets {len(plan.save_steps)} point(s) "
@@ -346,6 +354,11 @@ def configure_train_and_eval(parser: argparse.ArgumentParser) -> None:
                         "count N (seeds 0..N-1) or a comma list (0,1,2); same training data and "
                         "test samples for every seed, the base model evaluated once (default: "
                         "the recipe's one seed)")
+    parser.add_argument("--sweep", action="append", default=None, metavar="KEY=V1,V2",
+                        help="train and evaluate each value of a recipe setting as its own cell "
+                        "(repeatable: several give their grid; method.key sweeps one method's "
+                        "setting, e.g. grpo.beta=0,0.01,0.05); each value gets its own training "
+                        "folder sweep-KEY=V, run id and board row")
     parser.add_argument("--out", default="runs/matrix", metavar="DIR",
                         help="folder for checkpoints, run records and matrix.json "
                         "(default: %(default)s)")
@@ -361,7 +374,7 @@ def _methods_of(args: argparse.Namespace) -> list[str]:
 
 
 def matrix_spec_from_args(args: argparse.Namespace) -> Any:
-    from trainers.matrix import MatrixSpec, parse_seeds
+    from trainers.matrix import MatrixSpec, parse_seeds, parse_sweep
     from trainers.recipes.resolve import parse_overrides
 
     methods = _methods_of(args)
@@ -388,6 +401,7 @@ def matrix_spec_from_args(args: argparse.Namespace) -> Any:
         eval_data=eval_data,
         eval_image_root=_task_map(args.eval_image_root, "--eval-image-root"),
         seeds=parse_seeds(args.seeds) if args.seeds is not None else None,
+        sweeps=[parse_sweep(t) for t in args.sweep] if args.sweep else None,
     )
 
 
@@ -419,13 +433,16 @@ def execute_train_and_eval(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.plan:
+            from trainers.matrix_sweep import check_sweeps, parse_sweep
             from trainers.recipes.resolve import parse_overrides
 
             methods = [m for m in _methods_of(args) if m != "base"]
             tasks = _csv_list(args.train_tasks or default_train_tasks(args.model))
-            return print_plans([(m, t) for t in tasks for m in methods], args,
-                               parse_overrides(args.overrides),
-                               min_points=3 if args.eval_checkpoints == "all" else 0)
+            overrides = parse_overrides(args.overrides)
+            sweeps = check_sweeps([parse_sweep(t) for t in args.sweep or []], methods, overrides)
+            return print_plans([(m, t) for t in tasks for m in methods], args, overrides,
+                               min_points=3 if args.eval_checkpoints == "all" else 0,
+                               sweeps=sweeps)
         spec = matrix_spec_from_args(args)
         if spec.eval_checkpoints == "all":
             warn_short_curves(spec, args)

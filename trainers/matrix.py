@@ -12,6 +12,8 @@ Output folder (``--out DIR``)::
 
     DIR/train/<model>/<train task>/<method>/checkpoint-<step>/   trained checkpoints
     DIR/train/<model>/<train task>/<method>/seed-<s>/checkpoint-<step>/   ... with --seeds
+    DIR/train/<model>/<train task>/<method>/sweep-<k>=<v>/[seed-<s>/]checkpoint-<step>/
+                                                                ... with --sweep
     DIR/runs/<run-id>/{manifest.json,records.jsonl}             one per (checkpoint, eval task)
     DIR/matrix.json                                             the cells, rewritten per cell
     DIR/matrix.md                                               the tables, for people
@@ -27,6 +29,11 @@ evaluated on the same test samples (the harness's data seed is not touched; deco
 Each seed has its own training folder, its own cells (``train_seed`` in the cell and in the
 manifest's ``model``) and resumes on its own. The base model has no training seed: it is
 evaluated once. Without ``--seeds`` nothing changes: no seed folder, no ``train_seed``.
+
+Sweeps (``--sweep KEY=V1,V2``, :mod:`trainers.matrix_sweep`): each value (each point of the
+grid of several axes) is trained as its own training, in its own folder, with its own cells
+(``sweep`` in the cell and in the manifest's ``model``, so in the run id); seeds combine with
+it. Without ``--sweep`` nothing changes: no sweep folder, no ``sweep`` key.
 
 This module runs the grid (:class:`Matrix`); what it runs is :mod:`trainers.matrix_spec`, its
 cells :mod:`trainers.matrix_cells`, and ``matrix.md`` :mod:`trainers.matrix_markdown` (their
@@ -46,10 +53,12 @@ from typing import Any
 
 from othink_bench.records import remove_stale_temps, write_atomic
 from othink_bench.strict_json import dumps
+from othink_bench.sweeps import sweep_sort_key, sweep_text
 from trainers.checkpoints import CheckpointInfo, list_checkpoints
 from trainers.matrix_cells import MatrixCell, Slot, cell_dict, cell_from_summary, slot
 from trainers.matrix_markdown import card_lines, render_markdown
 from trainers.matrix_spec import ALL_METHODS, MatrixSpec, check_seeds, parse_seeds
+from trainers.matrix_sweep import parse_sweep, point_overrides, sweep_folder
 from trainers.model_card import add_board_lines
 from trainers.run import TrainResult, slug, train
 
@@ -64,6 +73,7 @@ __all__ = [
     "cell_dict",
     "check_seeds",
     "parse_seeds",
+    "parse_sweep",
     "render_markdown",
     "run_matrix",
     "slot",
@@ -152,8 +162,8 @@ class Matrix:
         order = {m: i for i, m in enumerate(ALL_METHODS)}
         return sorted(
             self.cells.values(),
-            key=lambda c: (order.get(c.method, 99), c.train_task or "", c.eval_task, c.step,
-                           -1 if c.train_seed is None else c.train_seed),
+            key=lambda c: (order.get(c.method, 99), c.train_task or "", sweep_sort_key(c.sweep),
+                           c.eval_task, c.step, -1 if c.train_seed is None else c.train_seed),
         )
 
     # -- running ---------------------------------------------------------------------------------
@@ -168,30 +178,38 @@ class Matrix:
             if method == "base":
                 continue
             for train_task in spec.train_tasks:
-                for seed in spec.train_seeds:
-                    result = self._train(method, train_task, seed)
-                    for ckpt in self._checkpoints_to_eval(result):
-                        final = ckpt.path == result.final_checkpoint
-                        self._evaluate(
-                            str(ckpt.path), method, train_task, ckpt.step, final,
-                            fingerprint=str(ckpt.meta.get("saved", "")), train_seed=seed,
-                        )
+                for point in spec.sweep_points(method):
+                    for seed in spec.train_seeds:
+                        result = self._train(method, train_task, seed, point)
+                        for ckpt in self._checkpoints_to_eval(result):
+                            final = ckpt.path == result.final_checkpoint
+                            self._evaluate(
+                                str(ckpt.path), method, train_task, ckpt.step, final,
+                                fingerprint=str(ckpt.meta.get("saved", "")), train_seed=seed,
+                                sweep=point,
+                            )
         self.save()
         return self.ordered_cells()
 
-    def _train(self, method: str, train_task: str, seed: int | None = None) -> TrainResult:
+    def _train(self, method: str, train_task: str, seed: int | None = None,
+               point: dict[str, Any] | None = None) -> TrainResult:
         spec = self.spec
         out = spec.out / "train" / slug(spec.model) / slug(train_task) / method
-        overrides = dict(spec.overrides)
+        overrides = {**spec.overrides, **point_overrides(spec.sweeps or [], point, method)}
         seeded: dict[str, Any] = {}
         name = f"{method}/{train_task}"
+        if point:
+            out = out / sweep_folder(point)
+            name += f"/{sweep_folder(point)}"
         if seed is not None:
             out = out / f"seed-{seed}"
             overrides["seed"] = seed  # TRL's seed: init, sampler order, sampling; not the data
             seeded["train_seed"] = seed  # recorded in the checkpoints
             name += f"/seed-{seed}"
-        self.echo(f"[train] {method} on {train_task}"
-                  + (f" (seed {seed})" if seed is not None else "") + f" -> {out}")
+        said = ", ".join(([sweep_text(point)] if point else [])
+                         + ([f"seed {seed}"] if seed is not None else []))
+        self.echo(f"[train] {method} on {train_task}" + (f" ({said})" if said else "")
+                  + f" -> {out}")
         result = self.train_fn(
             method,
             train_task,
@@ -246,7 +264,7 @@ class Matrix:
 
     def _evaluate(
         self, model: str, method: str, train_task: str | None, step: int, final: bool,
-        *, fingerprint: str, train_seed: int | None = None,
+        *, fingerprint: str, train_seed: int | None = None, sweep: dict[str, Any] | None = None,
     ) -> None:
         from othink_bench.harness import evaluate
         from othink_bench.models.provenance import checkpoint_label
@@ -261,14 +279,15 @@ class Matrix:
             method=method,
             train_task=train_task,
             step=step,
-            label=checkpoint_label(method, train_task, step, train_seed),
+            label=checkpoint_label(method, train_task, step, train_seed, sweep),
             train_seed=train_seed,
+            sweep=dict(sweep) if sweep else None,
         )
         for tasks, data, image_root in self._eval_groups():
             todo = []
             for task in tasks:
                 key = self._cell_key(model, task, fingerprint)
-                cell = self.cells.get(slot(method, train_task, task, step, train_seed))
+                cell = self.cells.get(slot(method, train_task, task, step, train_seed, sweep))
                 if cell is not None and cell.cell_key == key and cell.status == "complete":
                     try:
                         if read_manifest(Path(cell.run_dir)).status == "complete":
@@ -289,7 +308,8 @@ class Matrix:
                 settings["image_root"] = image_root
             summaries = evaluate(model, [t for t, _ in todo], model_info=info, **settings)
             for summary, (_, key) in zip(summaries, todo, strict=True):
-                cell = cell_from_summary(summary, method, train_task, step, final, model, key, train_seed)
+                cell = cell_from_summary(summary, method, train_task, step, final, model, key,
+                                         train_seed, sweep)
                 self.cells[cell.slot] = cell
             self.save()
             _free_memory()

@@ -4,8 +4,11 @@ becomes one (:func:`cell_from_summary`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from othink_bench.sweeps import sweep_text
 
 
 @dataclass
@@ -32,6 +35,8 @@ class MatrixCell:
     #: the accuracy's denominator (records less data errors); None in a matrix.json written
     #: before it was kept, where ``n`` stands in
     scored: int | None = None
+    #: the swept settings of the training (train-and-eval --sweep); None: no sweep
+    sweep: dict[str, Any] | None = None
 
     @property
     def same_task(self) -> bool:
@@ -40,23 +45,29 @@ class MatrixCell:
     @property
     def slot(self) -> Slot:
         """Where the cell sits in the matrix; a retrained checkpoint replaces its old cell."""
-        return slot(self.method, self.train_task, self.eval_task, self.step, self.train_seed)
+        return slot(self.method, self.train_task, self.eval_task, self.step, self.train_seed,
+                    self.sweep)
 
 
-Slot = tuple[str, str, str, int, int]
+Slot = tuple[str, str, str, int, int, str]
 
 
 def slot(
-    method: str, train_task: str | None, eval_task: str, step: int, train_seed: int | None = None
+    method: str, train_task: str | None, eval_task: str, step: int, train_seed: int | None = None,
+    sweep: Mapping[str, Any] | None = None,
 ) -> Slot:
-    return (method, train_task or "", eval_task, step, -1 if train_seed is None else train_seed)
+    return (method, train_task or "", eval_task, step, -1 if train_seed is None else train_seed,
+            sweep_text(sweep))
 
 
 def cell_dict(cell: MatrixCell) -> dict[str, Any]:
-    """A cell as matrix.json stores it (no ``train_seed`` key without seeds, as before)."""
+    """A cell as matrix.json stores it (no ``train_seed`` key without seeds, no ``sweep`` key
+    without a sweep, as before)."""
     out = asdict(cell)
     if cell.train_seed is None:
         del out["train_seed"]
+    if cell.sweep is None:
+        del out["sweep"]
     return out
 
 
@@ -66,7 +77,7 @@ def _num(x: float) -> float | None:
 
 def cell_from_summary(
     summary: Any, method: str, train_task: str | None, step: int, final: bool, checkpoint: str,
-    key: str, train_seed: int | None = None,
+    key: str, train_seed: int | None = None, sweep: Mapping[str, Any] | None = None,
 ) -> MatrixCell:
     """The cell of one evaluated run (a harness ``RunSummary``); NaN metrics become None."""
     m = summary.metrics
@@ -89,4 +100,5 @@ def cell_from_summary(
         cell_key=key,
         train_seed=train_seed,
         scored=m.scored,
+        sweep=dict(sweep) if sweep else None,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from othink_bench.sweeps import sweep_sort_key, sweep_text
 from trainers.matrix_cells import MatrixCell
 from trainers.matrix_spec import ALL_METHODS
 
@@ -65,7 +66,8 @@ def card_lines(cells: Sequence[MatrixCell]) -> list[str]:
 def render_markdown(cells: Sequence[MatrixCell]) -> str:
     """Per method: train task x eval task accuracy (final checkpoints), the base model row, and
     accuracy by step where several checkpoints were evaluated. With training seeds a cell is
-    the mean over seeds followed by every seed's value."""
+    the mean over seeds followed by every seed's value; with a sweep, each swept value is its
+    own row (``gr-synth-tiny beta=0.05``), grouped under its train task in value order."""
     if not cells:
         return "(no cells yet)"
     eval_tasks = sorted({c.eval_task for c in cells})
@@ -87,10 +89,12 @@ def render_markdown(cells: Sequence[MatrixCell]) -> str:
         lines += [f"### {method} ({what})", "", header, sep]
         if base:
             lines.append("| base | " + " | ".join(_fmt(base.get(t)) for t in eval_tasks) + " |")
-        for train_task in sorted({c.train_task or "" for c in finals}):
-            row = [c for c in finals if c.train_task == train_task]
+        rows = {(c.train_task or "", sweep_text(c.sweep)): c.sweep for c in finals}
+        for train_task, swept in sorted(rows, key=lambda r: (r[0], sweep_sort_key(rows[r]))):
+            row = [c for c in finals
+                   if (c.train_task or "") == train_task and sweep_text(c.sweep) == swept]
             lines.append(
-                f"| {train_task} | "
+                f"| {train_task}{' ' + swept if swept else ''} | "
                 + " | ".join(_fmt_seeds([c for c in row if c.eval_task == t]) for t in eval_tasks)
                 + " |"
             )
@@ -100,17 +104,23 @@ def render_markdown(cells: Sequence[MatrixCell]) -> str:
                   "|" + "---|" * len(eval_tasks),
                   "| " + " | ".join(_fmt(base.get(t)) for t in eval_tasks) + " |", ""]
     curves = [c for c in cells if c.method != "base"]
-    steps = {(c.method, c.train_task, c.eval_task, c.train_seed) for c in curves}
-    if any(sum(1 for c in curves if (c.method, c.train_task, c.eval_task, c.train_seed) == k) > 1
-           for k in steps):
+    def training(c: MatrixCell) -> tuple[object, ...]:
+        return (c.method, c.train_task, c.eval_task, c.train_seed, sweep_text(c.sweep))
+
+    steps = {training(c) for c in curves}
+    swept = any(c.sweep for c in curves)
+    if any(sum(1 for c in curves if training(c) == k) > 1 for k in steps):
         seed_col = ("seed | ", "---|") if seeds else ("", "")
+        sweep_col = ("sweep | ", "---|") if swept else ("", "")
         lines += [f"### accuracy % by step ({_CI})", "",
-                  f"| method | train | eval | {seed_col[0]}step | accuracy |",
-                  f"|---|---|---|{seed_col[1]}---|---|"]
-        for c in sorted(curves, key=lambda c: (c.method, c.train_task or "", c.eval_task,
+                  f"| method | train | {sweep_col[0]}eval | {seed_col[0]}step | accuracy |",
+                  f"|---|---|{sweep_col[1]}---|{seed_col[1]}---|---|"]
+        for c in sorted(curves, key=lambda c: (c.method, c.train_task or "",
+                                               sweep_sort_key(c.sweep), c.eval_task,
                                                -1 if c.train_seed is None else c.train_seed,
                                                c.step)):
             seed = (f"{'-' if c.train_seed is None else c.train_seed} | " if seeds else "")
-            lines.append(f"| {c.method} | {c.train_task} | {c.eval_task} | {seed}{c.step} | "
-                         f"{_fmt(c)} |")
+            sweep = (f"{sweep_text(c.sweep) or '-'} | " if swept else "")
+            lines.append(f"| {c.method} | {c.train_task} | {sweep}{c.eval_task} | {seed}"
+                         f"{c.step} | {_fmt(c)} |")
     return "\n".join(lines).rstrip()

@@ -1,5 +1,6 @@
 """What a train-and-eval matrix trains and evaluates (:class:`MatrixSpec`), checked before any
-training starts, and the ``--seeds`` axis (:func:`parse_seeds`, :func:`check_seeds`)."""
+training starts, and the ``--seeds`` axis (:func:`parse_seeds`, :func:`check_seeds`); the
+``--sweep`` axis is :mod:`trainers.matrix_sweep`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from trainers.config import METHODS
+from trainers.matrix_sweep import SweepAxis, check_sweeps, sweep_points
 from trainers.recipes import ConfigError
 
 ALL_METHODS: tuple[str, ...] = ("base", *METHODS)
@@ -32,6 +34,7 @@ class MatrixSpec:
     eval_data: dict[str, str] = field(default_factory=dict)  # eval task -> data path
     eval_image_root: dict[str, str] = field(default_factory=dict)
     seeds: list[int] | None = None  # training seeds (None: the recipe's one seed, no seed axis)
+    sweeps: list[SweepAxis] | None = None  # swept settings (None: no sweep axis)
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -62,13 +65,23 @@ class MatrixSpec:
         for name in (*self.eval_data, *self.eval_image_root):
             if name not in self.eval_tasks:
                 raise ConfigError(f"eval data given for {name!r}, which is not an eval task")
+        if self.sweeps is not None:
+            self.sweeps = check_sweeps(self.sweeps, self.methods, self.overrides)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["out"] = str(self.out)
         if self.seeds is None:  # matrices without seeds keep their old matrix.json
             del out["seeds"]
+        if self.sweeps is None:  # ... and without sweeps too
+            del out["sweeps"]
+        else:
+            out["sweeps"] = [{"key": a.key, "values": list(a.values)} for a in self.sweeps]
         return out
+
+    def sweep_points(self, method: str) -> list[dict[str, Any] | None]:
+        """The swept settings each training of ``method`` uses; [None]: no sweep."""
+        return sweep_points(self.sweeps or [], method)
 
     @property
     def train_seeds(self) -> list[int | None]:

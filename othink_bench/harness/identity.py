@@ -64,8 +64,9 @@ def run_key(
 ) -> dict[str, Any]:
     """Everything that determines a run's results (what the run id hashes).
 
-    A trained checkpoint's provenance (method, train task, step) is part of the key: two
-    trainings that happen to end with identical weights are still two cells of a matrix.
+    A trained checkpoint's provenance (method, train task, step, training seed, swept
+    settings) is part of the key: two trainings that happen to end with identical weights
+    (a sweep of a setting that did not change them, say) are still two cells of a matrix.
     """
     key: dict[str, Any] = {
         "schema": RUN_ID_SCHEMA,
@@ -85,7 +86,7 @@ def run_key(
     if model_info is not None:
         provenance = {
             k: getattr(model_info, k)
-            for k in ("method", "train_task", "step", "train_seed")
+            for k in ("method", "train_task", "step", "train_seed", "sweep")
             if getattr(model_info, k) is not None
         }
         if provenance:

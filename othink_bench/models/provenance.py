@@ -45,12 +45,16 @@ class Provenance:
 
 
 def checkpoint_label(
-    method: str, train_task: str | None, step: int | None, train_seed: int | None = None
+    method: str, train_task: str | None, step: int | None, train_seed: int | None = None,
+    sweep: dict[str, Any] | None = None,
 ) -> str:
-    """The display name of a checkpoint on boards: ``grpod:vc-synth-tiny@3`` (``seed 1``)."""
+    """The display name of a checkpoint on boards: ``grpod:vc-synth-tiny@3`` (``beta=0.05``)
+    (``seed 1``)."""
+    from othink_bench.sweeps import sweep_text
+
     if method == "base":
         return method
-    label = f"{method}:{train_task}@{step}"
+    label = f"{method}:{train_task}@{step}" + (f" {sweep_text(sweep)}" if sweep else "")
     return label + (f" seed {train_seed}" if train_seed is not None else "")
 
 

@@ -1,0 +1,262 @@
+"""Sweep figures: accuracy against a swept setting's value, from the records of a
+``train-and-eval --sweep`` (the paper's Figures 4 and 6).
+
+Why a figure of its own: a sweep's values are rows of the board (``+ GRPO (beta=0.05)``), but
+the paper's argument (RQ1) is the shape across values - does accuracy fall as the constant KL
+weight grows, does format accuracy need the format weight alpha. Here each swept numeric
+setting of a base model gets one figure, one panel per eval column:
+
+- a line per training that differs only in that setting (same method, train task, other swept
+  settings and training seed), accuracy of its final checkpoint at each value with its Wilson
+  95% interval as a band;
+- for ``alpha`` (the format-reward weight, Figure 4) the format accuracy too, dashed, with its
+  interval;
+- for ``beta`` (Figure 6) each GRPO-D training on the same train task and column, drawn as its
+  accuracy (and interval) over the range of beta its training log shows it used, min to max:
+  GRPO-D has no single beta, so it is placed where its schedule went. Without a training log
+  its range is unknown and it is not drawn (the table says so).
+
+Only values that are numbers are drawn (a sweep of ``beta_schedule`` has no x axis); the table
+below each figure lists every value. Nothing here reads a file: it is a function of the
+:class:`~leaderboard.collect.Collection`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from leaderboard.analysis import Analysis
+from leaderboard.blocks import Block, Heading, Image, Paragraph, TableBlock
+from leaderboard.cells import EMPTY, DisplayCell, DisplayTable, acc_cell, column_labels, fmt_pct
+from leaderboard.collect import Collection
+from leaderboard.keys import EvalKey, ModelKey, natural_key, short_model_name, slugify
+from leaderboard.plots import (
+    PLOTS_DIR,
+    Plot,
+    Series,
+    _draw_lines,
+    _new_figure,
+    _png,
+    _style,
+    method_color,
+    model_slug,
+)
+from leaderboard.runs import Run
+from othink_bench.sweeps import value_sort_key, value_text
+
+FORMAT_WEIGHT = "alpha"  # Figure 4: format accuracy is drawn too
+KL_WEIGHT = "beta"  # Figure 6: GRPO-D's beta range is drawn too
+SETTING_NAMES = {FORMAT_WEIGHT: "format-reward weight alpha", KL_WEIGHT: "constant KL weight beta"}
+
+
+@dataclass(frozen=True)
+class SweepLine:
+    """Trainings that differ only in one swept setting, on one (train task, eval column)."""
+
+    model: ModelKey  # the row without the swept setting (other swept settings and seed kept)
+    train_task: str | None
+    column: EvalKey
+    points: tuple[tuple[Any, Run], ...]  # (value, final checkpoint's run), by value
+
+    @property
+    def label(self) -> str:
+        return f"{self.model.display} on {self.train_task}" if self.train_task else self.model.display
+
+
+@dataclass(frozen=True)
+class RangeMark:
+    """A GRPO-D training on a beta figure: its accuracy over the beta range it used."""
+
+    model: ModelKey
+    train_task: str | None
+    column: EvalKey
+    run: Run
+    beta_range: tuple[float, float] | None  # min and max beta of its log; None: no log
+
+
+@dataclass(frozen=True)
+class SweepFigure:
+    base: str
+    setting: str
+    lines: tuple[SweepLine, ...]
+    ranges: tuple[RangeMark, ...] = ()
+
+    @property
+    def columns(self) -> list[EvalKey]:
+        return sorted({line.column for line in self.lines}, key=EvalKey.sort_key)
+
+    @property
+    def name(self) -> str:
+        return f"sweep-{slugify(self.setting)}-{model_slug(self.base)}.png"
+
+    @property
+    def title(self) -> str:
+        what = SETTING_NAMES.get(self.setting, self.setting)
+        extra = {FORMAT_WEIGHT: " (format accuracy dashed)",
+                 KL_WEIGHT: " (GRPO-D over the beta range it used)" if self.ranges else "",
+                 }.get(self.setting, "")
+        return f"{short_model_name(self.base)}: accuracy vs {what}{extra}"
+
+
+def _numeric(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def build_sweeps(coll: Collection) -> list[SweepFigure]:
+    """Every sweep figure of a collection: one per (base model, swept numeric setting) with a
+    line of two or more values."""
+    groups: dict[tuple[str, str, ModelKey, str | None, EvalKey], list[tuple[Any, Run]]] = {}
+    for model in coll.models:
+        for setting, value in model.sweep:
+            if not _numeric(value):
+                continue
+            rest = tuple(kv for kv in model.sweep if kv[0] != setting)
+            line_model = ModelKey(model.base, model.method, model.variant, model.train_seed, rest)
+            for task in coll.train_tasks(model):
+                for column in coll.columns:
+                    run = coll.final(model, task, column)
+                    if run is not None and run.accuracy.n:
+                        key = (model.base, setting, line_model, task, column)
+                        groups.setdefault(key, []).append((value, run))
+    figures: dict[tuple[str, str], list[SweepLine]] = {}
+    for (base, setting, model, task, column), points in groups.items():
+        if len(points) > 1:
+            ordered = tuple(sorted(points, key=lambda p: value_sort_key(p[0])))
+            figures.setdefault((base, setting), []).append(SweepLine(model, task, column, ordered))
+    out = []
+    for (base, setting), lines in sorted(figures.items(),
+                                         key=lambda kv: (natural_key(kv[0][0]), kv[0][1])):
+        lines.sort(key=lambda ln: (ln.model.sort_key(), natural_key(ln.train_task or ""),
+                                   ln.column.sort_key()))
+        ranges = _grpod_ranges(coll, base, lines) if setting == KL_WEIGHT else ()
+        out.append(SweepFigure(base, setting, tuple(lines), ranges))
+    return out
+
+
+def _grpod_ranges(coll: Collection, base: str, lines: Sequence[SweepLine]) -> tuple[RangeMark, ...]:
+    """GRPO-D trainings on the (train task, column)s drawn, with a line's other swept settings
+    (so none swept in beta)."""
+    places = sorted({(ln.train_task or "", ln.column) for ln in lines},
+                    key=lambda p: (natural_key(p[0]), p[1].sort_key()))
+    settings = {ln.model.sweep for ln in lines}  # the lines' other swept settings
+    marks = []
+    for model in coll.models:
+        if model.base != base or model.method != "grpod" or model.sweep not in settings:
+            continue
+        for task, column in places:
+            run = coll.final(model, task or None, column)
+            if run is None or not run.accuracy.n:
+                continue
+            log = next((lg for lg in coll.logs
+                        if lg.model == model and (lg.train_task or "") == task), None)
+            betas = log.series(KL_WEIGHT)[1] if log is not None else []
+            span = (min(betas), max(betas)) if betas else None
+            marks.append(RangeMark(model, task or None, column, run, span))
+    return tuple(marks)
+
+
+# -- drawing -----------------------------------------------------------------------------------
+
+
+def sweep_plot(fig: SweepFigure) -> Plot:
+    """One panel per eval column: accuracy (and, for alpha, format accuracy) vs the value."""
+    labels = column_labels(fig.columns)
+    with _style():
+        figure = _new_figure()
+        columns = fig.columns
+        axes = [figure.add_subplot(1, len(columns), i + 1) for i in range(len(columns))]
+        for ax, column in zip(axes, columns, strict=True):
+            series = []
+            for line in (ln for ln in fig.lines if ln.column == column):
+                x = [float(v) for v, _ in line.points]
+                runs = [r for _, r in line.points]
+                series.append(Series(line.label, line.model.method, x,
+                                     [100 * r.accuracy.value for r in runs],
+                                     [100 * r.accuracy.low for r in runs],
+                                     [100 * r.accuracy.high for r in runs]))
+                if fig.setting == FORMAT_WEIGHT:
+                    series.append(Series(f"{line.label}: format", line.model.method, x,
+                                         [100 * r.format_rate.value for r in runs],
+                                         [100 * r.format_rate.low for r in runs],
+                                         [100 * r.format_rate.high for r in runs],
+                                         dashed=True, marker="s"))
+            _draw_lines(ax, series)
+            for mark in (m for m in fig.ranges if m.column == column and m.beta_range):
+                assert mark.beta_range is not None
+                low, high = mark.beta_range
+                acc = mark.run.accuracy
+                color = method_color("grpod")
+                ax.hlines(100 * acc.value, low, high, colors=color, linewidth=3,
+                          label=f"{mark.model.display} on {mark.train_task}: beta "
+                          f"{low:.3g}..{high:.3g}")
+                ax.fill_between([low, high], 100 * acc.low, 100 * acc.high, color=color,
+                                alpha=0.15, linewidth=0)
+            ax.set_title(labels[column])
+            ax.set_xlabel(fig.setting)
+            ax.set_ylim(0, 100)
+            ax.legend(loc="best")
+        axes[0].set_ylabel("accuracy (%), Wilson 95% interval")
+        figure.suptitle(fig.title)
+        figure.tight_layout()
+        return Plot(fig.name, fig.title, _png(figure))
+
+
+def sweep_plots(an: Analysis) -> list[Plot]:
+    return [sweep_plot(f) for f in build_sweeps(an.collection)]
+
+
+# -- the board's section -----------------------------------------------------------------------
+
+
+def _cell(run: Run | None, with_format: bool) -> DisplayCell:
+    if run is None:
+        return EMPTY
+    cell = acc_cell(run)
+    if not with_format:
+        return cell
+    return DisplayCell(cell.main, f"{cell.rest}; format {fmt_pct(run.format_rate.value, 1)}",
+                       ref=cell.ref)
+
+
+def sweep_blocks(an: Analysis, plots: dict[str, Plot]) -> list[Block]:
+    """"Sweeps": per figure, the plot and a table (a row per line, a column per value)."""
+    figures = build_sweeps(an.collection)
+    if not figures:
+        return []
+    labels = column_labels(an.collection.columns)
+    blocks: list[Block] = [
+        Heading(2, "Sweeps"),
+        Paragraph(
+            "Trainings of `train-and-eval --sweep` that differ in one setting, final "
+            "checkpoints: accuracy % [Wilson 95% interval] (n) and run per value (the paper's "
+            "Figure 4 for the format weight alpha, with format accuracy; Figure 6 for a "
+            "constant KL weight beta, with GRPO-D over the beta range its log shows)."
+        ),
+    ]
+    for fig in figures:
+        blocks.append(Heading(3, fig.title))
+        if fig.name in plots:
+            blocks.append(Image(f"{PLOTS_DIR}/{fig.name}", plots[fig.name].title))
+        values = sorted({v for ln in fig.lines for v, _ in ln.points}, key=value_sort_key)
+        rows = []
+        for line in fig.lines:
+            by_value = dict(line.points)
+            rows.append([DisplayCell(line.model.display), DisplayCell(line.train_task or "—"),
+                         DisplayCell(labels[line.column]),
+                         *(_cell(by_value.get(v), fig.setting == FORMAT_WEIGHT) for v in values)])
+        header = ["model", "trained on", "eval", *(f"{fig.setting}={value_text(v)}" for v in values)]
+        blocks.append(TableBlock(DisplayTable(header, rows, ["l", "l", "l"] + ["r"] * len(values))))
+        for mark in fig.ranges:
+            acc = acc_cell(mark.run).plain
+            span = (f"beta {mark.beta_range[0]:.4g} to {mark.beta_range[1]:.4g}"
+                    if mark.beta_range else "no training log, so its beta range is unknown "
+                    "and it is not drawn")
+            blocks.append(Paragraph(f"{mark.model.display} trained on {mark.train_task}, on "
+                                    f"{labels[mark.column]}: {acc}; {span}."))
+    return blocks
+
+
+__all__ = ["RangeMark", "SweepFigure", "SweepLine", "build_sweeps", "sweep_blocks",
+           "sweep_plot", "sweep_plots"]
