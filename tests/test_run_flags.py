@@ -39,12 +39,14 @@ def test_bad_numeric_run_flags_refused_before_the_model_loads(
         raise AssertionError("a backend was built before the flags were checked")
 
     monkeypatch.setattr(factory, "make_backend", no_backend, raising=False)
-    argv = ["run", "--model", str(tmp_path / "no-such-checkpoint"), "--tasks", "vc-synth-tiny",
+    model = tmp_path / "empty-checkpoint"  # exists (passes the path check), cannot load
+    model.mkdir()
+    argv = ["run", "--model", str(model), "--tasks", "vc-synth-tiny",
             "--out", str(tmp_path / "runs"), "--no-progress", *flags]
     assert cli(argv) == 2
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err, err
-    assert "no-such-checkpoint" not in err  # refused for the flag, not for the missing model
+    assert "empty-checkpoint" not in err  # refused for the flag, not for the unloadable model
     assert not (tmp_path / "runs").exists()
 
 
