@@ -34,6 +34,10 @@ from othink_bench.records import RECORDS_FILE, read_records
 from othink_bench.registry import unregister
 from othink_bench.task import ImageError, ImageRef, Sample
 
+# PIL's own warning for images over 89 megapixels (othink_bench.images silences it outside
+# pytest, which resets warning filters per test)
+pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+
 
 def png_header(width: int, height: int, bit_depth: int = 1, color_type: int = 0) -> bytes:
     """A PNG with a valid IHDR for ``width`` x ``height`` and no pixel data."""
@@ -280,3 +284,40 @@ def test_the_training_dataset_keeps_reduced_encoded_images() -> None:
         assert row["image"]["bytes"] and row["image"]["path"] is None
     sizes = {im.size for im in ds["image"]}
     assert sizes == {(134, 100)}, sizes  # 400x300 reduced by 3 (edges rounded up)
+
+
+@pytest.mark.timeout(120)  # a FIFO opened blocking would hang the run
+def test_cli_local_data_names_each_bad_image_by_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from harness_fixtures import cli
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "good.png").write_bytes(png_bytes(Image.new("RGB", (40, 30), (9, 9, 9))))
+    (folder / "bomb.png").write_bytes(png_header(13000, 13000))
+    os.mkfifo(folder / "pipe.png")
+    (folder / "dir.png").mkdir()
+    names = ["good.png", "bomb.png", "pipe.png", "dir.png"]
+    data = folder / "test.jsonl"
+    data.write_text("".join(json.dumps({"image_path": n, "question": f"How many? {i}",
+                                        "ground_truth": 3}) + "\n" for i, n in enumerate(names)))
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"outputs": {}, "default": "<answer>3</answer>"}))
+    base = ["run", "--backend", "scripted", "--model", str(script), "--tasks", "vc", "--data",
+            str(data), "--out", str(tmp_path / "runs"), "--no-progress", "--max-errors", "1"]
+    assert cli([*base, "--max-image-pixels", "0"]) == 2
+    assert "max image pixels must be a whole number of pixels >= 1, got 0" in (
+        capsys.readouterr().err)
+    assert cli(base) == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    errors = {r.index: r.error for r in read_records(run_dir / RECORDS_FILE)}
+    assert errors[0] is None
+    assert errors[1] is not None and errors[1].startswith(f"{data}:2: image {folder}/bomb.png "
+                                                          "is 13000x13000")
+    assert errors[2] == f"{data}:3: image path {folder}/pipe.png is a FIFO (named pipe), not a " \
+        "regular file"
+    assert errors[3] == f"{data}:4: image path {folder}/dir.png is a directory, not a regular file"
+
