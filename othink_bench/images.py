@@ -114,8 +114,8 @@ def check_header(im: Image.Image, where: str, max_image_pixels: int) -> None:
     if w * h > max_image_pixels:
         raise ImageError(
             f"image {where} is {w}x{h} ({w * h / 1e6:.1f} megapixels), over the limit of "
-            f"{max_image_pixels} pixels; it was not decoded. Pass --max-image-pixels N "
-            "(training: max_image_pixels) to read it, or shrink the image"
+            f"{max_image_pixels} pixels; it was not decoded. Shrink the image, or raise the "
+            "limit with `othink-bench run --max-image-pixels N`"
         )
     ratio = max(w, h) / min(w, h)
     if ratio > MAX_ASPECT_RATIO:
