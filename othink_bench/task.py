@@ -7,7 +7,6 @@ parser and scored by another - the defect of the reference code this project rep
 
 from __future__ import annotations
 
-import io
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,13 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict
 
 from othink_bench.answers import extract_answer, has_format, lenient_answer
+from othink_bench.images import (
+    DEFAULT_MAX_IMAGE_PIXELS,
+    ImageError,
+    check_header,
+    decode,
+    load_image,
+)
 
 if TYPE_CHECKING:
     from othink_bench.testsets import PublishedSet
@@ -31,10 +37,6 @@ PROMPT_SUFFIX = (
 )
 
 
-class ImageError(RuntimeError):
-    """A sample's image is missing or cannot be decoded (recorded per sample, never fatal)."""
-
-
 @dataclass(frozen=True)
 class ImageRef:
     """Where a sample's image comes from: a file, encoded bytes, or an in-memory image.
@@ -46,24 +48,26 @@ class ImageRef:
     data: bytes | None = None
     pil: Image.Image | None = field(default=None, compare=False, repr=False)
 
-    def load(self) -> Image.Image:
-        try:
-            if self.pil is not None:
-                return self.pil.convert("RGB")
-            if self.data is not None:
-                with Image.open(io.BytesIO(self.data)) as im:
-                    return im.convert("RGB")
-            if self.path is not None:
-                if not Path(self.path).is_file():
-                    raise ImageError(f"image file not found: {self.path}")
-                with Image.open(self.path) as im:
-                    return im.convert("RGB")
-        except ImageError:
-            raise
-        except Exception as exc:  # PIL raises many types for truncated or foreign files
-            where = self.path or "<embedded bytes>"
-            raise ImageError(f"cannot decode image {where}: {type(exc).__name__}: {exc}") from exc
-        raise ImageError("sample has no image (no path, bytes or in-memory image)")
+    def load(
+        self,
+        *,
+        max_pixels: int | None = None,
+        max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
+    ) -> Image.Image:
+        """The image as RGB, refused from its header when larger than ``max_image_pixels``
+        and reduced towards ``max_pixels`` as it decodes (:mod:`othink_bench.images`)."""
+        if self.pil is not None:
+            try:
+                check_header(self.pil, "<in-memory image>", max_image_pixels)
+                return decode(self.pil, max_pixels)
+            except ImageError:
+                raise
+            except Exception as exc:
+                raise ImageError(f"cannot convert in-memory image: {exc}") from exc
+        return load_image(
+            path=self.path, data=self.data, max_pixels=max_pixels,
+            max_image_pixels=max_image_pixels,
+        )
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ class LazyToy(ToyCount):
 class BrokenImage(ImageRef):
     """An image whose rendering fails when it is loaded (on the preparation thread)."""
 
-    def load(self) -> Any:
+    def load(self, **budget: Any) -> Any:
         from othink_bench.task import ImageError
 
         raise ImageError(f"rendering failed on {threading.current_thread().name}")

@@ -137,6 +137,17 @@ def has_resume_state(folder: str | Path) -> bool:
     )
 
 
+def partial_resume_state(folder: str | Path) -> bool:
+    """Whether a checkpoint holds some resume state (scheduler, RNG) but not the optimizer's:
+    pruning removes all of it together, so such a checkpoint lost a file."""
+    folder = Path(folder)
+    if has_resume_state(folder):
+        return False
+    return any((folder / name).is_file() for name in ("scheduler.pt", "rng_state.pth")) or any(
+        folder.glob("rng_state_*.pth")
+    )
+
+
 def _has_weights(folder: Path) -> bool:
     return any((folder / name).is_file() for name in WEIGHT_FILES)
 

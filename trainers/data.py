@@ -10,6 +10,11 @@ few-shot counting).
 Columns: ``prompt`` (conversational messages), ``image`` (an image feature), ``solution`` (the SFT
 target), ``gold`` (the ground truth), ``id``; SFT datasets add ``completion`` (one assistant
 message holding the solution), which makes TRL put the loss on the completion only.
+
+Images are decoded one at a time under the harness's bounds (checked from the header, reduced
+towards ``max_pixels`` as they decode: :mod:`othink_bench.images`) and kept only encoded (the
+PNG bytes the ``Image`` feature would store anyway), so the dataset never holds every sample's
+decoded pixels at once.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from othink_bench.images import DEFAULT_DECODE_PIXELS, DEFAULT_MAX_IMAGE_PIXELS
 from othink_bench.task import ImageError, Sample, Task
 
 log = logging.getLogger(__name__)
@@ -88,14 +94,20 @@ def build_dataset(
     *,
     for_sft: bool = False,
     report: DataReport | None = None,
+    max_pixels: int | None = None,
+    max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
 ) -> Any:
     """Build the training ``datasets.Dataset`` from samples.
 
-    Samples whose data carries an error (``meta["error"]``), or whose image cannot be decoded,
-    are dropped and counted in ``report``; an empty result is an error, not an empty training.
+    Samples whose data carries an error (``meta["error"]``), or whose image cannot be decoded
+    (or is over ``max_image_pixels``), are dropped and counted in ``report``; an empty result
+    is an error, not an empty training. Images are reduced towards ``max_pixels`` (default
+    :data:`~othink_bench.images.DEFAULT_DECODE_PIXELS`) and stored encoded.
     """
     from datasets import Dataset, Features, Image, Value
 
+    feature = Image()
+    budget = max_pixels or DEFAULT_DECODE_PIXELS
     report = report if report is not None else DataReport()
     rows: dict[str, list[Any]] = {k: [] for k in ("id", "prompt", "image", "solution", "gold")}
     if for_sft:
@@ -107,7 +119,9 @@ def build_dataset(
             log.warning("dropping training sample %s: %s", sample.id, sample.meta["error"])
             continue
         try:
-            image = sample.image.load()
+            image = feature.encode_example(
+                sample.image.load(max_pixels=budget, max_image_pixels=max_image_pixels)
+            )
         except ImageError as exc:
             report.drop("image error")
             log.warning("dropping training sample %s: %s", sample.id, exc)
@@ -136,7 +150,7 @@ def build_dataset(
         )
     features = {
         "id": Value("string"),
-        "image": Image(),
+        "image": feature,
         "solution": Value("string"),
         "gold": Value("string"),
     }
@@ -153,8 +167,10 @@ def task_dataset(
     image_root: str | None = None,
     train_samples: int | None = None,
     seed: int = 0,
+    max_pixels: int | None = None,
 ) -> tuple[Any, DataReport]:
-    """Load a task's training split and build its dataset in one call."""
+    """Load a task's training split and build its dataset in one call (``max_pixels``: the
+    training's image-area budget, which images are reduced towards as they decode)."""
     samples = load_samples(
         task,
         source=source,
@@ -164,4 +180,7 @@ def task_dataset(
         seed=seed,
     )
     report = DataReport()
-    return build_dataset(task, samples, for_sft=for_sft, report=report), report
+    dataset = build_dataset(
+        task, samples, for_sft=for_sft, report=report, max_pixels=max_pixels
+    )
+    return dataset, report

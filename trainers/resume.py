@@ -5,8 +5,9 @@ and step counter from a checkpoint, but three things around that decide whether 
 training is the one that was interrupted, and transformers does none of them:
 
 * which checkpoint to resume from: the newest one that is complete (has this project's
-  metadata, written only after every process finished saving) and still holds its optimizer
-  state (see "Resume state" in :mod:`trainers.checkpoints`);
+  metadata, written only after every process finished saving), still holds its optimizer
+  state (see "Resume state" in :mod:`trainers.checkpoints`) and whose files are whole (a
+  damaged newer one is named and passed over: :mod:`trainers.checkpoint_integrity`);
 * that the training asked for now is the one that was interrupted: resuming a GRPO-D run with
   another beta range or step count would produce a model of neither recipe, so it is refused;
 * the weights: transformers 5 reloads a checkpoint's ``model.safetensors`` with
@@ -38,12 +39,14 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from trainers.checkpoint_integrity import checkpoint_damage
 from trainers.checkpoints import (
     CHECKPOINT_META,
     CHECKPOINT_PREFIX,
     TRAINING_MARKER,
     has_resume_state,
     list_checkpoints,
+    partial_resume_state,
 )
 from trainers.recipes import ConfigError
 
@@ -83,10 +86,33 @@ def settings_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
 
 def resume_point(output_dir: Path) -> Path | None:
     """The newest complete checkpoint that holds optimizer state (a ``save_only_model`` one, or
-    one whose state was pruned once a newer one was saved, cannot resume)."""
+    one whose state was pruned once a newer one was saved, cannot resume) and whose files are
+    whole (:func:`trainers.checkpoint_integrity.checkpoint_damage`).
+
+    A damaged newer checkpoint is passed over with a warning naming it and what is wrong (the
+    training then redoes its steps, and :func:`clear_stale` replaces it); when checkpoints are
+    damaged and none older can resume, a :class:`ConfigError` says so and how to start again.
+    """
+    damaged: list[str] = []
     for ckpt in reversed(list_checkpoints(output_dir)):
         if has_resume_state(ckpt.path):
+            problem = checkpoint_damage(ckpt.path)
+        elif partial_resume_state(ckpt.path):
+            problem = "its optimizer state (optimizer.pt) is missing"
+        else:
+            continue
+        if problem is None:
+            if damaged:
+                log.warning("resuming from %s instead: the newer %s (it will be replaced)",
+                            ckpt.path, "; ".join(damaged))
             return ckpt.path
+        damaged.append(f"{ckpt.path} is damaged: {problem}")
+    if damaged:
+        raise ConfigError(
+            f"cannot resume the training in {output_dir}: {'; '.join(damaged)}, and no older "
+            "checkpoint holds resume state (with keep_resume_state: last only the newest "
+            "does). Restore the damaged files, or pass --overwrite to train again from step 0"
+        )
     return None
 
 

@@ -246,6 +246,7 @@ def train(
         image_root=options.image_root,
         train_samples=options.train_samples,
         seed=options.data_seed,
+        max_pixels=options.max_pixels,
     )
     check_rows(len(dataset), "the loaded training set")  # exact, before the model loads
     processor = load_training_processor(model_path, resolved)

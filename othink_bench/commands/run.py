@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from othink_bench.backends.factory import BACKENDS
+from othink_bench.images import DEFAULT_DECODE_PIXELS, DEFAULT_MAX_IMAGE_PIXELS
 from othink_bench.strict_json import dumps
 
 
@@ -70,6 +71,14 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
         help="read image paths that leave the data file's folder (or --image-root): '../', "
         "absolute paths (off by default: such rows are per-sample errors)",
     )
+    data.add_argument(
+        "--max-image-pixels",
+        type=int,
+        default=DEFAULT_MAX_IMAGE_PIXELS,
+        help="largest image area decoded, checked from the file's header before any pixel is "
+        f"(default {DEFAULT_MAX_IMAGE_PIXELS}); larger images, and ones with an aspect ratio "
+        "over 200:1, are per-sample image errors",
+    )
     gen = p.add_argument_group("generation (defaults follow the paper: greedy)")
     gen.add_argument("--batch-size", type=int, default=8)
     gen.add_argument(
@@ -116,7 +125,8 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
         "--max-pixels",
         type=int,
         help="hf: largest image area given to the model, applied through the model family's own "
-        "image-processor keys (default: the checkpoint's); part of the run id",
+        "image-processor keys (default: the checkpoint's); part of the run id. Every backend: "
+        f"larger images are reduced towards it as they decode (default {DEFAULT_DECODE_PIXELS})",
     )
     hw.add_argument("--min-pixels", type=int, help="hf: smallest image area (as --max-pixels)")
     hw.add_argument("--tensor-parallel-size", type=int, help="vllm: GPUs per model replica")
@@ -308,6 +318,7 @@ def execute_run(args: argparse.Namespace) -> int:
         offset=args.offset,
         sample_ids=args.sample_ids,
         allow_outside_images=args.allow_outside_images,
+        max_image_pixels=args.max_image_pixels,
         batch_size=args.batch_size,
         max_new_tokens=args.max_new_tokens,
         temperature=args.temperature,

@@ -1,6 +1,8 @@
 """Preparing a window of work: which samples can be asked (bad rows, unverifiable gold, images
-outside the data folder, missing images and prompts past the model's context become error
-records), their prompts (stored once per run) and decoded images, and the generation requests."""
+outside the data folder, missing, unreadable or oversized images and prompts past the model's
+context become error records), their prompts (stored once per run) and decoded images (checked
+from the header and reduced towards the model's image budget as they decode, so a window holds
+no full-size bomb: :mod:`othink_bench.images`), and the generation requests."""
 
 from __future__ import annotations
 
@@ -66,6 +68,12 @@ def unique_ids(samples: Sequence[Sample]) -> Sequence[Sample]:
     return out
 
 
+def where(item: Item, data: str | None) -> str:
+    """``FILE:LINE`` of a sample read from a data file, else ``sample ID``."""
+    line = item.sample.meta.get("line") if item.sample.meta else None
+    return f"{data}:{line}" if line else f"sample {item.sample.id}"
+
+
 def precheck_image_path(
     item: Item, task: Task, image_root: Path | None, data: str | None
 ) -> RunRecord | None:
@@ -73,12 +81,10 @@ def precheck_image_path(
     path = item.sample.image.path
     if image_root is None or path is None or not outside(path, image_root):
         return None
-    line = item.sample.meta.get("line") if item.sample.meta else None
-    where = f"{data}:{line}" if line else f"sample {item.sample.id}"
     return make_record(
         item,
         task,
-        error=f"{where}: image_path {path} is outside {image_root}; move the image "
+        error=f"{where(item, data)}: image_path {path} is outside {image_root}; move the image "
         "there, pass --image-root DIR, or --allow-outside-images to read it anyway",
         error_kind="image_path",
     )
@@ -109,10 +115,14 @@ def prepare_window(
         if rec is None and wants_image(messages):
             try:
                 if item.index not in loaded:
-                    loaded[item.index] = item.sample.image.load()
+                    loaded[item.index] = item.sample.image.load(
+                        max_pixels=s.decode_pixels, max_image_pixels=s.max_image_pixels
+                    )
                 images = [loaded[item.index]]
             except ImageError as exc:
-                rec = make_record(item, task, error=str(exc), error_kind="image")
+                from_file = bool(item.sample.meta and item.sample.meta.get("line"))
+                error = f"{where(item, s.data)}: {exc}" if from_file else str(exc)
+                rec = make_record(item, task, error=error, error_kind="image")
         if rec is not None:
             early.append(rec)
             continue

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from othink_bench.images import DEFAULT_DECODE_PIXELS, DEFAULT_MAX_IMAGE_PIXELS, check_limit
 from othink_bench.metrics import Metrics
 from othink_bench.records import ModelInfo
 from othink_bench.runstate import Selection
@@ -50,6 +51,8 @@ class RunSettings:
     sample_ids: tuple[str, ...] | None = None
     #: Image paths may leave the data file's folder (or ``image_root``) only when this is set.
     allow_outside_images: bool = False
+    #: Images whose header claims more pixels are per-sample ``image`` errors, never decoded.
+    max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
     batch_size: int = 8
     max_new_tokens: int | None = None  # None: the task's own (256 counting, 1024 geometry)
     temperature: float = 0.0
@@ -71,10 +74,18 @@ class RunSettings:
     def selection(self) -> Selection:
         return Selection(self.limit, self.offset, self.sample_ids)
 
+    @property
+    def decode_pixels(self) -> int:
+        """The area images are reduced towards as they decode: ``max_pixels`` when given, else
+        :data:`othink_bench.images.DEFAULT_DECODE_PIXELS` (independent of whether the model is
+        loaded yet, so a sample decodes the same in every window and on resume)."""
+        return int(self.backend_options.get("max_pixels") or DEFAULT_DECODE_PIXELS)
+
     def validate(self) -> None:
         self.selection.validate()
         if self.data_seed < 0:
             raise ValueError(f"data seed must be >= 0, got {self.data_seed}")
+        check_limit("max image pixels", self.max_image_pixels)
         if self.batch_size < 1:
             raise ValueError(f"batch size must be >= 1, got {self.batch_size}")
         if self.max_new_tokens is not None and self.max_new_tokens < 1:
