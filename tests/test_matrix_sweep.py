@@ -169,6 +169,7 @@ def test_alpha_sweep_with_identical_weights_gives_two_runs_rows_and_a_figure(
 ) -> None:
     pytest.importorskip("trl")
     from leaderboard import build_board, render_markdown
+    from othink_bench.models.provenance import read_provenance
     from othink_bench.records import read_manifest
     from trainers.checkpoints import TRAINING_MARKER
     from trainers.matrix import MATRIX_FILE, MATRIX_MD, Matrix
@@ -187,6 +188,10 @@ def test_alpha_sweep_with_identical_weights_gives_two_runs_rows_and_a_figure(
         manifest = read_manifest(Path(cell.run_dir))
         assert manifest.model.sweep == cell.sweep
         assert manifest.model.label == f"grpo:{TASK}@1 alpha={value_text(cell.sweep['alpha'])}"
+        # the checkpoint knows its value: `run` on it gives this cell's row and run id
+        found = read_provenance(folder / "checkpoint-1")
+        assert found is not None and found.sweep == cell.sweep
+        assert found.label == manifest.model.label
     # the random tiny model earns no reward: both values leave the same weights, the case
     # where two values used to be one run
     weights = [(f / "checkpoint-1" / "model.safetensors").read_bytes() for f in folders]

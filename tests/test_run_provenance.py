@@ -89,6 +89,8 @@ def test_a_folder_without_the_file_and_other_backends_behave_as_before(tmp_path:
         (json.dumps({k: v for k, v in META.items() if k != "method"}),
          r"field 'method' must be a non-empty string, got None"),
         (json.dumps({**META, "train_seed": "a"}), r"field 'train_seed' must be"),
+        (json.dumps({**META, "sweep": [0.05]}), r"field 'sweep' must map setting names"),
+        (json.dumps({**META, "sweep": {"beta": [1]}}), r"field 'sweep' must map setting names"),
     ],
 )
 def test_a_malformed_file_names_the_file_and_the_field(
@@ -111,6 +113,17 @@ def test_the_cli_reports_a_malformed_file_before_loading_anything(
     err = capsys.readouterr().err
     assert f"error: {folder / CHECKPOINT_META}: field 'base_model'" in err
     assert not out.exists()
+
+
+def test_a_swept_checkpoint_keeps_its_value(tmp_path: Path) -> None:
+    """A checkpoint of ``train-and-eval --sweep`` records its value; ``run`` on it gets the
+    value's label and the ``sweep`` field that puts it in the value's run (not the other's)."""
+    folder = _checkpoint(tmp_path, {**META, "sweep": {"beta": 0.05}})
+    found = read_provenance(folder)
+    assert found is not None and found.sweep == {"beta": 0.05}
+    described = _description(["--model", str(folder)])
+    assert described["sweep"] == {"beta": 0.05}
+    assert described["label"] == "grpod:vc-synth-tiny@3 beta=0.05"
 
 
 def test_label_is_the_one_train_and_eval_gives() -> None:

@@ -196,11 +196,12 @@ class Matrix:
         spec = self.spec
         out = spec.out / "train" / slug(spec.model) / slug(train_task) / method
         overrides = {**spec.overrides, **point_overrides(spec.sweeps or [], point, method)}
-        seeded: dict[str, Any] = {}
+        seeded: dict[str, Any] = {}  # how this training differs, recorded in its checkpoints
         name = f"{method}/{train_task}"
         if point:
             out = out / sweep_folder(point)
             name += f"/{sweep_folder(point)}"
+            seeded["sweep"] = dict(point)
         if seed is not None:
             out = out / f"seed-{seed}"
             overrides["seed"] = seed  # TRL's seed: init, sampler order, sampling; not the data

@@ -172,6 +172,7 @@ def train(
     trainer_hook: TrainerHook | None = None,
     reward_wrapper: RewardWrapper | None = None,
     train_seed: int | None = None,
+    sweep: Mapping[str, Any] | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``task`` with ``method`` (sft, grpo or grpod) and save checkpoints.
 
@@ -180,7 +181,9 @@ def train(
     ``train_samples`` is the few-shot limit. ``trainer_hook`` sees the TRL trainer before it
     trains; ``reward_wrapper`` wraps each reward function (GRPO methods), e.g. to record calls.
     ``train_seed`` (train-and-eval ``--seeds``, which also sets the recipe's ``seed``) is
-    written into each checkpoint's metadata, so evaluating one later keeps its seed's row.
+    written into each checkpoint's metadata, so evaluating one later keeps its seed's row;
+    ``sweep`` (train-and-eval ``--sweep``: the swept settings of this training, already in
+    ``overrides``) likewise, so ``run`` on a checkpoint of a sweep keeps its value's row.
     """
     from othink_bench.registry import get_task
 
@@ -227,6 +230,8 @@ def train(
         recipe=resolved.to_dict(),
         train_seed=train_seed,
     )
+    if sweep:
+        base_meta["sweep"] = dict(sweep)
     # what a board needs to put this training's checkpoints on a samples-seen axis
     base_meta["world_size"] = world
     base_meta["samples_per_step"] = samples_per_step(config, method, world)

@@ -8,7 +8,8 @@ after the folder). The core package must not import the trainers, so the file na
 read and the board label live here and the trainers use them.
 
 Only what identifies a board row is read: ``method``, ``base_model``, ``task`` (the train task),
-``step`` and, for trainings of ``train-and-eval --seeds``, ``train_seed``. A file that is not
+``step`` and, for trainings of ``train-and-eval --seeds``, ``train_seed``, and of ``--sweep``,
+``sweep`` (the swept settings, e.g. ``{"beta": 0.05}``). A file that is not
 valid JSON or holds a field of the wrong type is an error naming the file and the field; a
 folder without the file is an ordinary model.
 """
@@ -38,10 +39,12 @@ class Provenance:
     train_task: str
     step: int
     train_seed: int | None = None
+    sweep: dict[str, Any] | None = None
 
     @property
     def label(self) -> str:
-        return checkpoint_label(self.method, self.train_task, self.step, self.train_seed)
+        return checkpoint_label(self.method, self.train_task, self.step, self.train_seed,
+                                self.sweep)
 
 
 def checkpoint_label(
@@ -83,12 +86,23 @@ def provenance_from_meta(meta: Mapping[str, Any], path: Path) -> Provenance:
             )
         return value
 
+    sweep = meta.get("sweep")
+    if sweep is not None and not (
+        isinstance(sweep, dict) and sweep
+        and all(isinstance(k, str) and isinstance(v, (str, int, float, bool))
+                for k, v in sweep.items())
+    ):
+        raise CheckpointMetaError(
+            f"{path}: field 'sweep' must map setting names to values (e.g. {{\"beta\": 0.05}}), "
+            f"got {sweep!r}; {_fix_hint(path)}"
+        )
     return Provenance(
         method=field("method", str),
         base_model=field("base_model", str),
         train_task=field("task", str),
         step=field("step", int),
         train_seed=field("train_seed", int, optional=True),
+        sweep=dict(sweep) if sweep else None,
     )
 
 
@@ -130,7 +144,7 @@ def merge_provenance(
     checkpoint's ``found`` provenance; a flag that contradicts the file is a warning naming both.
 
     Returns the fields (``method``, ``base_model``, ``train_task``, ``step``, ``train_seed``,
-    ``label``) and the warnings. Without a file the flags are taken as they are.
+    ``label``, and ``sweep`` when the file has one) and the warnings. Without a file the flags are taken as they are.
     """
     out = {name: given.get(name) for name, _ in _FLAGS}
     out["label"] = given.get("label")
@@ -146,8 +160,10 @@ def merge_provenance(
             warnings.append(
                 f"{flag} {value} overrides {name} {recorded!r} recorded in {source}"
             )
+    if found.sweep:  # no flag sets it: it is how the checkpoint was trained
+        out["sweep"] = found.sweep
     if out["label"] is None:
         out["label"] = checkpoint_label(
-            str(out["method"]), out["train_task"], out["step"], out["train_seed"]
+            str(out["method"]), out["train_task"], out["step"], out["train_seed"], found.sweep
         )
     return out, warnings
