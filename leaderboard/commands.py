@@ -66,7 +66,7 @@ def execute_leaderboard(args: argparse.Namespace) -> int:
         print(f"othink-bench leaderboard: {exc}", file=sys.stderr)
         return 2
     if args.viewer:
-        from leaderboard.viewer_cli import view_board
+        from leaderboard.viewer.cli import view_board
 
         view_board(board, args.paths, args.viewer, args.out)
     written = write_board(board, args.out, formats)

@@ -55,7 +55,7 @@ STYLE: dict[str, object] = {
 }
 
 
-def _style() -> Any:
+def plot_style() -> Any:
     """The fixed style, as a context (typed loosely: matplotlib types rc keys as literals)."""
     return matplotlib.rc_context(cast(Any, STYLE))
 
@@ -64,13 +64,13 @@ def method_color(method: str, index: int = 0) -> str:
     return METHOD_COLORS.get(method, EXTRA_COLORS[index % len(EXTRA_COLORS)])
 
 
-def _new_figure() -> Figure:
+def new_figure() -> Figure:
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
     FigureCanvasAgg(fig)
     return fig
 
 
-def _png(fig: Figure) -> bytes:
+def png_bytes(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
@@ -102,8 +102,8 @@ def line_plot(
     hlines: Sequence[tuple[str, float]] = (),
 ) -> bytes:
     """Lines (with interval bands where given) and labelled horizontal reference lines."""
-    with _style():
-        fig = _new_figure()
+    with plot_style():
+        fig = new_figure()
         ax = fig.add_subplot(1, 1, 1)
         _draw_lines(ax, series)
         for label, y in hlines:
@@ -115,7 +115,7 @@ def line_plot(
         if series or hlines:
             ax.legend(loc="best")
         fig.tight_layout()
-        return _png(fig)
+        return png_bytes(fig)
 
 
 def _draw_lines(ax: Axes, series: Sequence[Series]) -> None:
@@ -141,8 +141,8 @@ def panels_plot(
     panels: Sequence[tuple[str, Sequence[Series]]], *, title: str, xlabel: str, ylabel: str
 ) -> bytes:
     """Side-by-side panels sharing the y axis (e.g. reward curves per training task)."""
-    with _style():
-        fig = _new_figure()
+    with plot_style():
+        fig = new_figure()
         n = max(1, len(panels))
         axes = [fig.add_subplot(1, n, i + 1) for i in range(n)]
         for ax, (name, series) in zip(axes, panels, strict=False):
@@ -155,7 +155,7 @@ def panels_plot(
         axes[0].set_ylabel(ylabel)
         fig.suptitle(title)
         fig.tight_layout()
-        return _png(fig)
+        return png_bytes(fig)
 
 
 def grouped_bars(
@@ -166,8 +166,8 @@ def grouped_bars(
     ylabel: str,
 ) -> bytes:
     """Grouped bars: ``bars`` is (label, method, value per group, (low, high) per group)."""
-    with _style():
-        fig = _new_figure()
+    with plot_style():
+        fig = new_figure()
         ax = fig.add_subplot(1, 1, 1)
         width = 0.8 / max(1, len(bars))
         for i, (label, method, values, intervals) in enumerate(bars):
@@ -198,7 +198,7 @@ def grouped_bars(
         if bars:
             ax.legend(loc="upper right", ncols=min(4, len(bars)))
         fig.tight_layout()
-        return _png(fig)
+        return png_bytes(fig)
 
 
 # -- the board's plots -------------------------------------------------------------------------

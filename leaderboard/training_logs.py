@@ -45,7 +45,7 @@ def _is_number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _resolve_model_path(run: Run) -> list[Path]:
+def checkpoint_candidates(run: Run) -> list[Path]:
     """Where the checkpoint a run evaluated may be: as given, or relative to the run's folders."""
     raw = run.manifest.model.path
     if not raw:
@@ -65,7 +65,7 @@ def find_trainer_states(run: Run) -> list[Path]:
     parent's other checkpoints are all candidates; :func:`load_training_logs` keeps the longest.
     """
     found: list[Path] = []
-    for ckpt in _resolve_model_path(run):
+    for ckpt in checkpoint_candidates(run):
         for folder in (ckpt, ckpt.parent):
             candidate = folder / TRAINER_STATE
             if candidate.is_file():

@@ -26,10 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("othink_bench.commands.data", "fetch the paper's test sets (data fetch vc gr)"),
     "schedule": ("trainers.commands", "print a KL-weight schedule"),
     "train": ("trainers.commands", "train with SFT, GRPO or GRPO-D"),
-    "train-and-eval": ("trainers.commands", "train and evaluate through the task matrix"),
+    "train-and-eval": ("trainers.matrix.command", "train and evaluate through the task matrix"),
     "make-tiny": ("trainers.tinymodel.command", "build the bundled tiny model from scratch"),
     "leaderboard": ("leaderboard.commands", "build leaderboards from run records"),
-    "view": ("leaderboard.viewer_cli", "write a static HTML browser of runs' samples"),
+    "view": ("leaderboard.viewer.cli", "write a static HTML browser of runs' samples"),
 }
 
 

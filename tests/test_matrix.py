@@ -222,7 +222,7 @@ def test_an_unreadable_matrix_file_is_ignored_and_replaced(
 
 
 def test_spec_validation_and_cli(tmp_path: Path) -> None:
-    from trainers.commands import configure_train_and_eval, matrix_spec_from_args
+    from trainers.matrix.command import configure_train_and_eval, matrix_spec_from_args
 
     with pytest.raises(ConfigError, match="unknown method"):
         MatrixSpec(model="tiny", methods=["ppo"], train_tasks=["vc"], eval_tasks=["vc"],
@@ -250,7 +250,7 @@ def test_spec_validation_and_cli(tmp_path: Path) -> None:
 
 def test_default_tasks_follow_the_model(tmp_path: Path) -> None:
     """--model tiny trains and evaluates on the tiny presets; paper tasks need --eval-data."""
-    from trainers.commands import configure_train_and_eval, matrix_spec_from_args
+    from trainers.matrix.command import configure_train_and_eval, matrix_spec_from_args
 
     parser = argparse.ArgumentParser()
     configure_train_and_eval(parser)
@@ -350,8 +350,8 @@ def test_seeds_train_apart_on_the_same_data_and_resume_per_seed(
 
 
 def test_seeds_flag(tmp_path: Path) -> None:
-    from trainers.commands import configure_train_and_eval, matrix_spec_from_args
     from trainers.matrix import parse_seeds
+    from trainers.matrix.command import configure_train_and_eval, matrix_spec_from_args
 
     parser = argparse.ArgumentParser()
     configure_train_and_eval(parser)

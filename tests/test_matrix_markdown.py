@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from othink_bench.stats import wilson
-from trainers.matrix_cells import MatrixCell, cell_dict
-from trainers.matrix_markdown import render_markdown
+from trainers.matrix.cells import MatrixCell, cell_dict
+from trainers.matrix.markdown import render_markdown
 
 
 def _cell(method: str, eval_task: str, k: int, n: int, *, train_task: str | None = "vc",

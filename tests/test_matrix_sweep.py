@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from othink_bench.sweeps import sweep_sort_key, sweep_text, value_text
-from trainers.matrix_sweep import (
+from trainers.matrix.sweep import (
     SweepAxis,
     check_sweeps,
     parse_sweep,
@@ -101,7 +101,7 @@ def test_sweep_is_part_of_the_run_key() -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from trainers.commands import configure_train_and_eval
+    from trainers.matrix.command import configure_train_and_eval
 
     parser = argparse.ArgumentParser()
     configure_train_and_eval(parser)
@@ -109,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def test_sweep_flag(tmp_path: Path) -> None:
-    from trainers.commands import matrix_spec_from_args
+    from trainers.matrix.command import matrix_spec_from_args
 
     parser = _parser()
     spec = matrix_spec_from_args(parser.parse_args(
@@ -128,7 +128,7 @@ def test_sweep_flag(tmp_path: Path) -> None:
 
 
 def test_plan_plans_each_value(capsys: pytest.CaptureFixture[str]) -> None:
-    from trainers.commands import execute_train_and_eval
+    from trainers.matrix.command import execute_train_and_eval
 
     args = _parser().parse_args(
         ["--model", "tiny", "--methods", "grpo", "--train-tasks", "gr-synth-tiny",

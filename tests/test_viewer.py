@@ -17,10 +17,10 @@ from PIL import Image
 from viewer_fixtures import HOSTILE, SYNTH, N, kind_a, local_run, synthetic_runs
 
 from leaderboard import build_board, render_html, render_markdown
-from leaderboard.viewer import build_viewer
-from leaderboard.viewer_links import add_viewer_section
-from leaderboard.viewer_pages import split_think
-from leaderboard.viewer_template import INDEX_FILE, compare_name, page_name
+from leaderboard.viewer.build import build_viewer
+from leaderboard.viewer.links import add_viewer_section
+from leaderboard.viewer.pages import split_think
+from leaderboard.viewer.template import INDEX_FILE, compare_name, page_name
 from othink_bench.cli import main
 from othink_bench.harness import load_run_records
 from othink_bench.registry import get_task

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from viewer_fixtures import N, kind_a, local_run, synthetic_runs
 
-from leaderboard.viewer import build_viewer
-from leaderboard.viewer_template import INDEX_FILE, compare_name, page_name
+from leaderboard.viewer.build import build_viewer
+from leaderboard.viewer.template import INDEX_FILE, compare_name, page_name
 from othink_bench.harness import load_run_records
 
 CHROMIUM = os.environ.get("OTHINK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

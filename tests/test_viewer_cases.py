@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from leaderboard import build_board
-from leaderboard.viewer_cases import case_studies
-from leaderboard.viewer_template import compare_name
+from leaderboard.viewer.cases import case_studies
+from leaderboard.viewer.template import compare_name
 from othink_bench.cli import main
 
 RUNS = Path(__file__).resolve().parent / "fixtures" / "leaderboard" / "runs"

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from leaderboard.plots import (
     EXTRA_COLORS,
     Plot,
-    _new_figure,
-    _png,
-    _style,
     method_color,
+    new_figure,
+    plot_style,
+    png_bytes,
 )
 from leaderboard.training_logs import TrainingLog
 
@@ -128,8 +128,8 @@ def reward_parts_plot(logs: Sequence[TrainingLog]) -> Plot | None:
     tasks = sorted({c.train_task for c in curves})
     title = ("Accuracy reward (solid) and format reward (dashed) per step; "
              "moving mean, raw steps faint")
-    with _style():
-        fig = _new_figure()
+    with plot_style():
+        fig = new_figure()
         axes = [fig.add_subplot(1, len(tasks), i + 1) for i in range(len(tasks))]
         for ax, task in zip(axes, tasks, strict=True):
             shown = [c for c in curves if c.train_task == task]
@@ -148,7 +148,7 @@ def reward_parts_plot(logs: Sequence[TrainingLog]) -> Plot | None:
         axes[0].set_ylabel("mean reward per step")
         fig.suptitle(title)
         fig.tight_layout()
-        return Plot(FILE_NAME, title, _png(fig))
+        return Plot(FILE_NAME, title, png_bytes(fig))
 
 
 __all__ = ["RewardCurve", "reward_curves", "reward_key", "reward_parts_plot", "smooth"]

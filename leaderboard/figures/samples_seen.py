@@ -24,7 +24,7 @@ from leaderboard.cells import column_labels
 from leaderboard.keys import short_model_name
 from leaderboard.plots import Plot, Series, line_plot, model_slug
 from leaderboard.runs import Run
-from leaderboard.training_logs import _resolve_model_path
+from leaderboard.training_logs import checkpoint_candidates
 
 CHECKPOINT_META = "othink_checkpoint.json"  # trainers.checkpoints.CHECKPOINT_META
 SAMPLES_KEY = "samples_per_step"  # trainers.run writes it into the checkpoint metadata
@@ -41,7 +41,7 @@ def _meta_files(ckpt: Path) -> list[Path]:
 def samples_per_step(run: Run) -> int | None:
     """Samples per optimizer step of the training that made a run's checkpoint, from its
     ``othink_checkpoint.json``; None when no metadata records it."""
-    for ckpt in _resolve_model_path(run):
+    for ckpt in checkpoint_candidates(run):
         for path in _meta_files(ckpt):
             try:
                 meta = json.loads(path.read_text(encoding="utf-8"))

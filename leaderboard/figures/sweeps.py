@@ -37,11 +37,11 @@ from leaderboard.plots import (
     Plot,
     Series,
     _draw_lines,
-    _new_figure,
-    _png,
-    _style,
     method_color,
     model_slug,
+    new_figure,
+    plot_style,
+    png_bytes,
 )
 from leaderboard.runs import Run
 from othink_bench.sweeps import value_sort_key, value_text
@@ -163,8 +163,8 @@ def _grpod_ranges(coll: Collection, base: str, lines: Sequence[SweepLine]) -> tu
 def sweep_plot(fig: SweepFigure) -> Plot:
     """One panel per eval column: accuracy (and, for alpha, format accuracy) vs the value."""
     labels = column_labels(fig.columns)
-    with _style():
-        figure = _new_figure()
+    with plot_style():
+        figure = new_figure()
         columns = fig.columns
         axes = [figure.add_subplot(1, len(columns), i + 1) for i in range(len(columns))]
         for ax, column in zip(axes, columns, strict=True):
@@ -200,7 +200,7 @@ def sweep_plot(fig: SweepFigure) -> Plot:
         axes[0].set_ylabel("accuracy (%), Wilson 95% interval")
         figure.suptitle(fig.title)
         figure.tight_layout()
-        return Plot(fig.name, fig.title, _png(figure))
+        return Plot(fig.name, fig.title, png_bytes(figure))
 
 
 def sweep_plots(an: Analysis) -> list[Plot]:

@@ -51,7 +51,7 @@ def configure_view(parser: argparse.ArgumentParser) -> None:
 
 
 def execute_view(args: argparse.Namespace) -> int:
-    from leaderboard.viewer import build_viewer
+    from leaderboard.viewer.build import build_viewer
     from othink_bench.records import find_run_dirs
 
     if args.image_size < 16:
@@ -101,12 +101,12 @@ def _given(spec: str, dirs: list[Path]) -> Path:
 
 def view_board(board: Board, paths: list[str], viewer_dir: str, board_dir: str) -> None:
     """For `othink-bench leaderboard --viewer DIR`: build the viewer of the board's runs into
-    ``viewer_dir`` with a GRPO-D vs SFT page per cross-task cell (:mod:`leaderboard.viewer_cases`),
+    ``viewer_dir`` with a GRPO-D vs SFT page per cross-task cell (:mod:`leaderboard.viewer.cases`),
     add the Samples section linking each run to its page and link the case studies from the
     cross-task section."""
-    from leaderboard.viewer import build_viewer
-    from leaderboard.viewer_cases import add_case_study_section, case_studies
-    from leaderboard.viewer_links import add_viewer_section
+    from leaderboard.viewer.build import build_viewer
+    from leaderboard.viewer.cases import add_case_study_section, case_studies
+    from leaderboard.viewer.links import add_viewer_section
     from othink_bench.records import find_run_dirs, read_manifest
 
     dirs = find_run_dirs(paths)

@@ -30,13 +30,13 @@ Each seed has its own training folder, its own cells (``train_seed`` in the cell
 manifest's ``model``) and resumes on its own. The base model has no training seed: it is
 evaluated once. Without ``--seeds`` nothing changes: no seed folder, no ``train_seed``.
 
-Sweeps (``--sweep KEY=V1,V2``, :mod:`trainers.matrix_sweep`): each value (each point of the
+Sweeps (``--sweep KEY=V1,V2``, :mod:`trainers.matrix.sweep`): each value (each point of the
 grid of several axes) is trained as its own training, in its own folder, with its own cells
 (``sweep`` in the cell and in the manifest's ``model``, so in the run id); seeds combine with
 it. Without ``--sweep`` nothing changes: no sweep folder, no ``sweep`` key.
 
-This module runs the grid (:class:`Matrix`); what it runs is :mod:`trainers.matrix_spec`, its
-cells :mod:`trainers.matrix_cells`, and ``matrix.md`` :mod:`trainers.matrix_markdown` (their
+This module runs the grid (:class:`Matrix`); what it runs is :mod:`trainers.matrix.spec`, its
+cells :mod:`trainers.matrix.cells`, and ``matrix.md`` :mod:`trainers.matrix.markdown` (their
 names stay importable from here).
 """
 
@@ -55,10 +55,10 @@ from othink_bench.records import remove_stale_temps, write_atomic
 from othink_bench.strict_json import dumps
 from othink_bench.sweeps import sweep_sort_key, sweep_text
 from trainers.checkpoints import CheckpointInfo, list_checkpoints
-from trainers.matrix_cells import MatrixCell, Slot, cell_dict, cell_from_summary, slot
-from trainers.matrix_markdown import card_lines, render_markdown
-from trainers.matrix_spec import ALL_METHODS, MatrixSpec, check_seeds, parse_seeds
-from trainers.matrix_sweep import parse_sweep, point_overrides, sweep_folder
+from trainers.matrix.cells import MatrixCell, Slot, cell_dict, cell_from_summary, slot
+from trainers.matrix.markdown import card_lines, render_markdown
+from trainers.matrix.spec import ALL_METHODS, MatrixSpec, check_seeds, parse_seeds
+from trainers.matrix.sweep import parse_sweep, point_overrides, sweep_folder
 from trainers.model_card import add_board_lines
 from trainers.run import TrainResult, slug, train
 

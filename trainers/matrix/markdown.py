@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from othink_bench.sweeps import sweep_sort_key, sweep_text
-from trainers.matrix_cells import MatrixCell
-from trainers.matrix_spec import ALL_METHODS
+from trainers.matrix.cells import MatrixCell
+from trainers.matrix.spec import ALL_METHODS
 
 #: how every cell reads, said once in each table's heading
 _CI = "[Wilson 95% interval] n=scored samples"

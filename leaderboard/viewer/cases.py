@@ -2,7 +2,7 @@
 
 Why: the paper argues from samples where GRPO-D answers a task it was not trained on and SFT
 does not. Picking those by hand invites cherry-picking; ``othink-bench leaderboard --viewer DIR``
-instead writes the viewer's side-by-side page (:func:`leaderboard.viewer_pages.render_compare_page`,
+instead writes the viewer's side-by-side page (:func:`leaderboard.viewer.pages.render_compare_page`,
 samples where exactly one run is right first) for each cross-task pair the board compares with
 SFT, with the same SFT run the board's "vs SFT" column uses, and links each page from the
 board's cross-task section.
@@ -17,7 +17,7 @@ from typing import Any
 
 from leaderboard.blocks import Block, Board, Heading, Paragraph, TableBlock
 from leaderboard.cells import DisplayCell, DisplayTable
-from leaderboard.viewer_template import compare_name
+from leaderboard.viewer.template import compare_name
 
 CASE_METHOD = "grpod"  # compared with the SFT run of the same cross-task cell
 SECTION = "Cross-task results"

@@ -1,6 +1,6 @@
 """What a train-and-eval matrix trains and evaluates (:class:`MatrixSpec`), checked before any
 training starts, and the ``--seeds`` axis (:func:`parse_seeds`, :func:`check_seeds`); the
-``--sweep`` axis is :mod:`trainers.matrix_sweep`."""
+``--sweep`` axis is :mod:`trainers.matrix.sweep`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from trainers.config import METHODS
-from trainers.matrix_sweep import SweepAxis, check_sweeps, sweep_points
+from trainers.matrix.sweep import SweepAxis, check_sweeps, sweep_points
 from trainers.recipes import ConfigError
 
 ALL_METHODS: tuple[str, ...] = ("base", *METHODS)

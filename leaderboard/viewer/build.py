@@ -10,8 +10,8 @@ distinct image, named by its content hash). Model output is untrusted: every tex
 and each page's Content-Security-Policy runs only the page's own script (by hash) and loads
 nothing from elsewhere. The same runs give the same files byte for byte.
 
-This module writes the folder; the runs are read by :mod:`leaderboard.viewer_data`, the pages
-built by :mod:`leaderboard.viewer_pages` in the template of :mod:`leaderboard.viewer_template`.
+This module writes the folder; the runs are read by :mod:`leaderboard.viewer.data`, the pages
+built by :mod:`leaderboard.viewer.pages` in the template of :mod:`leaderboard.viewer.template`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leaderboard.viewer_data import ImageStore, Recovery, RunView, load_view, shared_pairs
-from leaderboard.viewer_pages import render_compare_page, render_index, render_run_page
-from leaderboard.viewer_template import INDEX_FILE, compare_name, page_name
+from leaderboard.viewer.data import ImageStore, Recovery, RunView, load_view, shared_pairs
+from leaderboard.viewer.pages import render_compare_page, render_index, render_run_page
+from leaderboard.viewer.template import INDEX_FILE, compare_name, page_name
 from othink_bench.records import remove_stale_temps, write_atomic
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from leaderboard.samples import Recovered
-from leaderboard.viewer_data import RunView, shared_pairs
-from leaderboard.viewer_template import INDEX_FILE, compare_name, esc, filters_html, page, page_name
+from leaderboard.viewer.data import RunView, shared_pairs
+from leaderboard.viewer.template import INDEX_FILE, compare_name, esc, filters_html, page, page_name
 from othink_bench.records import Manifest, RunRecord
 
 # -- one record --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from leaderboard.blocks import Block, Board, Heading, Paragraph, TableBlock
 from leaderboard.cells import DisplayCell, DisplayTable
-from leaderboard.viewer_template import INDEX_FILE, page_name
+from leaderboard.viewer.template import INDEX_FILE, page_name
 
 
 def _rel(target: Path, start: Path) -> str:
