@@ -2,7 +2,8 @@
 # The main job on the embedded defaults: the bundled tiny model evaluated on the tiny procedural
 # tasks (200 + 200 samples, offline), then a leaderboard of the runs. Sets up the virtual
 # environment first (scripts/setup.sh; VENV=DIR to choose it, default .venv).
-# About 10 minutes on 2 shared cores. Extra arguments go to `othink-bench run` (e.g. --limit 20).
+# 35 s on 2 cores once the environment exists (creating it: 1-2 minutes more with pip's cache
+# warm). Extra arguments go to `othink-bench run` (e.g. --limit 20).
 #
 #   OUT=DIR bash scripts/demo.sh [run options]     (default OUT: runs/demo)
 set -euo pipefail
