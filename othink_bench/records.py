@@ -269,7 +269,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 
 
 #: Temp files of derived files (pages, boards, matrix files): nothing else is touched.
-_TEMP = re.compile(r"^.+\.(?:html|md|json|csv|png)\.(\d{1,9})\.tmp$")
+_TEMP = re.compile(r"^.+\.(?:html|md|json|csv|png|txt)\.(\d{1,9})\.tmp$")
 
 
 def remove_stale_temps(folder: Path) -> list[Path]:

@@ -6,7 +6,10 @@ extracted answer, the gold answer, the verdicts and any error, with filters for 
 format failure and error. Two runs also get a side-by-side page on the samples both have, where
 they disagree first. Pages need no server and no network: the CSS and a few lines of plain
 JavaScript are inline, images are small PNG files in ``images/`` next to the pages (one file per
-distinct image, named by its content hash). Model output is untrusted: every text is escaped,
+distinct image, named by its content hash). Each page stays under a stated size: long texts are
+cut with the full text in ``texts/`` (plain ``.txt`` files named by content hash), and rows past
+the page's byte bound are listed without output or not at all, as the page says
+(:mod:`leaderboard.viewer.bounds`). Model output is untrusted: every text is escaped,
 and each page's Content-Security-Policy runs only the page's own script (by hash) and loads
 nothing from elsewhere. The same runs give the same files byte for byte.
 
@@ -21,7 +24,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leaderboard.viewer.data import ImageStore, Recovery, RunView, load_view, shared_pairs
+from leaderboard.viewer.bounds import (
+    DEFAULT_MAX_OUTPUT_CHARS,
+    DEFAULT_MAX_PAGE_MB,
+    TEXTS_DIR,
+    TextStore,
+    mib_to_bytes,
+)
+from leaderboard.viewer.data import (
+    IMAGES_DIR,
+    ImageStore,
+    Recovery,
+    RunView,
+    load_view,
+    shared_pairs,
+)
 from leaderboard.viewer.pages import render_compare_page, render_index, render_run_page
 from leaderboard.viewer.template import INDEX_FILE, compare_name, page_name
 from othink_bench.records import remove_stale_temps, write_atomic
@@ -34,6 +51,7 @@ class Viewer:
     compares: list[Path]
     index: Path
     images: ImageStore
+    texts: TextStore
     notes: list[str] = field(default_factory=list)
 
 
@@ -47,15 +65,21 @@ def build_viewer(
     images: bool = True,
     max_image_bytes: int = 200 * 2**20,
     hub: bool = False,
+    max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS,
+    max_page_bytes: int = mib_to_bytes(DEFAULT_MAX_PAGE_MB),
 ) -> Viewer:
     """Write one page per run, a side-by-side page per pair, and an index into ``out``.
 
-    ``compare`` names the pairs (default: the two runs when exactly two are given).
+    ``compare`` names the pairs (default: the two runs when exactly two are given). Texts
+    longer than ``max_output_chars`` are cut (full text in ``texts/``); each page stays under
+    ``max_page_bytes``.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(out)  # left by a page write that was killed
+    for folder in (out, out / IMAGES_DIR, out / TEXTS_DIR):
+        remove_stale_temps(folder)  # left by a write that was killed
     store = ImageStore(out, max_bytes=max_image_bytes)
+    texts = TextStore(out, max_chars=max_output_chars)
     dirs = list(dict.fromkeys(Path(os.path.normpath(d)) for d in run_dirs))  # as given
     memo: dict[tuple[object, ...], Recovery] = {}
     views = [
@@ -78,7 +102,7 @@ def build_viewer(
     pages: dict[str, Path] = {}
     for v in views:
         path = out / page_name(v.run_id)
-        write_atomic(path, render_run_page(v))
+        write_atomic(path, render_run_page(v, texts, max_page_bytes))
         pages[v.run_id] = path
     if compare is None:
         compare = [(views[0].run_dir, views[1].run_dir)] if len(views) == 2 else []
@@ -95,7 +119,7 @@ def build_viewer(
     compares = []
     for va, vb in pairs:
         path = out / compare_name(va.run_id, vb.run_id)
-        write_atomic(path, render_compare_page(va, vb))
+        write_atomic(path, render_compare_page(va, vb, texts, max_page_bytes))
         compares.append(path)
     index = out / INDEX_FILE
     write_atomic(index, render_index(views, pairs))
@@ -104,4 +128,9 @@ def build_viewer(
             f"{store.skipped} images left out: the images reached the {max_image_bytes} byte "
             "limit (--max-image-mb)"
         )
-    return Viewer(out, pages, compares, index, store, notes)
+    if texts.written:
+        notes.append(
+            f"{len(texts.written)} texts longer than {max_output_chars} characters "
+            f"(--max-output-chars) or past a page's bound (--max-page-mb) are in {TEXTS_DIR}/"
+        )
+    return Viewer(out, pages, compares, index, store, texts, notes)

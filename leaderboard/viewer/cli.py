@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from leaderboard.viewer.bounds import (
+    DEFAULT_MAX_OUTPUT_CHARS,
+    DEFAULT_MAX_PAGE_MB,
+    MIN_OUTPUT_CHARS,
+    MIN_PAGE_MB,
+    mib_to_bytes,
+)
 
 if TYPE_CHECKING:
     from leaderboard.blocks import Board
@@ -40,6 +49,22 @@ def configure_view(parser: argparse.ArgumentParser) -> None:
         help="stop adding images past this many MiB of PNG files in all (default 200)",
     )
     parser.add_argument(
+        "--max-output-chars",
+        type=int,
+        default=DEFAULT_MAX_OUTPUT_CHARS,
+        help="cut each text shown on a page (output, answers, error, question) at this many "
+        "characters, with a note and a link to the full text in texts/ (plain .txt files); "
+        f"at least {MIN_OUTPUT_CHARS} (default {DEFAULT_MAX_OUTPUT_CHARS})",
+    )
+    parser.add_argument(
+        "--max-page-mb",
+        type=float,
+        default=DEFAULT_MAX_PAGE_MB,
+        help="keep each page under this many MiB: rows past it are listed without their "
+        "output (linked in texts/ instead), then not listed, as the page says; at least "
+        f"{MIN_PAGE_MB:g} (default {DEFAULT_MAX_PAGE_MB:g})",
+    )
+    parser.add_argument(
         "--max-samples", type=int, help="only the first N samples of each run (default: all)"
     )
     parser.add_argument("--no-images", action="store_true", help="leave images out")
@@ -60,6 +85,20 @@ def execute_view(args: argparse.Namespace) -> int:
     if args.max_samples is not None and args.max_samples < 1:
         print("othink-bench view: --max-samples must be >= 1", file=sys.stderr)
         return 2
+    if args.max_output_chars < MIN_OUTPUT_CHARS:
+        print(
+            f"othink-bench view: --max-output-chars must be >= {MIN_OUTPUT_CHARS}, got "
+            f"{args.max_output_chars}",
+            file=sys.stderr,
+        )
+        return 2
+    if not math.isfinite(args.max_page_mb) or args.max_page_mb < MIN_PAGE_MB:
+        print(
+            f"othink-bench view: --max-page-mb must be a number >= {MIN_PAGE_MB:g}, got "
+            f"{args.max_page_mb}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         dirs = find_run_dirs(args.paths)
         if not dirs:
@@ -76,6 +115,8 @@ def execute_view(args: argparse.Namespace) -> int:
             images=not args.no_images,
             max_image_bytes=int(args.max_image_mb * 2**20),
             hub=args.hub,
+            max_output_chars=args.max_output_chars,
+            max_page_bytes=mib_to_bytes(args.max_page_mb),
         )
     except (FileNotFoundError, ValueError) as exc:
         print(f"othink-bench view: {exc}", file=sys.stderr)

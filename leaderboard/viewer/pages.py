@@ -1,12 +1,16 @@
 """The sample viewer's pages: one run's records (image, question, output with its ``<think>``
 part folded, answers, verdicts), two runs side by side on the samples both have, and the index.
+Every text is cut and every page kept under its byte bound as :mod:`leaderboard.viewer.bounds`
+explains.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from leaderboard.samples import Recovered
+from leaderboard.viewer.bounds import RowBudget, TextStore, bound_note
 from leaderboard.viewer.data import RunView, shared_pairs
 from leaderboard.viewer.template import INDEX_FILE, compare_name, esc, filters_html, page, page_name
 from othink_bench.records import Manifest, RunRecord
@@ -27,15 +31,40 @@ def split_think(output: str) -> tuple[str, str | None, str]:
     return output[:start], output[body:end], output[end + len("</think>") :]
 
 
-def output_html(output: str | None) -> str:
+def clipped_html(text: str, texts: TextStore, tag: str, cls: str = "") -> str:
+    """``text`` cut at the store's limit in ``<tag class=cls>``, followed by the cut note."""
+    shown, note = texts.clip(text)
+    attr = f' class="{cls}"' if cls else ""
+    return f"<{tag}{attr}>{esc(shown)}</{tag}>{note}"
+
+
+def output_html(output: str | None, texts: TextStore) -> str:
     if output is None:
         return '<span class="muted">no output</span>'
-    before, think, after = split_think(output)
+    shown, note = texts.clip(output)
+    return _split_html(output, shown) + (f"<br>{note}" if note else "")
+
+
+def left_out_html(output: str | None, texts: TextStore) -> str:
+    """The output of a row past the page bound: a link to its side file."""
+    if output is None:
+        return '<span class="muted">no output</span>'
+    return (
+        f'<span class="note">output ({len(output)} characters) left out at the page bound '
+        f"(--max-page-mb); full text: {texts.link(output)}</span>"
+    )
+
+
+def _split_html(output: str, shown: str) -> str:
+    """``shown`` (``output`` or its start) with the ``<think>`` part folded."""
+    before, think, after = split_think(shown)
     parts = []
     if before.strip():
         parts.append(f'<pre class="pre">{esc(before)}</pre>')
     if think is not None:
-        closed = "" if after or output.rstrip().endswith("</think>") else ", not closed"
+        closed = "" if after or shown.rstrip().endswith("</think>") else ", not closed"
+        if shown != output:
+            closed = ", cut"
         parts.append(
             f'<details class="think"><summary>&lt;think&gt; ({len(think)} chars{closed})</summary>'
             f"<pre>{esc(think)}</pre></details>"
@@ -49,7 +78,7 @@ def _yes_no(flag: bool, yes: str, no: str) -> str:
     return f'<span class="ok">{esc(yes)}</span>' if flag else f'<span class="bad">{esc(no)}</span>'
 
 
-def verdict_html(r: RunRecord) -> str:
+def verdict_html(r: RunRecord, texts: TextStore) -> str:
     parts = [
         _yes_no(r.correct, "correct", "wrong"),
         _yes_no(r.format_ok, "format ok", "format failure"),
@@ -57,7 +86,7 @@ def verdict_html(r: RunRecord) -> str:
     ]
     if r.error is not None:
         parts.append(f'<span class="bad">error ({esc(r.error_kind or "other")})</span>')
-        parts.append(f'<pre class="error">{esc(r.error)}</pre>')
+        parts.append(clipped_html(r.error, texts, "pre", "error"))
     extra = []
     if r.tokens is not None:
         extra.append(f"{r.tokens} tokens")
@@ -68,9 +97,9 @@ def verdict_html(r: RunRecord) -> str:
     return "<br>".join(parts)
 
 
-def answers_html(r: RunRecord) -> str:
+def answers_html(r: RunRecord, texts: TextStore) -> str:
     def code(x: str | None) -> str:
-        return f"<code>{esc(x)}</code>" if x is not None else '<span class="muted">none</span>'
+        return clipped_html(x, texts, "code") if x is not None else '<span class="muted">none</span>'
 
     return (
         f"extracted: {code(r.extracted)}<br>lenient: {code(r.lenient_extracted)}"
@@ -87,12 +116,14 @@ def image_html(view: RunView, sample_id: str) -> str:
     return f'<span class="note">no image: {esc(rec.note or "not recovered")}</span>'
 
 
-def question_html(sample_id: str, k: int, rec: Recovered, breakdown: str) -> str:
+def question_html(
+    sample_id: str, k: int, rec: Recovered, breakdown: str, texts: TextStore
+) -> str:
     head = f"<code>{esc(sample_id)}</code>" + (f" k={k}" if k else "")
     if breakdown:
         head += f' <span class="muted">{esc(breakdown)}</span>'
     if rec.question is not None:
-        body = f'<pre class="question">{esc(rec.question)}</pre>'
+        body = clipped_html(rec.question, texts, "pre", "question")
     else:
         body = f'<span class="note">question not recovered: {esc(rec.note or "")}</span>'
     if rec.question is not None and rec.note:
@@ -140,41 +171,87 @@ def _describe(m: Manifest) -> str:
     return "<p>" + " · ".join(bits) + "</p>"
 
 
-def render_run_page(view: RunView) -> str:
-    rows = []
-    counts = {"all": len(view.records)}
-    for r in view.records:
-        classes = run_classes(r)
+Row = tuple[list[str], Callable[[], str], Callable[[], str]]  # classes, full row, row sans output
+
+
+def _bounded_page(
+    title: str,
+    head: list[str],
+    filters: Sequence[tuple[str, str]],
+    table: tuple[str, str],
+    items: Sequence[Row],
+    texts: TextStore,
+    max_bytes: int,
+) -> str:
+    """A page of ``head``, the bound note, the filter bar and the rows of ``items`` in the
+    ``table`` (opening, closing), its rows filling what ``max_bytes`` leaves (see
+    :class:`~leaderboard.viewer.bounds.RowBudget`)."""
+
+    def assemble(note: str, counts: dict[str, int], rows: list[str]) -> str:
+        return page(title, [*head, note, filters_html(filters, counts), table[0], *rows, table[1]])
+
+    widest = {key: len(items) for key, _ in filters}  # no count has more digits
+    frame = assemble(bound_note(max_bytes, texts.max_chars, None), widest, [])
+    budget = RowBudget(max_bytes - len(frame.encode("utf-8")))
+    if budget.left < 0:
+        raise ValueError(
+            f"--max-page-mb {max_bytes / 2**20:g} is below the {len(frame.encode('utf-8'))} bytes "
+            f"of the page {title!r} without rows: raise it"
+        )
+    rows: list[str] = []
+    counts = {"all": 0}
+    for classes, full, compact in items:
+        row = budget.take(full, compact)
+        if row is None:
+            continue
+        rows.append(row)
+        counts["all"] += 1
         for c in classes:
             counts[c[3:]] = counts.get(c[3:], 0) + 1
-        rec = view.samples.get(r.sample_id)
-        rows.append(
-            f'<tr class="sample {" ".join(classes)}" data-sample="{esc(r.sample_id)}" '
-            f'data-k="{r.k}">'
-            f'<td class="img">{image_html(view, r.sample_id)}</td>'
-            f'<td class="q">{question_html(r.sample_id, r.k, rec, r.breakdown)}</td>'
-            f'<td class="out">{output_html(r.output)}</td>'
-            f'<td class="ans">{answers_html(r)}</td>'
-            f'<td class="verdict">{verdict_html(r)}</td>'
-            "</tr>"
-        )
-    body = [
+    return assemble(bound_note(max_bytes, texts.max_chars, budget), counts, rows)
+
+
+def _run_row(view: RunView, r: RunRecord, classes: list[str], texts: TextStore, full: bool) -> str:
+    rec = view.samples.get(r.sample_id)
+    out = output_html(r.output, texts) if full else left_out_html(r.output, texts)
+    return (
+        f'<tr class="sample {" ".join(classes)}" data-sample="{esc(r.sample_id)}" '
+        f'data-k="{r.k}">'
+        f'<td class="img">{image_html(view, r.sample_id)}</td>'
+        f'<td class="q">{question_html(r.sample_id, r.k, rec, r.breakdown, texts)}</td>'
+        f'<td class="out">{out}</td>'
+        f'<td class="ans">{answers_html(r, texts)}</td>'
+        f'<td class="verdict">{verdict_html(r, texts)}</td>'
+        "</tr>"
+    )
+
+
+def render_run_page(view: RunView, texts: TextStore, max_bytes: int) -> str:
+    """One run's records, the page under ``max_bytes`` (UTF-8), texts cut by ``texts``."""
+    items: list[Row] = []
+    for r in view.records:
+        classes = run_classes(r)
+        items.append((
+            classes,
+            partial(_run_row, view, r, classes, texts, True),
+            partial(_run_row, view, r, classes, texts, False),
+        ))
+    head = [
         f'<p><a href="{INDEX_FILE}">all runs</a></p>',
         f"<h1>{esc(view.title)} on {esc(view.manifest.task)}</h1>",
         f"<p>run <code>{esc(view.run_id)}</code></p>",
         _describe(view.manifest),
     ]
     if view.samples.note:
-        body.append(f'<p class="note">{esc(view.samples.note)}</p>')
-    body += [
-        filters_html(RUN_FILTERS, counts),
-        f'<p class="muted">{esc(RUN_FILTER_HELP)}</p>',
+        head.append(f'<p class="note">{esc(view.samples.note)}</p>')
+    table = (
+        f'<p class="muted">{esc(RUN_FILTER_HELP)}</p>\n'
         '<table id="samples"><thead><tr><th>image</th><th>sample and question</th>'
         "<th>output</th><th>answers</th><th>verdicts</th></tr></thead><tbody>",
-        *rows,
         "</tbody></table>",
-    ]
-    return page(f"{view.title} on {view.manifest.task}: samples", body)
+    )
+    title = f"{view.title} on {view.manifest.task}: samples"
+    return _bounded_page(title, head, RUN_FILTERS, table, items, texts, max_bytes)
 
 
 # -- two runs ----------------------------------------------------------------------------------
@@ -197,28 +274,37 @@ def compare_classes(ra: RunRecord, rb: RunRecord) -> list[str]:
     return ["is-disagree", "is-a-only" if ra.correct else "is-b-only"]
 
 
-def _side_html(r: RunRecord) -> str:
-    return f"{output_html(r.output)}{answers_html(r)}<br>{verdict_html(r)}"
+def _side_html(r: RunRecord, texts: TextStore, full: bool) -> str:
+    out = output_html(r.output, texts) if full else left_out_html(r.output, texts)
+    return f"{out}{answers_html(r, texts)}<br>{verdict_html(r, texts)}"
 
 
-def render_compare_page(a: RunView, b: RunView) -> str:
+def _compare_row(
+    a: RunView, ra: RunRecord, rb: RunRecord, classes: list[str], texts: TextStore, full: bool
+) -> str:
+    rec = a.samples.get(ra.sample_id)
+    return (
+        f'<tr class="sample {" ".join(classes)}" data-sample="{esc(ra.sample_id)}" '
+        f'data-k="{ra.k}">'
+        f'<td class="img">{image_html(a, ra.sample_id)}</td>'
+        f'<td class="q">{question_html(ra.sample_id, ra.k, rec, ra.breakdown, texts)}</td>'
+        f'<td class="a">{_side_html(ra, texts, full)}</td>'
+        f'<td class="b">{_side_html(rb, texts, full)}</td>'
+        "</tr>"
+    )
+
+
+def render_compare_page(a: RunView, b: RunView, texts: TextStore, max_bytes: int) -> str:
+    """Two runs side by side on their shared records, bounded as :func:`render_run_page`."""
     pairs = shared_pairs(a, b)
-    counts = {"all": len(pairs)}
-    rows = []
+    items: list[Row] = []
     for ra, rb in pairs:
         classes = compare_classes(ra, rb)
-        for c in classes:
-            counts[c[3:]] = counts.get(c[3:], 0) + 1
-        rec = a.samples.get(ra.sample_id)
-        rows.append(
-            f'<tr class="sample {" ".join(classes)}" data-sample="{esc(ra.sample_id)}" '
-            f'data-k="{ra.k}">'
-            f'<td class="img">{image_html(a, ra.sample_id)}</td>'
-            f'<td class="q">{question_html(ra.sample_id, ra.k, rec, ra.breakdown)}</td>'
-            f'<td class="a">{_side_html(ra)}</td>'
-            f'<td class="b">{_side_html(rb)}</td>'
-            "</tr>"
-        )
+        items.append((
+            classes,
+            partial(_compare_row, a, ra, rb, classes, texts, True),
+            partial(_compare_row, a, ra, rb, classes, texts, False),
+        ))
     notes = []
     if a.manifest.task_version != b.manifest.task_version:
         notes.append(
@@ -227,7 +313,7 @@ def render_compare_page(a: RunView, b: RunView) -> str:
         )
     only_a = len({r.key for r in a.records} - {r.key for r in b.records})
     only_b = len({r.key for r in b.records} - {r.key for r in a.records})
-    body = [
+    head = [
         f'<p><a href="{INDEX_FILE}">all runs</a></p>',
         f"<h1>{esc(a.title)} vs {esc(b.title)} on {esc(a.manifest.task)}</h1>",
         f'<p>A: <a href="{esc(page_name(a.run_id))}"><code>{esc(a.run_id)}</code></a></p>',
@@ -237,13 +323,14 @@ def render_compare_page(a: RunView, b: RunView) -> str:
         f"<p>{len(pairs)} shared records (sample id and k); {only_a} only in A, {only_b} only "
         "in B. Rows where exactly one run is correct come first.</p>",
         *(f'<p class="note">{esc(n)}</p>' for n in notes),
-        filters_html(COMPARE_FILTERS, counts),
+    ]
+    table = (
         '<table id="samples"><thead><tr><th>image</th><th>sample and question</th>'
         f"<th>A: {esc(a.title)}</th><th>B: {esc(b.title)}</th></tr></thead><tbody>",
-        *rows,
         "</tbody></table>",
-    ]
-    return page(f"{a.title} vs {b.title} on {a.manifest.task}", body)
+    )
+    title = f"{a.title} vs {b.title} on {a.manifest.task}"
+    return _bounded_page(title, head, COMPARE_FILTERS, table, items, texts, max_bytes)
 
 
 # -- the index ---------------------------------------------------------------------------------
