@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from viewer_fixtures import N, kind_a, local_run, synthetic_runs
+from viewer_fixtures import HOSTILE, N, kind_a, local_run, synthetic_runs
 
 from leaderboard.viewer.build import build_viewer
 from leaderboard.viewer.template import INDEX_FILE, compare_name, page_name
@@ -188,3 +188,21 @@ def test_index_links_every_page(browser: Any, site: dict[str, Path]) -> None:
     assert compare_name(site["a"].name, site["b"].name) in hrefs
     browser.find_element(By.LINK_TEXT, "model-local").click()
     assert len(browser.find_elements(By.CSS_SELECTOR, "tr.sample")) == 3
+
+
+def test_cut_text_links_a_side_file_that_never_runs(browser: Any, site: dict[str, Path]) -> None:
+    # cut at 100 characters, the hostile output (about 170) goes to a texts/ side file
+    out = site["out"].parent / "view-cut"
+    build_viewer([site["a"]], out, max_output_chars=100)
+    _open(browser, out / page_name(site["a"].name))
+    (row,) = [r for r in browser.find_elements(By.CSS_SELECTOR, "tr.sample")
+              if str(r.get_attribute("data-sample")).endswith("/5")]
+    assert _kind(row) == "hostile"
+    assert f"cut: 100 of {len(HOSTILE)} characters; full text: texts/" in row.text
+    assert _errors(browser) == []
+    row.find_element(By.PARTIAL_LINK_TEXT, "texts/").click()
+    assert browser.current_url.endswith(".txt")
+    assert browser.execute_script("return document.contentType") == "text/plain"
+    assert browser.execute_script("return document.body.innerText") == HOSTILE
+    assert browser.execute_script("return typeof window.__pwned") == "undefined"
+    assert browser.execute_script("return document.images.length") == 0
