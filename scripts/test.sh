@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: sets up the virtual environment (scripts/setup.sh; VENV=DIR to choose it,
 # default .venv), then ruff, mypy and the pytest suite with that environment's Python.
-# About 5-10 minutes on 2 shared cores, most of it the suite; extra arguments go to pytest.
+# Measured on 2 cores: pytest 7-8.5 minutes (2269 tests), plus about 3 minutes to create a new
+# environment (fresh-clone .ci/run: 11m55s to here); extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
