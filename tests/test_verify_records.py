@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from harness_fixtures import ToyCount, gold_of, install
+from harness_fixtures import ToyCount, cli, gold_of, install
 
 from leaderboard.collect import collect
 from leaderboard.viewer.data import load_view
@@ -24,10 +24,16 @@ from othink_bench.verify_records import UnverifiedRun, check_run, verified_recor
 RIGHT = set(range(11))  # 11 of 20: 55%
 
 
-def script(request: GenRequest) -> str:
-    i = int(request.sample_id.rsplit("-", 1)[1])
-    g = gold_of(i)
-    return f"<think>.</think><answer>{g if i in RIGHT else g + 1}</answer>"
+def scripted(name: str) -> ScriptedBackend:
+    """A backend answering right on RIGHT; ``name`` makes its run folder its own."""
+
+    def script(request: GenRequest) -> str:
+        i = int(request.sample_id.rsplit("-", 1)[1])
+        g = gold_of(i)
+        return f"<think>.</think><answer>{g if i in RIGHT else g + 1}</answer>"
+
+    script.__qualname__ = f"script_{name}"
+    return ScriptedBackend(script)
 
 
 @pytest.fixture
@@ -40,7 +46,7 @@ def toys():
 
 
 def make(out: Path, name: str = "m", **kw: object) -> Path:
-    (s,) = evaluate(name, "toy-count", backend=ScriptedBackend(script), out=out, progress=False,
+    (s,) = evaluate(name, "toy-count", backend=scripted(name), out=out, progress=False,
                     limit=20, **kw)  # fmt: skip
     return s.run_dir
 
@@ -65,12 +71,15 @@ def board_accuracy(root: Path, run: Path) -> tuple[float | None, str | None]:
 
 
 def refused_everywhere(root: Path, run: Path, honest: Path, *needles: str) -> None:
-    """Board: no cell, the reason listed; compare and view: refused with the reason."""
+    """Board: no cell, the reason listed; compare and view: refused with the reason (the honest
+    run beside it still counts and is still viewed)."""
+    assert honest != run and board_accuracy(root, honest) == (pytest.approx(0.55), None)
+    assert len(load_view(honest, None).records) == 20
     acc, reason = board_accuracy(root, run)
     assert acc is None and reason is not None and "do not verify" in reason
     for needle in needles:
         assert needle in reason
-    with pytest.raises(CompareError, match="do not verify"):
+    with pytest.raises(CompareError, match="run B is refused, its records do not verify"):
         compare_runs(honest, run, n_boot=50)
     with pytest.raises(UnverifiedRun):
         load_view(run, None)
@@ -200,3 +209,19 @@ def test_verdicts_of_another_task_version_are_noted_not_checked(toys: None, tmp_
     check = check_run(run)
     assert check.ok and any("installed task toy-count is version 9" in n for n in check.notes)
     assert len(verified_records(run)) == 20
+
+
+def test_the_commands_refuse_a_tampered_run_naming_the_line(
+    toys: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    honest, run = make(tmp_path, "a"), make(tmp_path, "b")
+    rows = lines(run)
+    rows[3]["correct"] = not rows[3]["correct"]
+    write(run, rows)
+    assert cli(["compare", str(honest), str(run)]) == 2
+    assert "records.jsonl:4: stored verdict" in capsys.readouterr().err
+    assert cli(["view", str(run), "--out", str(tmp_path / "view"), "--no-images"]) == 2
+    assert "records.jsonl:4: stored verdict" in capsys.readouterr().err
+    assert cli(["leaderboard", str(tmp_path), "--out", str(tmp_path / "board"), "--no-plots"]) == 0
+    board = (tmp_path / "board" / "README.md").read_text()
+    assert "records.jsonl:4: stored verdict" in board and "do not verify" in board
