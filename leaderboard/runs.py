@@ -175,6 +175,7 @@ class SkippedRun:
     path: str
     status: str
     reason: str
+    refused: bool = False  # its records do not verify (then no viewer page either)
 
 
 def skip_reason(run: Run) -> str | None:

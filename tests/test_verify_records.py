@@ -222,6 +222,10 @@ def test_the_commands_refuse_a_tampered_run_naming_the_line(
     assert "records.jsonl:4: stored verdict" in capsys.readouterr().err
     assert cli(["view", str(run), "--out", str(tmp_path / "view"), "--no-images"]) == 2
     assert "records.jsonl:4: stored verdict" in capsys.readouterr().err
-    assert cli(["leaderboard", str(tmp_path), "--out", str(tmp_path / "board"), "--no-plots"]) == 0
+    view = tmp_path / "board-view"
+    assert cli(["leaderboard", str(tmp_path), "--out", str(tmp_path / "board"), "--no-plots",
+                "--viewer", str(view)]) == 0  # fmt: skip
     board = (tmp_path / "board" / "README.md").read_text()
     assert "records.jsonl:4: stored verdict" in board and "do not verify" in board
+    pages = {p.name for p in view.iterdir()}
+    assert any(honest.name in p for p in pages) and not any(run.name in p for p in pages)
