@@ -206,6 +206,9 @@ def _check_verdicts(check: RunCheck, keyed: list[tuple[str, RunRecord]]) -> None
                     f"correct; {_rescore_fix(check.run_dir)}"
                 )
             continue
+        if r.repaired and "output" in r.repaired:  # scored before its text was repaired
+            check.notes.append(f"{where}: verdict not rechecked: {r.repaired}")
+            continue
         score = task.score_gold(r.output or "", r.gold)
         stored = (r.correct, r.lenient_correct, r.format_ok)
         if score.error is not None or stored != (

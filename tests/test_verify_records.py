@@ -46,8 +46,8 @@ def toys():
 
 
 def make(out: Path, name: str = "m", **kw: object) -> Path:
-    (s,) = evaluate(name, "toy-count", backend=scripted(name), out=out, progress=False,
-                    limit=20, **kw)  # fmt: skip
+    kw.setdefault("limit", 20)
+    (s,) = evaluate(name, "toy-count", backend=scripted(name), out=out, progress=False, **kw)
     return s.run_dir
 
 
@@ -122,9 +122,9 @@ def test_a_redone_error_followed_by_its_record_is_not_a_duplicate(toys: None, tm
 @pytest.mark.parametrize(
     ("change", "needle"),
     [
-        ({"index": 25, "sample_id": "toy-count-25"}, "index 25, outside the run's 20"),
+        ({"index": 25, "sample_id": "toy-count-0025"}, "index 25, outside the run's 20"),
         ({"k": 3}, "draw k=3, but the run draws 1"),
-        ({"sample_id": "toy-count-33"}, "sample count"),
+        ({"sample_id": "toy-count-0033"}, "sample count"),
     ],
 )
 def test_a_record_outside_the_selection_is_refused(
@@ -229,3 +229,18 @@ def test_the_commands_refuse_a_tampered_run_naming_the_line(
     assert "records.jsonl:4: stored verdict" in board and "do not verify" in board
     pages = {p.name for p in view.iterdir()}
     assert any(honest.name in p for p in pages) and not any(run.name in p for p in pages)
+
+
+def test_a_sample_ids_run_verifies_and_a_swapped_id_does_not(toys: None, tmp_path: Path) -> None:
+    ids = ("toy-count-0003", "toy-count-0007", "toy-count-0030")
+    run = make(tmp_path, limit=None, sample_ids=ids)
+    assert check_run(run).ok
+    rows = lines(run)
+    swap = next(r for r in rows if r["sample_id"] == "toy-count-0030")
+    swap.update(sample_id="toy-count-0031", index=31)  # another sample, its record made right
+    swap.update(gold=str(gold_of(31)), output=f"<think>.</think><answer>{gold_of(31)}</answer>",
+                extracted=str(gold_of(31)), lenient_extracted=str(gold_of(31)), correct=True,
+                lenient_correct=True, format_ok=True)  # fmt: skip
+    write(run, rows)
+    (p,) = check_run(run).problems
+    assert "not the ones the run's --sample-ids selection names" in p
