@@ -16,8 +16,8 @@ a run's records through :func:`check_run`, the one place that decides whether a 
 
 A run that fails is *refused*, the same way everywhere: a board lists it among the runs that
 fill no cell, with the reason; ``compare`` and ``view`` stop with the reason. Each problem names
-the file, the line and the fix. The verifier costs about 50 us per record (the published board:
-24,400 records), so every record is rescored.
+the file, the line and the fix. Every record is rescored: the whole check adds about 40 us per
+record (0.95 s for the published board's 122 runs and 24,400 records, on 2 CPU cores).
 """
 
 from __future__ import annotations
