@@ -201,7 +201,8 @@ def collect(paths: Sequence[str | Path], root: str | Path | None = None) -> Coll
         if reason is None:
             runs.append(run)
         else:
-            skipped.append(SkippedRun(run.run_id, run.path, run.manifest.status, reason))
+            skipped.append(SkippedRun(run.run_id, run.path, run.manifest.status, reason,
+                                      refused=run.unverified is not None))
     skipped.sort(key=lambda x: (natural_key(x.path), x.run_id))
     assign_variants(runs)
     assign_seeds(runs)

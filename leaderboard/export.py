@@ -280,7 +280,8 @@ def board_data(an: Analysis, title: str, plots: Sequence[Plot]) -> dict[str, Any
         ],
         "runs": [_run_data(r) for r in coll.runs],
         "skipped": [
-            {"run_id": x.run_id, "path": x.path, "status": x.status, "reason": x.reason}
+            {"run_id": x.run_id, "path": x.path, "status": x.status, "reason": x.reason,
+             "refused": x.refused}
             for x in coll.skipped
         ],
         "table1_marks": [

@@ -51,8 +51,9 @@ def intro_blocks(an: Analysis, title: str) -> list[Block]:
         conventions.append(f"{NOT_FINISHED} marks a run that had not finished (status in Runs).")
     if coll.skipped:
         conventions.append(
-            f"{len(coll.skipped)} runs scored no sample or their model produced no output; "
-            "they fill no cell and are listed under [Skipped runs](#skipped-runs)."
+            f"{len(coll.skipped)} runs scored no sample, their model produced no output, or "
+            "their records do not verify against their manifest and task verifier; they fill "
+            "no cell and are listed under [Skipped runs](#skipped-runs)."
         )
     superseded = coll.superseded
     if superseded:

@@ -86,8 +86,9 @@ def skipped_blocks(coll: Collection) -> list[Block]:
     return [
         Heading(2, "Skipped runs"),
         Paragraph(
-            "Run folders that scored no sample, or whose model produced no output at all: they "
-            "fill no cell, take no part in marks or comparisons, and never bring in the "
+            "Run folders that scored no sample, whose model produced no output at all, or whose "
+            "records do not verify (refused: the reason names the file, the line and the fix): "
+            "they fill no cell, take no part in marks or comparisons, and never bring in the "
             "paper's reported rows."
         ),
         TableBlock(DisplayTable(["run id", "path", "status", "why skipped"], rows)),

@@ -3,7 +3,8 @@ scored no sample, the reason it fills no cell (:class:`SkippedRun`); and a run's
 fields for the frames and the CSV and JSON outputs.
 
 A run that scored no sample (a model that never loaded, a run that failed at its start, data
-that gave only errors) becomes no cell. Records whose error is a property of the data are left
+that gave only errors), or whose records do not verify against its manifest and its task's
+verifier (:mod:`othink_bench.verify_records`), becomes no cell. Records whose error is a property of the data are left
 out of n, as ``othink-bench run`` leaves them out.
 """
 
@@ -19,8 +20,9 @@ from typing import Any
 
 from leaderboard.keys import CellKey, EvalKey, ModelKey
 from othink_bench.metrics import EXCLUDED_ERROR_KINDS
-from othink_bench.records import RECORDS_FILE, Manifest, RunRecord, read_manifest, read_records
+from othink_bench.records import Manifest, RunRecord
 from othink_bench.stats import Proportion, wilson
+from othink_bench.verify_records import check_run
 
 # Records whose error is a property of the data (the same for every model) are left out of n;
 # a generation error is the model's failure and counts as wrong.
@@ -43,6 +45,7 @@ class Run:
     variant: str = ""  # see ModelKey; set by assign_variants
     data_seed: int | None = None  # see EvalKey; set by load_run from the ids and manifest
     seed_row: int | None = None  # see ModelKey.train_seed; set by assign_seeds
+    unverified: str | None = None  # why its records do not verify (then it fills no cell)
 
     @property
     def run_id(self) -> str:
@@ -172,6 +175,7 @@ class SkippedRun:
     path: str
     status: str
     reason: str
+    refused: bool = False  # its records do not verify (then no viewer page either)
 
 
 def skip_reason(run: Run) -> str | None:
@@ -179,6 +183,8 @@ def skip_reason(run: Run) -> str | None:
     status = run.manifest.status
     error = (run.manifest.model_extra or {}).get("error")
     said = f"status {status!r}" + (f": {str(error)[:200]}" if error else "")
+    if run.unverified is not None:
+        return f"refused, its records do not verify: {run.unverified}"
     if not run.records:
         if run.excluded:
             return f"0 scored samples: all {run.excluded} records are data errors ({said})"
@@ -198,27 +204,21 @@ def skip_reason(run: Run) -> str | None:
 
 
 def load_run(run_dir: Path, anchor: Path) -> Run:
-    """Read one run directory; duplicate (sample, k) lines keep the last one written."""
-    manifest = read_manifest(run_dir)
-    by_key: dict[tuple[str, int], RunRecord] = {}
-    for record in read_records(run_dir / RECORDS_FILE):
-        by_key[record.key] = record
-    excluded = sum(1 for r in by_key.values() if r.error_kind in DATA_ERROR_KINDS)
-    kept = [r for r in by_key.values() if r.error_kind not in DATA_ERROR_KINDS]
+    """Read one run directory through :func:`~othink_bench.verify_records.check_run`; a run
+    whose records do not verify keeps the reason in ``unverified`` and fills no cell."""
+    check = check_run(run_dir)
+    manifest, records = check.manifest, check.records
+    excluded = sum(1 for r in records if r.error_kind in DATA_ERROR_KINDS)
+    kept = [r for r in records if r.error_kind not in DATA_ERROR_KINDS]
     kept.sort(key=lambda r: (r.index, r.sample_id, r.k))
-    for r in by_key.values():
-        if (r.task, r.task_version) != (manifest.task, manifest.task_version):
-            raise ValueError(
-                f"{run_dir}: record {r.sample_id!r} is for {r.task} {r.task_version}, but the "
-                f"manifest says {manifest.task} {manifest.task_version}; a run holds one task version"
-            )
     return Run(
         run_dir=run_dir,
         path=display_path(run_dir, anchor),
         manifest=manifest,
         records=kept,
         excluded=excluded,
-        data_seed=data_seed(manifest, list(by_key.values())),
+        data_seed=data_seed(manifest, records),
+        unverified=None if check.ok else check.reason(),
     )
 
 

@@ -5,7 +5,8 @@ exact McNemar test and a paired bootstrap interval of the difference
 (:func:`othink_bench.stats.paired_compare`). The difference is shown in points and, labelled
 beside it, as B's relative change over A - the leaderboard's vs columns show the same pair. Runs of different tasks, task versions or test
 sets are refused with a :class:`CompareError` that says why: their sample ids do not name the
-same samples.
+same samples. So is a run whose records do not verify against its manifest and its task's
+verifier (:mod:`othink_bench.verify_records`).
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ def find_run_dir(spec: str, root: str) -> Path:
 
 def compare_runs(dir_a: Path, dir_b: Path, *, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
     """Paired comparison of two run directories (strict and lenient accuracy)."""
-    from othink_bench.harness import load_run_records
     from othink_bench.metrics import pair_records
     from othink_bench.records import read_manifest
     from othink_bench.stats import paired_compare
+    from othink_bench.verify_records import check_run
 
     ma, mb = read_manifest(dir_a), read_manifest(dir_b)
     if ma.task != mb.task:
@@ -55,7 +56,11 @@ def compare_runs(dir_a: Path, dir_b: Path, *, n_boot: int = 2000, seed: int = 0)
                 f"the runs are of different test sets ({field}: {va} vs {vb}); sample ids of "
                 "different test sets are not the same samples - rerun one on the other's data"
             )
-    pairing = pair_records(load_run_records(dir_a), load_run_records(dir_b))
+    checks = [check_run(dir_a, ma), check_run(dir_b, mb)]
+    for name, check in zip("AB", checks, strict=True):
+        if not check.ok:
+            raise CompareError(f"run {name} is refused, its records do not verify: {check.reason()}")
+    pairing = pair_records(checks[0].records, checks[1].records)
     if not pairing.keys:
         raise CompareError(
             f"the runs share no scored samples ({ma.task}: {ma.source}/{ma.split} "
@@ -79,6 +84,7 @@ def compare_runs(dir_a: Path, dir_b: Path, *, n_boot: int = 2000, seed: int = 0)
         "only_in_a": pairing.only_in_a,
         "only_in_b": pairing.only_in_b,
         "comparisons": rows,
+        "notes": [f"{name}: {n}" for name, c in zip("AB", checks, strict=True) for n in c.notes],
     }
 
 

@@ -188,31 +188,36 @@ def validation_detail(exc: ValidationError) -> str:
     return f"{where + ': ' if where else ''}{first.get('msg', 'invalid')}{shown}{more}"
 
 
-def read_records(path: Path) -> list[RunRecord]:
-    """Read a records file; a partial final line (killed writer) is ignored.
+def read_record_lines(path: Path) -> tuple[list[tuple[int, RunRecord]], int | None]:
+    """A records file's records with their line numbers, and the number of a partial final
+    line (no newline: a writer killed mid-line), or ``None``.
 
     A malformed line elsewhere means the file was edited or damaged: that is an error that
     names the line, not something to skip silently. Types are checked, not coerced: a
     ``"correct": "yes"`` or an ``"index": 1.5`` is an error, not ``True`` or ``1``.
     """
     if not path.exists():
-        return []
-    raw = path.read_bytes()
-    lines = raw.split(b"\n")
+        return [], None
+    lines = path.read_bytes().split(b"\n")
     complete, tail = lines[:-1], lines[-1]
-    out: list[RunRecord] = []
+    out: list[tuple[int, RunRecord]] = []
     for no, line in enumerate(complete, 1):
         if not line.strip():
             continue
         try:
-            out.append(RunRecord.model_validate_json(line, strict=True))
+            out.append((no, RunRecord.model_validate_json(line, strict=True)))
         except ValidationError as exc:
             raise ValueError(
                 f"{path}:{no}: malformed record line ({validation_detail(exc)}); "
                 "remove the line or the run directory to redo those samples"
             ) from None
-    del tail  # no newline yet: the writer died mid-line
-    return out
+    return out, (len(lines) if tail.strip() else None)
+
+
+def read_records(path: Path) -> list[RunRecord]:
+    """Read a records file; a partial final line (killed writer) is ignored (see
+    :func:`read_record_lines`, which says where it is)."""
+    return [r for _, r in read_record_lines(path)[0]]
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -7,6 +7,7 @@ The browser checks (filters clicked, images decoded, think folded) are in
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 from html.parser import HTMLParser
@@ -191,7 +192,8 @@ def test_compare_page_pairs_the_shared_samples(runs: dict[str, Path], viewer: Pa
 
 
 def test_compare_page_orders_agreeing_rows_last(runs: dict[str, Path], tmp_path: Path) -> None:
-    # A against a copy of A with one verdict flipped: that one row comes first.
+    # A against a copy of A with one answer made wrong (its verdict rescored, so the copy's
+    # records verify): that one row comes first.
     copy = tmp_path / "runs" / runs["a"].name.replace("model-a", "model-c")
     shutil.copytree(runs["a"], copy)
     manifest = (copy / "manifest.json").read_text()
@@ -199,7 +201,14 @@ def test_compare_page_orders_agreeing_rows_last(runs: dict[str, Path], tmp_path:
     lines = (copy / "records.jsonl").read_text().splitlines()
     (at,) = [i for i, line in enumerate(lines) if f'"{SYNTH}/test/0/4"' in line]
     assert kind_a(4) == "right"
-    lines[at] = lines[at].replace('"correct":true', '"correct":false')
+    record = json.loads(lines[at])
+    wrong = f"<think>.</think><answer>{int(record['gold']) + 1}</answer>"
+    score = get_task(SYNTH).score_gold(wrong, record["gold"])
+    record.update(output=wrong, extracted=score.extracted, correct=score.correct,
+                  lenient_extracted=score.lenient_extracted,
+                  lenient_correct=score.lenient_correct, format_ok=score.format_ok)  # fmt: skip
+    assert not record["correct"]
+    lines[at] = json.dumps(record)
     (copy / "records.jsonl").write_text("\n".join(lines) + "\n")
     out = tmp_path / "view"
     build_viewer([runs["a"], copy], out)  # exactly two runs: compared by default

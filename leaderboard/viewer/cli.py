@@ -144,13 +144,14 @@ def view_board(board: Board, paths: list[str], viewer_dir: str, board_dir: str) 
     """For `othink-bench leaderboard --viewer DIR`: build the viewer of the board's runs into
     ``viewer_dir`` with a GRPO-D vs SFT page per cross-task cell (:mod:`leaderboard.viewer.cases`),
     add the Samples section linking each run to its page and link the case studies from the
-    cross-task section."""
+    cross-task section. A run the board refused (its records do not verify) gets no page."""
     from leaderboard.viewer.build import build_viewer
     from leaderboard.viewer.cases import add_case_study_section, case_studies
     from leaderboard.viewer.links import add_viewer_section
     from othink_bench.records import find_run_dirs, read_manifest
 
-    dirs = find_run_dirs(paths)
+    refused = {x["run_id"] for x in board.data["skipped"] if x.get("refused")}
+    dirs = [d for d in find_run_dirs(paths) if not refused or read_manifest(d).run_id not in refused]
     cases = case_studies(board.data)
     wanted = {c.run_id for c in cases} | {c.sft_run_id for c in cases}
     by_id: dict[str, Path] = {}

@@ -1,5 +1,8 @@
 """The sample viewer's data: a run's records with its samples recovered
 (:mod:`leaderboard.samples`), each distinct image written once, and the records two runs share.
+Records are read through :mod:`othink_bench.verify_records`: a run whose records do not verify
+is refused (a ``ValueError`` naming the file, the line and the fix), as boards and ``compare``
+refuse it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from pathlib import Path
 from PIL import Image
 
 from leaderboard.samples import RunSamples, png_bytes, recover_samples
-from othink_bench.metrics import dedupe
 from othink_bench.records import Manifest, RunRecord, read_manifest, write_atomic
 
 IMAGES_DIR = "images"
@@ -89,13 +91,13 @@ def load_view(
 
     Runs that read the same data share ``memo``, so each sample is recovered once.
     """
-    from othink_bench.harness import load_run_records
+    from othink_bench.verify_records import verified_records
 
     try:
         manifest = read_manifest(run_dir)
     except ValueError as exc:
         raise ValueError(f"{Path(run_dir) / 'manifest.json'}: not a valid run manifest ({exc})") from exc
-    records = sorted(dedupe(load_run_records(run_dir)), key=lambda r: (r.index, r.k, r.sample_id))
+    records = sorted(verified_records(run_dir, manifest), key=lambda r: (r.index, r.k, r.sample_id))
     if max_samples is not None:
         kept = set(sorted({r.index for r in records})[:max_samples])
         records = [r for r in records if r.index in kept]

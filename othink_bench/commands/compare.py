@@ -41,6 +41,8 @@ def execute_compare(args: argparse.Namespace) -> int:
     except (CompareError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for note in report["notes"]:
+        print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(dumps(compare_json(report), where="--json output", indent=2))
         return 0
