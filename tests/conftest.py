@@ -37,3 +37,18 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     from othink_bench.models.tiny import build_tiny
 
     return str(build_tiny(tmp_path_factory.mktemp("tiny-model"), seed=0))
+
+
+@pytest.fixture
+def toys():  # type: ignore[no-untyped-def]
+    """Two scripted counting tasks (``toy-count`` v1 and ``toy-count-v2`` v2, 40 samples each),
+    registered for one test (tests/test_compare.py, tests/test_verify_records.py)."""
+    from harness_fixtures import ToyCount, install
+
+    from othink_bench.registry import unregister
+
+    install(ToyCount(n=40))
+    install(ToyCount("toy-count-v2", n=40, version="2"))
+    yield
+    unregister("toy-count")
+    unregister("toy-count-v2")

@@ -11,7 +11,6 @@ from harness_fixtures import ToyCount, cli, gold_of, install
 from othink_bench.backends import GenRequest, ScriptedBackend
 from othink_bench.compare import CompareError, compare_runs
 from othink_bench.harness import evaluate
-from othink_bench.registry import unregister
 from othink_bench.stats import mcnemar_exact
 
 
@@ -24,14 +23,6 @@ def answer(right: set[int]):
     script.__qualname__ = f"answer_{len(right)}_{min(right, default=-1)}"
     return script
 
-
-@pytest.fixture
-def toys():
-    install(ToyCount(n=40))
-    install(ToyCount("toy-count-v2", n=40, version="2"))
-    yield
-    unregister("toy-count")
-    unregister("toy-count-v2")
 
 
 def run_dir(out: Path, right: set[int], task: str = "toy-count", name: str = "m", **kw) -> Path:

@@ -18,7 +18,6 @@ from othink_bench.backends import GenRequest, ScriptedBackend
 from othink_bench.compare import CompareError, compare_runs
 from othink_bench.harness import evaluate
 from othink_bench.records import read_manifest
-from othink_bench.registry import unregister
 from othink_bench.verify_records import UnverifiedRun, check_run, verified_records
 
 RIGHT = set(range(11))  # 11 of 20: 55%
@@ -35,14 +34,6 @@ def scripted(name: str) -> ScriptedBackend:
     script.__qualname__ = f"script_{name}"
     return ScriptedBackend(script)
 
-
-@pytest.fixture
-def toys():
-    install(ToyCount(n=40))
-    install(ToyCount("toy-count-v2", n=40, version="2"))
-    yield
-    unregister("toy-count")
-    unregister("toy-count-v2")
 
 
 def make(out: Path, name: str = "m", **kw: object) -> Path:
