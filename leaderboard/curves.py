@@ -13,7 +13,7 @@ from leaderboard.displays import steps_display
 from leaderboard.figures.rewards import FILE_NAME as REWARD_PARTS
 from leaderboard.figures.samples_seen import plot_name, samples_seen
 from leaderboard.keys import short_model_name
-from leaderboard.log_summary import quarter_text, range_text
+from leaderboard.log_summary import quarter_text, range_text, rise_text
 from leaderboard.plots import PLOTS_DIR, Plot, model_slug
 from leaderboard.training_logs import TrainingLog
 
@@ -73,6 +73,7 @@ def training_blocks(logs: Sequence[TrainingLog], plots: dict[str, Plot]) -> list
     for log in logs:
         _, rewards = log.series("reward")
         _, betas = log.series("beta")
+        _, kls = log.series("kl")
         last_step = max(
             (float(e["step"]) for e in log.history if _isnum(e.get("step"))), default=None
         )
@@ -84,20 +85,24 @@ def training_blocks(logs: Sequence[TrainingLog], plots: dict[str, Plot]) -> list
                 DisplayCell(compress_refs(log.refs) or "—"),
                 DisplayCell(_fmt_num(last_step) if last_step is not None else "—"),
                 DisplayCell(quarter_text(rewards)),
+                DisplayCell(rise_text(rewards)),
+                DisplayCell(quarter_text(kls)),
                 DisplayCell(range_text(betas)),
             ]
         )
     header = ["training", "train task", "trainer log", "runs", "last step",
-              "reward (first → last quarter)", "beta"]
+              "reward (first → last quarter)", "p (rise)", "KL (first → last quarter)", "beta"]
     blocks.append(
         Paragraph(
             "TRL log histories found next to the evaluated checkpoints (the longest one per "
             "training). Reward: mean ± s.d. of the first and the last quarter of the logged "
-            "steps (one step's mean over a few completions is noisy). Beta: first → last logged "
-            "value, with its minimum and maximum."
+            "steps (one step's mean over a few completions is noisy); p (rise): one-sided Welch "
+            "t-test that the last quarter's per-step rewards are above the first quarter's. KL: "
+            "the logged per-token KL to the reference model, the same quarters. Beta: first → "
+            "last logged value, with its minimum and maximum."
         )
     )
-    blocks.append(TableBlock(DisplayTable(header, rows, ["l"] * 4 + ["r"] * 3)))
+    blocks.append(TableBlock(DisplayTable(header, rows, ["l"] * 4 + ["r"] * 5)))
     for name in ("beta-schedule.png", "rewards.png", REWARD_PARTS):
         if name in plots:
             blocks.append(Image(f"{PLOTS_DIR}/{name}", plots[name].title))

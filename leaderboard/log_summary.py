@@ -6,6 +6,10 @@ where the quarter means are 1.562 -> 1.585). The table shows the mean and s.d. o
 the last quarter of the logged steps instead. A KL weight that moves (GRPO-D) is shown with its
 range as well as its ends, so a beta that went to 0 mid-training and came back is not hidden
 behind its end points.
+
+Whether a reward *rose* is a test, not a reading: :func:`rise_p` is the one-sided Welch t-test
+of "the last quarter's per-step mean reward is above the first quarter's" (each logged step one
+observation), the test the CPU testbed's calibration targets (p < 0.05 on every seed).
 """
 
 from __future__ import annotations
@@ -44,6 +48,27 @@ def quarter_means(values: Sequence[float]) -> QuarterMeans | None:
                         _sd(last))
 
 
+def rise_p(values: Sequence[float]) -> float | None:
+    """One-sided Welch t-test p of last-quarter mean > first-quarter mean (None below 2 values
+    per quarter; 1.0 or 0.0 when both quarters have no spread and their means are equal or not)."""
+    q = max(1, len(values) // 4)
+    if q < 2:
+        return None
+    first, last = list(values[:q]), list(values[-q:])
+    if _sd(first) == 0 and _sd(last) == 0:
+        return 0.0 if statistics.fmean(last) > statistics.fmean(first) else 1.0
+    from scipy.stats import ttest_ind
+
+    result = ttest_ind(last, first, equal_var=False, alternative="greater")
+    return float(result.pvalue)
+
+
+def rise_text(values: Sequence[float]) -> str:
+    """``p = 0.0031`` for :func:`rise_p`, or ``—`` when it cannot be computed."""
+    p = rise_p(values)
+    return "—" if p is None else f"{p:.2g}"
+
+
 def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
@@ -74,4 +99,4 @@ def range_text(values: Sequence[float]) -> str:
     return f"{ends} (min {_fmt(lo)}, max {_fmt(hi)})"
 
 
-__all__ = ["QuarterMeans", "quarter_means", "quarter_text", "range_text"]
+__all__ = ["QuarterMeans", "quarter_means", "quarter_text", "range_text", "rise_p", "rise_text"]

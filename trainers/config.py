@@ -232,6 +232,12 @@ class RecipeOptions:
     min_pixels: int | None = field(
         default=None, metadata={"help": "Smallest image area given to the processor."}
     )
+    sft_target: str = field(
+        default="solution",
+        metadata={"help": "SFT completion: 'solution' (the data's solution, reasoning included, "
+                  "else the gold in answer tags) or 'answer-only' (the gold in answer tags, "
+                  "'<answer> 3 </answer>', the shape of the paper's hub solutions: no <think>)."},
+    )
     keep_resume_state: str = field(
         default="last",
         metadata={"help": "Which checkpoints keep the optimizer, scheduler and RNG state that "
@@ -244,6 +250,10 @@ class RecipeOptions:
         if self.keep_resume_state not in ("last", "all"):
             raise ConfigError(
                 f"keep_resume_state must be 'last' or 'all', got {self.keep_resume_state!r}"
+            )
+        if self.sft_target not in ("solution", "answer-only"):
+            raise ConfigError(
+                f"sft_target must be 'solution' or 'answer-only', got {self.sft_target!r}"
             )
         if self.source is not None and self.source not in ("hub", "local", "synthetic"):
             raise ConfigError(f"source must be hub, local or synthetic, got {self.source!r}")

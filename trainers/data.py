@@ -77,12 +77,16 @@ def load_samples(
     )
 
 
-def sft_target(sample: Sample) -> tuple[str, bool]:
+def sft_target(sample: Sample, style: str = "solution") -> tuple[str, bool]:
     """The SFT completion: the sample's solution, else the gold in the answer tags.
 
     Returns ``(text, from_gold)``. Wrapping a gold in tags is formatting, not parsing: the
-    paper's hub solutions have exactly that shape (``<answer> 3 </answer>``).
+    paper's hub solutions have exactly that shape (``<answer> 3 </answer>``). ``style``
+    ``"answer-only"`` always gives that shape (no ``<think>`` part), which is how the CPU testbed
+    makes a start whose format rate is well below 100% (``scripts/sweeps.sh``).
     """
+    if style == "answer-only":
+        return f"<answer> {sample.gold} </answer>", True
     if sample.solution is not None and sample.solution.strip():
         return sample.solution, False
     return f"<answer> {sample.gold} </answer>", True
@@ -96,8 +100,10 @@ def build_dataset(
     report: DataReport | None = None,
     max_pixels: int | None = None,
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
+    target_style: str = "solution",
 ) -> Any:
-    """Build the training ``datasets.Dataset`` from samples.
+    """Build the training ``datasets.Dataset`` from samples (``target_style``: see
+    :func:`sft_target`).
 
     Samples whose data carries an error (``meta["error"]``), or whose image cannot be decoded
     (or is over ``max_image_pixels``), are dropped and counted in ``report``; an empty result
@@ -126,7 +132,7 @@ def build_dataset(
             report.drop("image error")
             log.warning("dropping training sample %s: %s", sample.id, exc)
             continue
-        target, from_gold = sft_target(sample)
+        target, from_gold = sft_target(sample, target_style)
         report.solutions_from_gold += int(from_gold)
         rows["id"].append(sample.id)
         rows["prompt"].append(task.prompt(sample))
@@ -143,7 +149,7 @@ def build_dataset(
             f"task {task.id}: none of the {report.loaded} loaded training samples is usable "
             f"(dropped: {report.dropped or 'none loaded'})"
         )
-    if report.solutions_from_gold and for_sft:
+    if report.solutions_from_gold and for_sft and target_style == "solution":
         log.warning(
             "%d of %d samples have no solution; their SFT target is '<answer> gold </answer>'",
             report.solutions_from_gold, report.used,
@@ -168,6 +174,7 @@ def task_dataset(
     train_samples: int | None = None,
     seed: int = 0,
     max_pixels: int | None = None,
+    target_style: str = "solution",
 ) -> tuple[Any, DataReport]:
     """Load a task's training split and build its dataset in one call (``max_pixels``: the
     training's image-area budget, which images are reduced towards as they decode)."""
@@ -181,6 +188,7 @@ def task_dataset(
     )
     report = DataReport()
     dataset = build_dataset(
-        task, samples, for_sft=for_sft, report=report, max_pixels=max_pixels
+        task, samples, for_sft=for_sft, report=report, max_pixels=max_pixels,
+        target_style=target_style,
     )
     return dataset, report

@@ -252,6 +252,7 @@ def train(
         train_samples=options.train_samples,
         seed=options.data_seed,
         max_pixels=options.max_pixels,
+        target_style=options.sft_target,
     )
     check_rows(len(dataset), "the loaded training set")  # exact, before the model loads
     processor = load_training_processor(model_path, resolved)
