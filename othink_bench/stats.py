@@ -13,6 +13,7 @@ resamples seeds and questions both (would the difference hold on other questions
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -227,6 +228,22 @@ def _resample_counts(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarra
     return np.bincount(flat, minlength=n_boot * n).reshape(n_boot, n).astype(np.float64)
 
 
+@functools.lru_cache(maxsize=8)
+def _two_level_counts(n_seeds: int, n_questions: int, n_boot: int, seed: int, seeds: bool,
+                      questions: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The resampling counts of :func:`two_level_bootstrap` (read-only): they depend on the
+    shape and the rng seed only, so a board's comparisons of one shape share them (common
+    random numbers; each interval is the same as if drawn alone)."""
+    rng = np.random.default_rng(seed)
+    w_seeds = (_resample_counts(rng, n_seeds, n_boot) if seeds
+               else np.ones((n_boot, n_seeds)))
+    w_questions = (_resample_counts(rng, n_questions, n_boot) if questions
+                   else np.ones((n_boot, n_questions)))
+    w_seeds.flags.writeable = False
+    w_questions.flags.writeable = False
+    return w_seeds, w_questions
+
+
 def two_level_bootstrap(
     values: np.ndarray | Sequence[Sequence[float]],
     *,
@@ -261,11 +278,7 @@ def two_level_bootstrap(
     if n_boot < 1:
         raise ValueError(f"n_boot must be at least 1, got {n_boot}")
     n_seeds, n_questions = v.shape
-    rng = np.random.default_rng(seed)
-    w_seeds = (_resample_counts(rng, n_seeds, n_boot) if seeds
-               else np.ones((n_boot, n_seeds)))
-    w_questions = (_resample_counts(rng, n_questions, n_boot) if questions
-                   else np.ones((n_boot, n_questions)))
+    w_seeds, w_questions = _two_level_counts(n_seeds, n_questions, n_boot, seed, seeds, questions)
     boots = np.einsum("bq,bq->b", w_seeds @ v, w_questions) / (n_seeds * n_questions)
     tail = (1 - confidence) / 2
     low, high = np.quantile(boots, [tail, 1 - tail])
