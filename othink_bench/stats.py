@@ -266,6 +266,10 @@ def two_level_bootstrap(
     ``seeds=False`` or ``questions=False`` resamples one level only (seeds only: the seed
     variance alone, on these questions).
 
+    Limits: with few seeds (3-5) the seed level is coarse (resampling m seeds gives (m-1)/m of
+    their sample variance, from m values), so the seed part of the interval is rough; the
+    question part, from 200 questions, is not.
+
     Vectorised: with the draws as count vectors w_s (seeds) and w_q (questions), a replicate
     is w_s . V . w_q / (S Q), one matrix product for all replicates.
     """
