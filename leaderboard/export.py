@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import leaderboard.reported as rep
+from leaderboard.across_seeds import RULE
 from leaderboard.analysis import Analysis
 from leaderboard.cells import column_labels
 from leaderboard.comparisons import COMPARED_WITH, Comparison
 from leaderboard.keys import EvalKey, natural_key
 from leaderboard.plots import PLOTS_DIR, Plot
 from leaderboard.runs import RUN_COLUMNS, Run, run_fields
-from leaderboard.seeds import SeedAnalysis, build_seeds, t_interval
+from leaderboard.seeds import SeedAnalysis, SeedCell, SeedComparison, build_seeds, t_interval
 
 
 def finished_range(runs: Sequence[Run]) -> tuple[str | None, str | None]:
@@ -106,6 +107,44 @@ def _run_data(run: Run) -> dict[str, Any]:
     }
 
 
+def _pooled_cell(cell: SeedCell) -> dict[str, Any]:
+    pooled = cell.pooled
+    if pooled is None:
+        return {"n_questions": 0, "two_level_low": None, "two_level_high": None}
+    return {
+        "n_questions": pooled.n_questions,
+        "two_level_low": _num(pooled.two_level.low),
+        "two_level_high": _num(pooled.two_level.high),
+    }
+
+
+def _pooled_pairs(comp: SeedComparison) -> dict[str, Any]:
+    """The across-seed numbers of a comparison (fractions, not points), see
+    :mod:`leaderboard.across_seeds`; None where no sample every run scored."""
+    pooled = comp.pooled
+    if pooled is None:
+        return {"n_questions": 0, **dict.fromkeys((
+            "n_samples", "mean_difference", "difference_low", "difference_high",
+            "two_level_low", "two_level_high", "cmh_better", "cmh_worse", "cmh_statistic",
+            "cmh_p", "cmh_exact"))}
+    _, low, high = t_interval(list(pooled.seed_means))
+    cmh = pooled.cmh
+    return {
+        "n_questions": pooled.n_questions,
+        "n_samples": pooled.n_samples,
+        "mean_difference": _num(pooled.mean),
+        "difference_low": _num(low),  # t interval over the seeds' differences
+        "difference_high": _num(high),
+        "two_level_low": _num(pooled.two_level.low),  # seeds and questions resampled
+        "two_level_high": _num(pooled.two_level.high),
+        "cmh_better": list(cmh.better),  # per seed, in the order of "seeds"
+        "cmh_worse": list(cmh.worse),
+        "cmh_statistic": _num(cmh.statistic),
+        "cmh_p": _num(cmh.p_value, 8),
+        "cmh_exact": cmh.exact,
+    }
+
+
 def seeds_data(sa: SeedAnalysis, labels: dict[EvalKey, str]) -> dict[str, Any]:
     """Across-seed cells and comparisons (see :mod:`leaderboard.seeds`)."""
     cells = []
@@ -121,12 +160,11 @@ def seeds_data(sa: SeedAnalysis, labels: dict[EvalKey, str]) -> dict[str, Any]:
             "mean": _num(mean),
             "low": _num(low),
             "high": _num(high),
+            **_pooled_cell(cell),
             "seeds": [{"train_seed": r.train_seed, **_acc(r)} for r in cell.runs],
         })
     comparisons = []
     for comp in sa.comparisons:
-        diffs = comp.diffs
-        interval = t_interval(diffs) if len(diffs) > 1 else (None, None, None)
         comparisons.append({
             "model": comp.cell.model.display,
             "method": comp.cell.model.method,
@@ -134,16 +172,17 @@ def seeds_data(sa: SeedAnalysis, labels: dict[EvalKey, str]) -> dict[str, Any]:
             "column": labels[comp.cell.column],
             "against": comp.against,
             "seeds": [{"train_seed": seed, **(_comp(c) or {})} for seed, c in comp.pairs],
-            "mean_difference": _num(interval[0]),
-            "difference_low": _num(interval[1]),
-            "difference_high": _num(interval[2]),
+            **_pooled_pairs(comp),
             "better": comp.better,
             "worse": comp.worse,
+            "mcnemar_significant_better": comp.significant_better,
+            "mcnemar_significant_worse": comp.significant_worse,
+            "mcnemar_every_seed": comp.unanimous,  # the old rule: shown, decides nothing
             "sign_test_p": _num(comp.sign_p, 8),
             "supported": comp.supported,
             "direction": comp.direction,
         })
-    return {"cells": cells, "comparisons": comparisons}
+    return {"supported_rule": RULE, "cells": cells, "comparisons": comparisons}
 
 
 def board_data(an: Analysis, title: str, plots: Sequence[Plot]) -> dict[str, Any]:

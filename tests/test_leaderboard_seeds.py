@@ -1,5 +1,7 @@
 """Training seeds on the board: per-seed rows, means with t intervals over seeds, every seed's
-value, and method differences marked supported only when they hold on every seed.
+value, and method differences marked supported by the pooled tests (CMH stratified by seed and
+the two-level interval; tests/test_leaderboard_seeds_pooled.py tests them closely), with the
+per-seed McNemar directions beside them.
 
 The fixture set is written here (three seeds of SFT, GRPO and GRPO-D over one base run): sample
 i of a run with k correct is right when i < k, so two runs' discordant pairs all go one way and
@@ -125,23 +127,28 @@ def test_means_intervals_and_every_seed(seeded: Path) -> None:
     assert "with a 95% Student-t interval over the seeds' accuracies" in md  # conventions
 
 
-def test_supported_only_when_every_seed_holds(seeded: Path) -> None:
+def test_supported_by_the_pooled_tests(seeded: Path) -> None:
     sa = build_seeds(collect([seeded]))
     # GRPO-D over base: +30, +34, +34 samples, significant on 3/3 seeds: supported.
     up = _comp(sa, "grpod", "base")
     assert [s for s, _ in up.pairs] == [0, 1, 2]
-    assert all(c.significant for _, c in up.pairs)
+    assert all(c.significant for _, c in up.pairs) and up.unanimous == 1
     assert (up.better, up.worse, up.direction, up.supported) == (3, 0, 1, True)
     assert up.sign_p == pytest.approx(0.25)
     assert up.diffs == pytest.approx([0.30, 0.34, 0.34])
+    assert up.pooled is not None and up.pooled.cmh.better == (30, 34, 34)
     # GRPO-D over SFT, seed paired with seed: +20, +22, +2: better on 3/3 but significant
-    # on 2/3 only (seed 2: 2 discordant pairs, p = 0.5): not supported.
+    # on 2/3 only (seed 2: 2 discordant pairs, p = 0.5). The old rule (every seed
+    # significant) said no; pooled, 44 discordant pairs all one way (CMH chi2 = 44) and a
+    # two-level interval above 0: supported.
     mixed = _comp(sa, "grpod", "sft")
     assert [c.significant for _, c in mixed.pairs] == [True, True, False]
     assert [c.baseline for _, c in mixed.pairs] == [
         r.ref for r in sorted((r for r in collect([seeded]).runs if r.model.method == "sft"
                                and r.step == 10), key=lambda r: r.train_seed or 0)]
-    assert (mixed.better, mixed.worse, mixed.supported) == (3, 0, False)
+    assert (mixed.better, mixed.worse, mixed.unanimous) == (3, 0, 0)
+    assert mixed.pooled is not None and mixed.pooled.cmh.statistic == pytest.approx(44.0)
+    assert mixed.pooled.two_level.low > 0 and mixed.supported
     # GRPO under base on every seed, significantly: supported, the other way.
     down = _comp(sa, "grpo", "base")
     assert (down.direction, down.supported, down.worse) == (-1, True, 3)
@@ -152,9 +159,12 @@ def test_supported_only_when_every_seed_holds(seeded: Path) -> None:
     rows = [x for x in md.splitlines() if x.startswith("| + GRPO-D | vc-synth → ")]
     vs_base = next(x for x in rows if "| base |" in x)
     vs_sft = next(x for x in rows if "| SFT |" in x)
-    assert f"**{SUPPORTED} better**" in vs_base and "| 3 : 0 | 0.25 |" in vs_base
+    assert f"**{SUPPORTED} better**" in vs_base
+    assert f"| 3 : 0 (3{SIGNIFICANT} : 0{SIGNIFICANT}) | 0.25 |" in vs_base
     assert f"seed 0: +30.00 pts (+75.00%){SIGNIFICANT} (100)" in vs_base
-    assert vs_sft.endswith("| no |") and "seed 2: +2.00 pts (+2.78%) (100)" in vs_sft
+    assert f"| 3 : 0 (2{SIGNIFICANT} : 0{SIGNIFICANT}) | 0.25 |" in vs_sft
+    assert vs_sft.endswith(f"| **{SUPPORTED} better** |")
+    assert "seed 2: +2.00 pts (+2.78%) (100)" in vs_sft
     assert f"{SUPPORTED} worse" in next(
         x for x in md.splitlines() if x.startswith("| + GRPO | vc-synth → ") and "| base |" in x)
 
@@ -180,8 +190,11 @@ def test_json_and_frames_carry_seeds(seeded: Path) -> None:
     assert [s["accuracy"] for s in cell["seeds"]] == [0.7, 0.74, 0.74]
     assert cell["mean"] == pytest.approx(0.726667) and cell["low"] == pytest.approx(0.6693, 1e-3)
     by = {(c["method"], c["against"]): c for c in data["seeds"]["comparisons"]}
-    assert by[("grpod", "base")]["supported"] and not by[("grpod", "sft")]["supported"]
+    assert by[("grpod", "base")]["supported"] and by[("grpod", "sft")]["supported"]
+    assert by[("grpod", "base")]["mcnemar_every_seed"] == 1
+    assert by[("grpod", "sft")]["mcnemar_every_seed"] == 0  # the old rule, shown
     assert by[("grpod", "sft")]["sign_test_p"] == 0.25
+    assert by[("grpod", "sft")]["mean_difference"] == pytest.approx(0.146667)
     frame = runs_frame(collect([seeded]).runs)
     assert sorted(frame[frame.method == "grpod"].train_seed.unique()) == [0, 1, 2]
 
