@@ -33,6 +33,7 @@ from leaderboard.plots import PLOTS_DIR, Plot, board_plots
 from leaderboard.provenance import environment_blocks, runs_blocks, skipped_blocks
 from leaderboard.same_task import breakdown_blocks, table1_blocks
 from leaderboard.seeds import seed_blocks
+from leaderboard.trajectories import trajectory_blocks
 from othink_bench.records import remove_stale_temps, write_atomic
 
 DEFAULT_TITLE = "othink-bench leaderboard"
@@ -91,6 +92,7 @@ def _blocks(an: Analysis, title: str, plots: dict[str, Plot]) -> list[Block]:
     blocks += sweep_blocks(an, plots)
     blocks += step_blocks(an, plots)
     blocks += training_blocks(an.collection.logs, plots)
+    blocks += trajectory_blocks(an.collection.logs)
     blocks += runs_blocks(an.collection)
     blocks += skipped_blocks(an.collection)
     blocks += environment_blocks(an.collection)

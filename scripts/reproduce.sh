@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The CPU reproduction of the paper's protocol with the bundled tiny model, and the published
-# board built from it: base, SFT, GRPO and GRPO-D, trained on each tiny procedural task with 3
+# board built from it: base, SFT, GRPO and GRPO-D, trained on each tiny procedural task with 5
 # training seeds and evaluated on both tasks (same-task and cross-task) at every checkpoint.
 # Two workers share the two cores (one per train task, one torch thread each, one --out), then a
 # last pass over the whole matrix reuses their work and writes matrix.json. See the README's
@@ -18,7 +18,7 @@ export VENV=${VENV:-.venv}
 bash scripts/setup.sh
 export PATH="$(cd "$VENV" && pwd)/bin:$PATH"  # the othink-bench that setup.sh installed
 export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-SEEDS=${SEEDS:-3}
+SEEDS=${SEEDS:-5}
 matrix() {  # matrix METHODS TRAIN_TASKS
   othink-bench train-and-eval --model tiny --recipe tiny --methods "$1" --train-tasks "$2" \
       --eval-tasks vc-synth-tiny,gr-synth-tiny --seeds "$SEEDS" --eval-checkpoints all --out "$OUT"
@@ -34,16 +34,4 @@ wait "$gr" || { failed=1; echo "worker gr failed:"; tail -n 30 "$OUT/logs/worker
 [ "$failed" = 0 ] || exit 1
 matrix base,sft,grpo,grpod vc-synth-tiny,gr-synth-tiny  # reuses everything; the whole matrix
 echo "matrix done in $(( $(date +%s) - start )) s"
-rm -rf "$BOARD"
-othink-bench leaderboard "$OUT/runs" --out "$BOARD" --root "$OUT" \
-    --title "othink-bench CPU reproduction: bundled tiny Qwen2-VL on the tiny procedural tasks"
-# Keep what the board names: run records and manifests, and the training logs (no weights).
-mkdir -p "$BOARD/runs" "$BOARD/train"
-cp -r "$OUT"/runs/* "$BOARD/runs/"
-(cd "$OUT" && find train -name trainer_state.json -path '*checkpoint-*' -o -name 'beta_schedule.jsonl' \
-    -o -name 'othink_training.json' -o -name 'othink_checkpoint.json') | while read -r f; do
-  mkdir -p "$BOARD/$(dirname "$f")" && cp "$OUT/$f" "$BOARD/$f"
-done
-find "$BOARD/runs" -name .lock -delete
-cp "$OUT/matrix.json" "$OUT/matrix.md" "$BOARD/"
-echo "board: $BOARD/README.md"
+bash scripts/publish.sh
