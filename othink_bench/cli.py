@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 #: Commands that load models or datasets: the libraries' own progress bars are switched off.
-LOADS_MODELS = frozenset({"run", "train", "train-and-eval", "make-tiny"})
+LOADS_MODELS = frozenset({"run", "train", "train-and-eval", "make-tiny", "kl-share"})
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("trainers.commands", "train with SFT, GRPO or GRPO-D"),
     "train-and-eval": ("trainers.matrix.command", "train and evaluate through the task matrix"),
     "make-tiny": ("trainers.tinymodel.command", "build the bundled tiny model from scratch"),
+    "kl-share": ("trainers.kl_share", "gradient share of the KL term against the policy term"),
     "leaderboard": ("leaderboard.commands", "build leaderboards from run records"),
     "view": ("leaderboard.viewer.cli", "write a static HTML browser of runs' samples"),
 }
