@@ -1,9 +1,10 @@
-"""GRPO and GRPO-D on the bundled tiny model learn: their own logs show the reward rising.
+"""GRPO and GRPO-D on the bundled tiny model learn, with the tiny recipe's own settings.
 
-This is the check the CPU reproduction rests on. A short run on a few fixed prompts of each tiny
-task (8 prompts, 8 epochs, 8 generations each) must end with a higher mean reward over the last
-quarter of training than over the first quarter, on counting and on geometry (measured with the
-bundled model: GRPO counting 1.19 -> 1.37, GRPO and GRPO-D geometry 1.03 -> 1.20).
+This is the check the CPU reproduction rests on (issue 25). Each test trains with the ``tiny``
+recipe unchanged (learning rate, KL weights, batch, generations, data) except that it stops at
+step 48 of its ~100, and must end with a higher mean reward over the last quarter of the logged
+steps than over the first quarter. The full-length runs, with the one-sided Welch test of the
+same quarters on every seed, are on the published board (Training logs, "p (rise)").
 """
 
 from __future__ import annotations
@@ -18,17 +19,18 @@ from trainers.run import train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
+STEPS = 48
+
 
 def _reward_quarters(method: str, task: str, out: Path) -> tuple[float, float, list[float]]:
     assert is_bundled_tiny(), "the bundled tiny checkpoint is missing; run `othink-bench make-tiny`"
     result = train(
         method, task, resolve_model("tiny"), recipe="tiny", output_dir=out,
-        overrides={"train_samples": 8, "num_train_epochs": 8, "learning_rate": 1e-4,
-                   "save_steps": 1000, "seed": 0},
+        overrides={"max_steps": STEPS, "save_steps": 1000},
     )
     state = json.loads((result.final_checkpoint / "trainer_state.json").read_text())
     rewards = [float(h["reward"]) for h in state["log_history"] if "reward" in h]
-    assert len(rewards) == result.steps >= 20
+    assert len(rewards) == result.steps == STEPS
     q = len(rewards) // 4
     first, last = sum(rewards[:q]) / q, sum(rewards[-q:]) / q
     print(f"{method} on {task}: mean reward first quarter {first:.3f}, last quarter {last:.3f}")
@@ -36,15 +38,10 @@ def _reward_quarters(method: str, task: str, out: Path) -> tuple[float, float, l
 
 
 @pytest.mark.slow
-def test_grpo_on_the_bundled_tiny_model_raises_its_counting_reward(tmp_path: Path) -> None:
-    first, last, rewards = _reward_quarters("grpo", "vc-synth-tiny", tmp_path)
-    assert last > first, (first, last, rewards)
-
-
-@pytest.mark.slow
+@pytest.mark.parametrize("task", ["vc-synth-tiny", "gr-synth-tiny"])
 @pytest.mark.parametrize("method", ["grpo", "grpod"])
-def test_rl_on_the_bundled_tiny_model_raises_its_geometry_reward(
-    method: str, tmp_path: Path
+def test_rl_with_the_tiny_recipe_raises_its_own_reward(
+    method: str, task: str, tmp_path: Path
 ) -> None:
-    first, last, rewards = _reward_quarters(method, "gr-synth-tiny", tmp_path)
+    first, last, rewards = _reward_quarters(method, task, tmp_path)
     assert last > first, (first, last, rewards)
