@@ -1,10 +1,13 @@
 """GRPO and GRPO-D on the bundled tiny model learn, with the tiny recipe's own settings.
 
-This is the check the CPU reproduction rests on (issue 25). Each test trains with the ``tiny``
-recipe unchanged (learning rate, KL weights, batch, generations, data) except that it stops at
-step 48 of its ~100, and must end with a higher mean reward over the last quarter of the logged
-steps than over the first quarter. The full-length runs, with the one-sided Welch test of the
-same quarters on every seed, are on the published board (Training logs, "p (rise)").
+This is the check the CPU reproduction rests on (issue 25). Each test is one training of the
+``tiny`` recipe exactly as `scripts/reproduce.sh` runs it for seed 0 (learning rate, KL weights,
+batch, generations, data, 96-100 optimizer steps, about 1.5 minutes on one core) except that it
+saves no intermediate checkpoints, and must end with a higher mean reward over the last quarter
+of the logged steps than over the first quarter. Stopped at step 48, counting did not (1.401 ->
+1.339: its reward rises late, as its learning rate decays), so the tests run the whole recipe.
+The published board shows the same quarters with the one-sided Welch test for every seed
+(Training logs, "p (rise)").
 """
 
 from __future__ import annotations
@@ -19,18 +22,15 @@ from trainers.run import train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-STEPS = 48
-
-
 def _reward_quarters(method: str, task: str, out: Path) -> tuple[float, float, list[float]]:
     assert is_bundled_tiny(), "the bundled tiny checkpoint is missing; run `othink-bench make-tiny`"
     result = train(
         method, task, resolve_model("tiny"), recipe="tiny", output_dir=out,
-        overrides={"max_steps": STEPS, "save_steps": 1000},
+        overrides={"save_steps": 1000},
     )
     state = json.loads((result.final_checkpoint / "trainer_state.json").read_text())
     rewards = [float(h["reward"]) for h in state["log_history"] if "reward" in h]
-    assert len(rewards) == result.steps == STEPS
+    assert len(rewards) == result.steps >= 96
     q = len(rewards) // 4
     first, last = sum(rewards[:q]) / q, sum(rewards[-q:]) / q
     print(f"{method} on {task}: mean reward first quarter {first:.3f}, last quarter {last:.3f}")
