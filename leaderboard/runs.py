@@ -46,6 +46,7 @@ class Run:
     data_seed: int | None = None  # see EvalKey; set by load_run from the ids and manifest
     seed_row: int | None = None  # see ModelKey.train_seed; set by assign_seeds
     unverified: str | None = None  # why its records do not verify (then it fills no cell)
+    overlap: str | None = None  # its test set overlaps its training set (leaderboard --overlap)
 
     @property
     def run_id(self) -> str:

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "make-tiny": ("trainers.tinymodel.command", "build the bundled tiny model from scratch"),
     "leaderboard": ("leaderboard.commands", "build leaderboards from run records"),
     "view": ("leaderboard.viewer.cli", "write a static HTML browser of runs' samples"),
+    "overlap": ("leaderboard.overlap_command", "near-duplicates between a train and a test set"),
 }
 
 
