@@ -190,3 +190,53 @@ def test_bad_side_flags_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert cli(["overlap", "--train", "vc-synth-tiny", "--test", "vc-synth-tiny",
                 "--limit", "both=3"]) == 2  # fmt: skip
     assert "--limit 'both=3': write --limit train=VALUE" in capsys.readouterr().err
+
+
+def overlap_json(folder: Path, train: str, test: str, overlapping: int) -> Path:
+    """A report as `othink-bench overlap` writes it (its counts and the sets it compared)."""
+    counts = {"overlapping": overlapping, "test_items": 48, "overlap_duplicate": overlapping,
+              "overlap_image": 0, "overlap_text": 0}  # fmt: skip
+    report = {"kind": "othink-bench overlap report", "counts": counts, "pairs": [],
+              "train": {"task": train, "split": "train", "data": None},
+              "test": {"task": test, "split": "test", "data": None}}  # fmt: skip
+    path = folder / f"{train}-{test}.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+    return path
+
+
+def test_board_marks_cells_of_rows_trained_on_an_overlapping_set(tmp_path: Path) -> None:
+    from leaderboard import build_board, render_markdown
+
+    runs = Path(__file__).resolve().parent / "fixtures" / "leaderboard" / "runs"
+    hit = overlap_json(tmp_path, "gr-synth", "gr-synth", 5)
+    clean = overlap_json(tmp_path, "vc-synth", "vc-synth", 0)
+    plain = render_markdown(build_board([runs], plots=False))
+    marked = render_markdown(build_board([runs], plots=False, overlap=[hit, clean]))
+    assert "§" not in plain and "## Train/test overlap" not in plain
+    assert "## Train/test overlap" in marked
+    assert "gr-synth:test against gr-synth:train" in marked and "5 of 48 test items" in marked
+    assert "vc-synth:test against vc-synth:train" in marked and "marked: no run of the board" in marked
+    same_task = marked[marked.index("## Same-task results"): marked.index("## Cross-task")]
+    sft = next(line for line in same_task.splitlines() if line.startswith("| + SFT"))
+    cells = sft.split(" | ")
+    # the SFT row trained on gr-synth: its gr-synth cell is marked, its vc-synth cell is not
+    assert "(48)§ [r" in cells[1] and "§" not in cells[5]
+    base = next(line for line in same_task.splitlines() if line.startswith("| tiny |"))
+    assert "§" not in base  # the untrained model has no training set
+    assert "- § marks a test set that overlaps the training set of its row" in marked
+
+
+def test_board_refuses_a_file_that_is_no_overlap_report(tmp_path: Path) -> None:
+    from leaderboard.render import build_board
+
+    runs = Path(__file__).resolve().parent / "fixtures" / "leaderboard" / "runs"
+    bad = tmp_path / "x.json"
+    bad.write_text('{"counts": {}}', encoding="utf-8")
+    with pytest.raises(ValueError, match="not an overlap report"):
+        build_board([runs], plots=False, overlap=[bad])
+    broken = overlap_json(tmp_path, "gr-synth", "gr-synth", 5)
+    data = json.loads(broken.read_text())
+    del data["counts"]["test_items"]
+    broken.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="field 'test_items' is missing"):
+        build_board([runs], plots=False, overlap=[broken])
