@@ -121,12 +121,15 @@ def execute_overlap(args: argparse.Namespace) -> int:
                                       encoding="utf-8")  # fmt: skip
     markdown = overlap_markdown(report)
     (out / "overlap.md").write_text(markdown, encoding="utf-8")
-    by_id = {side: {s.id: s for s in loaded[side]} for side in SIDES}
+    # Samples are not kept: a procedural split makes each one (and its image) on access, so the
+    # pages fetch only the shown pairs' samples again, by position.
+    position = {"train": {t.id: i for i, t in enumerate(train_items)},
+                "test": {t.id: i for i, t in enumerate(test_items)}}  # fmt: skip
 
     def image_of(side: str, sample_id: str) -> Image.Image | None:
-        sample = by_id[side].get(sample_id)
+        at = position[side].get(sample_id)
         try:
-            return None if sample is None else sample.image.load(max_pixels=1 << 20)
+            return None if at is None else loaded[side][at].image.load(max_pixels=1 << 20)
         except Exception:  # unreadable: the page says "no image"
             return None
 

@@ -48,7 +48,7 @@ def overlap_markdown(report: dict[str, Any]) -> str:
         f"| question with numbers masked | {c.get('masked_text', 0)} |",
         f"| question is a template (shared by >= {th['template_min']} training items) | "
         f"{c.get('template_text', 0)} |",
-        f"| image ({th['image']}, of {th['hash_bits']} bits) | {c.get('image', 0)} |",
+        f"| image ({th['image']}) | {c.get('image', 0)} |",
         f"| test items without a readable image | {c.get('no_image', 0)} |",
         "",
         f"Text: {th['text']}.",
