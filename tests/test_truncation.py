@@ -221,3 +221,36 @@ def test_hf_backend_marks_outputs_cut_at_the_budget(one_torch_thread: None) -> N
         assert all(r.truncated is False and r.tokens is not None and r.tokens < 256 for r in long)
     finally:
         backend.close()
+
+
+def test_vllm_backend_reads_finish_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vllm path without vLLM: an engine stand-in answering with vLLM's documented output
+    shape (RequestOutput.outputs[0] with text, token_ids, finish_reason)."""
+    import sys
+    from types import SimpleNamespace
+
+    from othink_bench.backends.vllm import VLLMBackend
+
+    monkeypatch.setitem(sys.modules, "vllm", SimpleNamespace(SamplingParams=dict))
+    reasons = ["stop", "length", None]
+
+    class Engine:
+        def generate(self, inputs: list, sampling_params: list, use_tqdm: bool) -> list:
+            return [SimpleNamespace(outputs=[SimpleNamespace(
+                text="<think>x" if r == "length" else "<answer>3</answer>",
+                token_ids=[1] * (p["max_tokens"] if r == "length" else 3), finish_reason=r)])
+                for r, p in zip(reasons, sampling_params, strict=True)]  # fmt: skip
+
+    class Processor:
+        def apply_chat_template(self, messages: list, **kw: object) -> str:
+            return "prompt"
+
+    be = VLLMBackend("owner/model")
+    be._llm, be._processor = Engine(), Processor()
+    reqs = [GenRequest(sample_id=f"s{i}", messages=[{"role": "user", "content": "q"}],
+                       max_new_tokens=8) for i in range(3)]  # fmt: skip
+    from othink_bench.backends.base import generate_all
+
+    out = generate_all(be, reqs)
+    assert [r.truncated for r in out] == [False, True, None]
+    assert out[1].tokens == 8
