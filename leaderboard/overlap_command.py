@@ -100,7 +100,8 @@ def execute_overlap(args: argparse.Namespace) -> int:
             source = sources.get(side) or ("local" if side in data else task.default_source)
             samples = task.load(split=split, source=source, data=data.get(side),  # type: ignore[arg-type]
                                 image_root=roots.get(side), limit=limit, seed=seed)  # fmt: skip
-        except (UnknownTaskError, ValueError, FileNotFoundError, ImportError, OSError) as exc:
+        except (UnknownTaskError, ValueError, ImportError, OSError, RuntimeError) as exc:
+            # RuntimeError: DataSourceError (no --data, a bad file) and the hub's offline errors
             print(f"error: --{side} {spec}: {exc}", file=sys.stderr)
             return 2
         loaded[side] = samples

@@ -190,6 +190,8 @@ def test_bad_side_flags_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert cli(["overlap", "--train", "vc-synth-tiny", "--test", "vc-synth-tiny",
                 "--limit", "both=3"]) == 2  # fmt: skip
     assert "--limit 'both=3': write --limit train=VALUE" in capsys.readouterr().err
+    assert cli(["overlap", "--train", "gr:train", "--test", "gr-synth-tiny"]) == 2
+    assert "error: --train gr:train: this source needs --data PATH" in capsys.readouterr().err
 
 
 def overlap_json(folder: Path, train: str, test: str, overlapping: int) -> Path:
