@@ -9,7 +9,7 @@ from leaderboard.blocks import Block, Heading, Paragraph, TableBlock, compress_r
 from leaderboard.cells import DisplayCell, DisplayTable, fmt_pct
 from leaderboard.collect import Collection
 from leaderboard.keys import method_name, natural_key, short_model_name
-from othink_bench.truncation import rate_text, truncation_stats, truncation_warning
+from othink_bench.truncation import rate_text, truncation_warning
 
 
 def runs_blocks(coll: Collection) -> list[Block]:
@@ -41,8 +41,7 @@ def runs_blocks(coll: Collection) -> list[Block]:
     for run in coll.runs:
         m = run.manifest
         model = run.model
-        budget = m.generation.get("max_new_tokens")
-        cut = truncation_stats(run.records, budget if isinstance(budget, int) else None)
+        cut = run.truncation
         warning = truncation_warning(f"{run.ref} (`{run.run_id}`)", cut)
         if warning:
             warnings.append(warning.removeprefix("warning: "))

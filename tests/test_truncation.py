@@ -131,6 +131,11 @@ def test_records_results_table_and_board_show_both_rates(toys: None, tmp_path: P
     row = table_block.table.rows[0]  # type: ignore[attr-defined]
     assert row[header.index("cut off")].plain == "15.0"
     assert row[header.index("think open")].plain == "15.0"
+    from leaderboard import build_board
+
+    (data,) = build_board([tmp_path], plots=False).data["runs"]  # board.json / board.csv rows
+    assert data["truncated_rate"] == pytest.approx(0.15) and data["budget_p95"] == 8
+    assert data["think_open_rate"] == pytest.approx(0.15)
 
 
 def test_a_run_under_five_percent_is_not_named(toys: None, tmp_path: Path) -> None:
