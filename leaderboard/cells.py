@@ -17,6 +17,7 @@ from othink_bench.stats import relative_change
 
 SIGNIFICANT = "†"
 NOT_FINISHED = "‡"
+OVERLAP = "§"  # the test set overlaps the row's training set (leaderboard/overlap_marks.py)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def column_labels(columns: list[EvalKey]) -> dict[EvalKey, str]:
 
 def acc_cell(run: Run, bold: bool = False, underline: bool = False) -> DisplayCell:
     acc = run.accuracy
-    mark = "" if run.done else NOT_FINISHED
+    mark = ("" if run.done else NOT_FINISHED) + (OVERLAP if run.overlap else "")
     if not acc.n:
         return DisplayCell("n/a", f" (0){mark}", ref=run.ref)
     return DisplayCell(

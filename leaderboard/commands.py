@@ -45,6 +45,14 @@ def configure_leaderboard(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument(
+        "--overlap",
+        action="append",
+        default=[],
+        metavar="REPORT.json",
+        help="an overlap report (`othink-bench overlap`): mark the cells whose test set "
+        "overlaps the training set of their row (repeat for several)",
+    )
+    parser.add_argument(
         "--viewer",
         metavar="DIR",
         help="also write the sample viewer of the board's runs into DIR (`othink-bench view`) "
@@ -61,6 +69,7 @@ def execute_leaderboard(args: argparse.Namespace) -> int:
             root=args.root,
             plots=not args.no_plots,
             proposed=tuple(args.proposed or ("grpod",)),
+            overlap=args.overlap,
         )
     except (FileNotFoundError, ValueError) as exc:
         print(f"othink-bench leaderboard: {exc}", file=sys.stderr)

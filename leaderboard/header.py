@@ -6,7 +6,14 @@ from __future__ import annotations
 import leaderboard.reported as rep
 from leaderboard.analysis import Analysis
 from leaderboard.blocks import Block, Bullets, Heading, Paragraph, TableBlock
-from leaderboard.cells import NOT_FINISHED, SIGNIFICANT, DisplayCell, DisplayTable, column_labels
+from leaderboard.cells import (
+    NOT_FINISHED,
+    OVERLAP,
+    SIGNIFICANT,
+    DisplayCell,
+    DisplayTable,
+    column_labels,
+)
 from leaderboard.export import finished_range
 from leaderboard.seeds import CONVENTION as SEEDS_CONVENTION
 
@@ -49,6 +56,9 @@ def intro_blocks(an: Analysis, title: str) -> list[Block]:
         conventions.append(SEEDS_CONVENTION)
     if any(not r.done for r in runs):
         conventions.append(f"{NOT_FINISHED} marks a run that had not finished (status in Runs).")
+    if any(r.overlap for r in runs):
+        conventions.append(f"{OVERLAP} marks a test set that overlaps the training set of its row "
+                           "(see [Train/test overlap](#traintest-overlap)).")
     if coll.skipped:
         conventions.append(
             f"{len(coll.skipped)} runs scored no sample, their model produced no output, or "

@@ -9,6 +9,7 @@ from leaderboard.blocks import Block, Heading, Paragraph, TableBlock, compress_r
 from leaderboard.cells import DisplayCell, DisplayTable, fmt_pct
 from leaderboard.collect import Collection
 from leaderboard.keys import method_name, natural_key, short_model_name
+from othink_bench.truncation import rate_text, truncation_warning
 
 
 def runs_blocks(coll: Collection) -> list[Block]:
@@ -30,13 +31,20 @@ def runs_blocks(coll: Collection) -> list[Block]:
         "strict",
         "lenient",
         "format",
+        "cut off",
+        "think open",
         "status",
         "finished",
     ]
     rows = []
+    warnings: list[str] = []
     for run in coll.runs:
         m = run.manifest
         model = run.model
+        cut = run.truncation
+        warning = truncation_warning(f"{run.ref} (`{run.run_id}`)", cut)
+        if warning:
+            warnings.append(warning.removeprefix("warning: "))
         method = method_name(model.method) + (f" ({model.variant})" if model.variant else "")
         status = m.status + (f", superseded by {run.superseded_by}" if run.superseded_by else "")
         rows.append(
@@ -57,20 +65,30 @@ def runs_blocks(coll: Collection) -> list[Block]:
                 DisplayCell(fmt_pct(run.accuracy.value)),
                 DisplayCell(fmt_pct(run.lenient_accuracy.value)),
                 DisplayCell(fmt_pct(run.format_rate.value)),
+                DisplayCell(rate_text(cut.truncated, cut.known)),
+                DisplayCell(rate_text(cut.think_open, cut.with_text)),
                 DisplayCell(status),
                 DisplayCell(m.finished or "—"),
             ]
         )
-    align = ["l"] * 11 + ["r"] * 5 + ["l", "l"]
+    align = ["l"] * 11 + ["r"] * 7 + ["l", "l"]
+    cutoff: list[Block] = []
+    if warnings:
+        cutoff = [Paragraph("Runs with more than 5% of their outputs cut off at the token budget "
+                            "(scored as given): " + "; ".join(warnings) + ".")]
     return [
         Heading(2, "Runs"),
         Paragraph(
             "Every run the board was built from. strict, lenient and format are percentages of "
             "the n scored samples (lenient falls back to the last number when the `<answer>` "
             "tag is missing; format is the `<think>`/`<answer>` layout); excluded counts "
-            "samples left out for a data error (unverifiable gold answer or unreadable image)."
+            "samples left out for a data error (unverifiable gold answer or unreadable image); "
+            "cut off is the percentage of outputs that reached max_new_tokens before a stop "
+            "token (of those whose records say: `-` for runs recorded before the field), think "
+            "open the percentage that open a `<think>` and never close it."
         ),
         TableBlock(DisplayTable(header, rows, align), tuple(r.ref for r in coll.runs)),
+        *cutoff,
     ]
 
 

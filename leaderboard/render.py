@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from leaderboard.analysis import DEFAULT_PROPOSED, Analysis, analyse
-from leaderboard.blocks import Block, Board
+from leaderboard.blocks import Block, Board, Heading
 from leaderboard.collect import Collection, collect
 from leaderboard.cross_task import cross_blocks
 from leaderboard.curves import step_blocks, training_blocks
@@ -29,6 +29,12 @@ from leaderboard.figures.board import figure_plots
 from leaderboard.figures.sweeps import sweep_blocks, sweep_plots
 from leaderboard.formats import FORMATS, RENDERERS
 from leaderboard.header import columns_blocks, intro_blocks
+from leaderboard.overlap_marks import (
+    OverlapSource,
+    mark_overlap,
+    overlap_blocks,
+    read_overlap_report,
+)
 from leaderboard.plots import PLOTS_DIR, Plot, board_plots
 from leaderboard.provenance import environment_blocks, runs_blocks, skipped_blocks
 from leaderboard.same_task import breakdown_blocks, table1_blocks
@@ -46,19 +52,24 @@ def build_board(
     root: str | Path | None = None,
     plots: bool = True,
     proposed: Sequence[str] = DEFAULT_PROPOSED,
+    overlap: Sequence[str | Path] = (),
 ) -> Board:
     """Build a board from run directories or folders holding them (e.g. ``runs/``).
 
     ``root`` is where the paths the board shows start (default: the folder above the inputs);
-    ``proposed`` are the methods under study (not baselines, so never underlined).
+    ``proposed`` are the methods under study (not baselines, so never underlined);
+    ``overlap``: overlap reports (``othink-bench overlap``) whose cells get marked.
     """
+    sources = [read_overlap_report(p) for p in overlap]
     coll = collect(paths, root=root)
     if not coll.runs and coll.skipped:
         reasons = "; ".join(f"{x.path}: {x.reason}" for x in coll.skipped[:5])
         raise ValueError(f"no run scored a sample, so there is nothing to show ({reasons})")
     if not coll.runs:
         raise ValueError(f"no run directories (manifest.json) under {', '.join(map(str, paths))}")
-    return board_from_collection(coll, title=title, plots=plots, proposed=tuple(proposed))
+    marked = mark_overlap(coll, sources)
+    return board_from_collection(coll, title=title, plots=plots, proposed=tuple(proposed),
+                                 overlap=marked)  # fmt: skip
 
 
 def board_from_collection(
@@ -67,11 +78,16 @@ def board_from_collection(
     title: str = DEFAULT_TITLE,
     plots: bool = True,
     proposed: tuple[str, ...] = DEFAULT_PROPOSED,
+    overlap: list[tuple[OverlapSource, list[str]]] | None = None,
 ) -> Board:
     analysis = analyse(coll, proposed)
     figures = ([*board_plots(analysis), *figure_plots(analysis), *sweep_plots(analysis)]
                if plots else [])
     blocks = _blocks(analysis, title, {p.name: p for p in figures})
+    if overlap:
+        at = next((i for i, b in enumerate(blocks)
+                   if isinstance(b, Heading) and b.text == "Runs"), len(blocks))  # fmt: skip
+        blocks[at:at] = overlap_blocks(overlap)
     return Board(
         title=title,
         blocks=blocks,

@@ -22,6 +22,7 @@ from leaderboard.keys import CellKey, EvalKey, ModelKey
 from othink_bench.metrics import EXCLUDED_ERROR_KINDS
 from othink_bench.records import Manifest, RunRecord
 from othink_bench.stats import Proportion, wilson
+from othink_bench.truncation import TruncationStats, truncation_stats
 from othink_bench.verify_records import check_run
 
 # Records whose error is a property of the data (the same for every model) are left out of n;
@@ -46,6 +47,7 @@ class Run:
     data_seed: int | None = None  # see EvalKey; set by load_run from the ids and manifest
     seed_row: int | None = None  # see ModelKey.train_seed; set by assign_seeds
     unverified: str | None = None  # why its records do not verify (then it fills no cell)
+    overlap: str | None = None  # its test set overlaps its training set (leaderboard --overlap)
 
     @property
     def run_id(self) -> str:
@@ -122,6 +124,13 @@ class Run:
     @cached_property
     def format_rate(self) -> Proportion:
         return wilson(sum(r.format_ok for r in self.records), len(self.records))
+
+    @cached_property
+    def truncation(self) -> TruncationStats:
+        """Outputs cut off at the token budget and outputs leaving a ``<think>`` open."""
+        budget = self.manifest.generation.get("max_new_tokens")
+        budget = budget if isinstance(budget, int) and not isinstance(budget, bool) else None
+        return truncation_stats(self.records, budget)
 
     def sort_key(self) -> tuple[Any, ...]:
         return (*self.cell_key.sort_key(), self.run_id)

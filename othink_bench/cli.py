@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kl-share": ("trainers.kl_share", "gradient share of the KL term against the policy term"),
     "leaderboard": ("leaderboard.commands", "build leaderboards from run records"),
     "view": ("leaderboard.viewer.cli", "write a static HTML browser of runs' samples"),
+    "overlap": ("leaderboard.overlap_command", "near-duplicates between a train and a test set"),
 }
 
 

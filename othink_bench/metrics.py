@@ -19,6 +19,8 @@ recomputed from the files. The choices, stated once:
   ``the the the the``) or empty: what a model with NaN weights or a broken tokenizer emits.
   When most outputs are so (:data:`DEGENERATE_SHARE`), the run is flagged as ``degenerate``
   (a broken model, not a weak one) in the run table and ``results.json``.
+* ``truncation`` counts outputs cut off at the token budget and outputs that leave a ``<think>``
+  open (:mod:`othink_bench.truncation`); they are scored as given, and named, never dropped.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any
 
 from othink_bench.records import RunRecord
 from othink_bench.stats import Proportion, wilson
+from othink_bench.truncation import TruncationStats, truncation_stats
 
 #: Error kinds that are properties of the data, not the model: left out of every denominator.
 EXCLUDED_ERROR_KINDS = frozenset({"image", "gold", "data", "score"})
@@ -58,6 +61,8 @@ class Metrics:
     k: int = 1
     pass_at_k: Proportion | None = None
     degenerate: int = 0  # outputs that are one character or unit repeated, or empty
+    #: outputs cut off at the token budget, and outputs that leave a <think> open
+    truncation: TruncationStats = field(default_factory=TruncationStats)
 
     @property
     def is_degenerate(self) -> bool:
@@ -91,6 +96,7 @@ class Metrics:
             "pass_at_k": p(self.pass_at_k),
             "degenerate_outputs": self.degenerate,
             "degenerate": self.is_degenerate,
+            "truncation": self.truncation.as_dict(),
         }
 
 
@@ -125,8 +131,11 @@ def dedupe(records: Iterable[RunRecord]) -> list[RunRecord]:
     return list(by_key.values())
 
 
-def summarize(records: Iterable[RunRecord], confidence: float = 0.95) -> Metrics:
-    """Accuracy (strict and lenient), format rate, errors and per-breakdown accuracy."""
+def summarize(
+    records: Iterable[RunRecord], confidence: float = 0.95, max_new_tokens: int | None = None
+) -> Metrics:
+    """Accuracy (strict and lenient), format rate, errors, per-breakdown accuracy, and the
+    outputs cut off at the token budget (``max_new_tokens``, when given, names it)."""
     recs = dedupe(records)
     scored = [r for r in recs if counts(r)]
     errors = [r for r in recs if r.error is not None]
@@ -161,6 +170,7 @@ def summarize(records: Iterable[RunRecord], confidence: float = 0.95) -> Metrics
         k=k,
         pass_at_k=pass_at_k,
         degenerate=sum(degenerate_output(r.output) for r in recs if r.error is None),
+        truncation=truncation_stats(recs, max_new_tokens),
     )
 
 

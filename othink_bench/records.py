@@ -68,6 +68,19 @@ class RunRecord(BaseModel):
         description="the endpoint's message field the output's <think> block was rebuilt from "
         "(reasoning_content or reasoning); None when the output is the text as received",
     )
+    truncated: bool | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="generation stopped at the token budget (max_new_tokens) before a stop "
+        "token; None: not known (a record written before the field, or a backend that cannot "
+        "tell)",
+    )
+    think_open: bool | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="the output opens a <think> that it never closes; None: no output, or a "
+        "record written before the field",
+    )
 
     @property
     def key(self) -> tuple[str, int]:

@@ -24,7 +24,7 @@ from othink_bench.records import (
     validation_detail,
     write_json_atomic,
 )
-from othink_bench.stats import Proportion
+from othink_bench.stats import Proportion, wilson
 
 RESULTS_FILE = "results.json"
 RESULTS_SCHEMA_VERSION = 1
@@ -87,11 +87,27 @@ class RunResults(BaseModel):
         False, description="most outputs are degenerate: a broken model (e.g. NaN weights), "
         "not a weak one; its accuracy says nothing about the method"
     )
+    truncated: Rate | None = Field(
+        None, description="outputs cut off at max_new_tokens, of the outputs whose records say "
+        "(None: no record says; runs written before the field)"
+    )
+    think_open: Rate | None = Field(
+        None, description="outputs that open a <think> and never close it, of all outputs"
+    )
+    budget_p95: int | None = Field(
+        None, description="new tokens that held 95% of the outputs that stopped on their own"
+    )
+    truncation_warning: bool = Field(
+        False, description="more than 5% of the outputs were cut off at the token budget"
+    )
 
 
 def compute_results(manifest: Manifest, records: Iterable[RunRecord]) -> RunResults:
     """A run's results from its manifest (what ran) and its records (what happened)."""
-    m = summarize(records)
+    budget = manifest.generation.get("max_new_tokens")
+    budget = budget if isinstance(budget, int) and not isinstance(budget, bool) else None
+    m = summarize(records, max_new_tokens=budget)
+    t = m.truncation
     extra = manifest.model_extra or {}
     settings: dict[str, Any] = {
         "generation": dict(manifest.generation),
@@ -128,6 +144,10 @@ def compute_results(manifest: Manifest, records: Iterable[RunRecord]) -> RunResu
         by_breakdown={label: Rate.of(p) for label, p in m.by_breakdown.items()},
         degenerate_outputs=m.degenerate,
         degenerate=m.is_degenerate,
+        truncated=Rate.of(wilson(t.truncated, t.known)) if t.known else None,
+        think_open=Rate.of(wilson(t.think_open, t.with_text)) if t.with_text else None,
+        budget_p95=t.budget_p95,
+        truncation_warning=t.warn,
     )
 
 

@@ -11,6 +11,10 @@ a run's records through :func:`check_run`, the one place that decides whether a 
 * one (sample, draw) has two records, unless every earlier one is an error a rerun redoes;
 * a stored verdict differs from the task's verifier applied to the stored output (checked when
   the installed task has the manifest's version; otherwise a note says it was not);
+* a record's ``think_open`` differs from its output's (it is read from the text), or a record
+  cut off at the budget (``truncated``) holds another new-token count than the manifest's
+  ``max_new_tokens``, or one that stopped on its own holds more (records written before these
+  fields carry neither and pass);
 * the run says it finished but its file ends in a partial line or holds fewer records than
   the run requested.
 
@@ -36,6 +40,7 @@ from othink_bench.records import (
     read_manifest,
     read_record_lines,
 )
+from othink_bench.truncation import think_left_open
 
 #: Manifest statuses of a run that ran to its end.
 FINISHED = frozenset({"complete", "finished"})
@@ -125,6 +130,7 @@ def check_run(run_dir: str | Path, manifest: Manifest | None = None) -> RunCheck
         by_key[r.key] = (where, r)
     _check_selection(check, list(by_key.values()), rerun)
     _check_verdicts(check, list(by_key.values()))
+    _check_truncation(check, list(by_key.values()))
     check.records = [r for _, r in by_key.values()]
     requested = _selection(m).get("requested")
     if m.status in FINISHED and isinstance(requested, int) and len(by_key) < requested:
@@ -221,6 +227,31 @@ def _check_verdicts(check: RunCheck, keyed: list[tuple[str, RunRecord]]) -> None
                 f"{score.lenient_correct}, format_ok={score.format_ok}"
                 f"{', error: ' + score.error if score.error else ''}); "
                 f"{_rescore_fix(check.run_dir)}"
+            )
+
+
+def _check_truncation(check: RunCheck, keyed: list[tuple[str, RunRecord]]) -> None:
+    """``think_open`` against the output it is read from; ``truncated`` against the budget."""
+    budget = check.manifest.generation.get("max_new_tokens")
+    budget = budget if isinstance(budget, int) and not isinstance(budget, bool) else None
+    fix = f"remove the line or rerun the evaluation into a fresh folder ({check.run_dir})"
+    for where, r in keyed:
+        if r.think_open is not None and r.think_open != think_left_open(r.output):
+            check.problems.append(
+                f"{where}: record {r.sample_id!r} says think_open={r.think_open}, but its output "
+                f"{'is missing' if r.output is None else 'says otherwise'}; {fix}"
+            )
+        if r.truncated is None or r.tokens is None or budget is None:
+            continue
+        if r.truncated and r.tokens != budget:
+            check.problems.append(
+                f"{where}: record {r.sample_id!r} says it was cut off at the budget, but holds "
+                f"{r.tokens} new tokens where the manifest's max_new_tokens is {budget}; {fix}"
+            )
+        elif not r.truncated and r.tokens > budget:
+            check.problems.append(
+                f"{where}: record {r.sample_id!r} holds {r.tokens} new tokens, more than the "
+                f"manifest's max_new_tokens {budget}, yet says it was not cut off; {fix}"
             )
 
 

@@ -153,6 +153,11 @@ class ChatServer:
             answer["choices"][0]["message"] = "just a string"
         if action == "bad_usage":
             answer["usage"]["completion_tokens"] = "n/a"
+        if action == "length":  # cut off at max_tokens
+            answer["choices"][0]["finish_reason"] = "length"
+            message["content"] = "<think>I see"
+        if action == "no_reason":
+            del answer["choices"][0]["finish_reason"]
         return self._send(h, 200, answer)
 
     @staticmethod
@@ -260,6 +265,15 @@ def test_client_errors_fail_one_request_without_retry(server: ChatServer) -> Non
         and "image too large" in (out[1].error or "")
     )
     assert server.attempts[1] == 1
+
+
+def test_finish_reason_length_is_a_truncated_output(server: ChatServer) -> None:
+    """Issue 27, item 3: `finish_reason == "length"` marks the answer as cut off at the budget;
+    a server that sends no finish_reason leaves it unknown."""
+    server.script = {1: ["length"], 2: ["no_reason"]}
+    out = generate_all(backend(server), requests(3))
+    assert [r.truncated for r in out] == [False, True, None]
+    assert out[1].text == "<think>I see"
 
 
 def test_timeouts_are_retried_and_retries_are_bounded(server: ChatServer) -> None:

@@ -77,6 +77,10 @@ class GenResult:
     #: The record's ``error_kind`` for an error (``None``: ``generation``), e.g.
     #: ``response_too_large`` for an answer over the openai backend's size cap.
     error_kind: str | None = None
+    #: Whether generation stopped at ``max_new_tokens`` before a stop token (``hf``: no stop
+    #: token among the new tokens; ``vllm``/``openai``: ``finish_reason == "length"``);
+    #: ``None`` when the backend cannot tell.
+    truncated: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -132,6 +136,14 @@ def generate_all(backend: Backend, requests: Sequence[GenRequest]) -> list[GenRe
     if missing:
         raise RuntimeError(f"backend {backend.name} yielded no result for {missing[:5]}")
     return [r for r in out if r is not None]
+
+
+def finish_truncated(reason: object) -> bool | None:
+    """``truncated`` from a finish reason: ``"length"`` is the budget, another string is a stop
+    (EOS, a stop string, a content filter), anything else is unknown."""
+    if not isinstance(reason, str) or not reason:
+        return None
+    return reason == "length"
 
 
 def request_seed(seed: int, sample_id: str, k: int) -> int:

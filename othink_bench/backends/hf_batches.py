@@ -176,18 +176,22 @@ def generate_batch(
     new = out[:, prompt_len:].tolist()
     elapsed = time.perf_counter() - start
     lengths = []
+    cut = []
     for row in new:
         n = len(row)
+        stopped = False
         for j, tok in enumerate(row):
             if tok in eos:
-                n = j + 1
+                n, stopped = j + 1, True
                 break
         lengths.append(n)
+        # No stop token within the whole budget: generation was cut off at max_new_tokens.
+        cut.append(not stopped and n >= first.max_new_tokens)
     decoded = processor.batch_decode(
         [row[:n] for row, n in zip(new, lengths, strict=True)], skip_special_tokens=True
     )
     per = elapsed / len(requests)
     return [
-        GenResult(text=text, tokens=n, latency_s=per)
-        for text, n in zip(decoded, lengths, strict=True)
+        GenResult(text=text, tokens=n, latency_s=per, truncated=c)
+        for text, n, c in zip(decoded, lengths, cut, strict=True)
     ]

@@ -40,7 +40,13 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from othink_bench.backends.base import Completed, GenRequest, GenResult, short_error
+from othink_bench.backends.base import (
+    Completed,
+    GenRequest,
+    GenResult,
+    finish_truncated,
+    short_error,
+)
 from othink_bench.backends.chat_format import (
     REASONING_FIELDS,
     image_data_url,
@@ -316,7 +322,17 @@ class OpenAIBackend:
             )
             tokens = None
         self._note(data.get("system_fingerprint"), think_from)
-        return GenResult(text=text, tokens=tokens, latency_s=latency, think_from=think_from)
+        # The OpenAI API reference's choice.finish_reason: "length" when the request's max
+        # tokens were reached, "stop" at a natural stop or stop sequence (also
+        # "content_filter", "tool_calls"); a server that leaves it out says nothing.
+        reason = data["choices"][0].get("finish_reason")
+        return GenResult(
+            text=text,
+            tokens=tokens,
+            latency_s=latency,
+            think_from=think_from,
+            truncated=finish_truncated(reason),
+        )
 
     def _note(self, fingerprint: Any, think_from: str | None) -> None:
         """Count rebuilt outputs; remember system fingerprints (a change is worth a warning)."""

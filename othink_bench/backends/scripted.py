@@ -6,7 +6,8 @@ metrics, error handling - is tested with known outputs: when the script says sam
 
 A script is a mapping from ``sample_id`` (or ``"sample_id#k"`` for one of K samples) to the
 output text, or a callable of the :class:`GenRequest`. A callable that raises, or a mapping value
-``{"error": "..."}``, is a generation failure for that one request. From the command line the
+``{"error": "..."}``, is a generation failure for that one request; a value
+``{"text": ..., "tokens": N, "truncated": true}`` imitates an output cut off at the budget. From the command line the
 model spec is a JSON file: ``{"outputs": {...}, "default": "...", "delay_s": 0.0}``.
 """
 
@@ -100,6 +101,16 @@ class ScriptedBackend:
             return GenResult(error=short_error(exc), latency_s=time.perf_counter() - start)
         if isinstance(text, dict) and "error" in text:
             return GenResult(error=str(text["error"]), latency_s=time.perf_counter() - start)
+        if isinstance(text, dict) and "text" in text:  # {"text", "tokens"?, "truncated"?}
+            body = str(text["text"])
+            tokens = text.get("tokens", len(body.split()))
+            cut = text.get("truncated")
+            return GenResult(
+                text=body,
+                tokens=int(tokens) if tokens is not None else None,
+                latency_s=time.perf_counter() - start,
+                truncated=None if cut is None else bool(cut),
+            )
         text = str(text)
         # "tokens" are whitespace-separated words: a stand-in for a tokenizer
         return GenResult(text=text, tokens=len(text.split()), latency_s=time.perf_counter() - start)

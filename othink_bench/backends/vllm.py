@@ -27,6 +27,7 @@ from othink_bench.backends.base import (
     GenRequest,
     GenResult,
     distributed_env,
+    finish_truncated,
     model_identity,
     resolve_model_path,
     short_error,
@@ -215,7 +216,13 @@ class VLLMBackend:
                 (
                     i,
                     GenResult(
-                        text=completion.text, tokens=len(completion.token_ids), latency_s=per
+                        text=completion.text,
+                        tokens=len(completion.token_ids),
+                        latency_s=per,
+                        # vLLM's CompletionOutput.finish_reason is "stop" (EOS, a stop string
+                        # or token) or "length" (vllm-project/vllm PR #2976 and the
+                        # CompletionOutput docs).
+                        truncated=finish_truncated(getattr(completion, "finish_reason", None)),
                     ),
                 )
             )

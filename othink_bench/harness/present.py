@@ -7,6 +7,7 @@ from typing import Any
 
 from othink_bench.harness.settings import RunSummary
 from othink_bench.metrics import error_summary, pct, pct_ci
+from othink_bench.truncation import rate_text, truncation_warning
 
 SUMMARY_HEADERS = [
     "task",
@@ -14,6 +15,8 @@ SUMMARY_HEADERS = [
     "accuracy % [95% CI]",
     "lenient %",
     "format %",
+    "cut off %",
+    "think open %",
     "errors",
     "samples/s",
     "status",
@@ -32,6 +35,8 @@ def summary_rows(summaries: Sequence[RunSummary]) -> list[list[Any]]:
                 pct_ci(m.accuracy),
                 pct(m.lenient),
                 pct(m.format_rate),
+                rate_text(m.truncation.truncated, m.truncation.known),
+                rate_text(m.truncation.think_open, m.truncation.with_text),
                 error_summary(m),
                 f"{s.samples_per_s:.2f}" if s.samples_per_s else "-",
                 f"{s.status}, DEGENERATE" if m.is_degenerate else s.status,
@@ -64,6 +69,10 @@ def format_summary(summaries: Sequence[RunSummary], breakdown: bool = False) -> 
         if s.metrics.is_degenerate:
             lines.append(degenerate_warning(s.task, s.metrics.degenerate, s.metrics.n
                                             - s.metrics.errors))
+    for s in summaries:
+        warning = truncation_warning(s.task, s.metrics.truncation)
+        if warning:
+            lines.append(warning)
     for s in summaries:
         resumed = f", {s.n_resumed} resumed" if s.n_resumed else ""
         lines.append(f"{s.task}: {s.run_dir}  ({s.n_new} new{resumed})")

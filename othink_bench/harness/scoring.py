@@ -11,6 +11,7 @@ from othink_bench.backends.base import GenResult
 from othink_bench.harness.settings import TooManyErrors
 from othink_bench.records import RunRecord
 from othink_bench.task import Sample, Task
+from othink_bench.truncation import think_left_open
 
 #: The error-rate guard looks only after this many samples, so one early failure is not fatal.
 ERROR_MIN_SAMPLES = 20
@@ -159,4 +160,6 @@ def result_record(item: Item, task: Task, result: GenResult) -> RunRecord:
         record = scored(item, task, result.text, result.tokens, result.latency_s)
     if result.think_from:  # the endpoint split the reasoning; we rebuilt it
         record.think_from = result.think_from
+    record.truncated = result.truncated
+    record.think_open = think_left_open(record.output)
     return record

@@ -214,7 +214,7 @@ class TaskRun:
             task=t.id,
             task_version=t.version,
             model=r.model_info,
-            metrics=summarize(records),
+            metrics=summarize(records, max_new_tokens=r.generation.get("max_new_tokens")),
             status=status,
             n_new=sum(1 for x in records if x.key not in done),
             n_resumed=sum(1 for x in records if x.key in done),
