@@ -34,14 +34,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .choices import letter, match_choice, option_key
+from .choices import letter, match_choice, option_key, same_options
 from .compare import GoldError, math_equal
 from .freeform import Number, format_number, read_number, read_numbers, rounds_equal, yes_no
+from .normalise import normalise
 
 __all__ = ["ANSWER_TYPES", "AnswerSpec", "check_gold_typed", "read_typed", "typed_equal"]
 
 ANSWER_TYPES = ("integer", "float", "text", "list", "yes_no", "choice")
 
+_WORD_EDGE = re.compile(r"[\s.,;:!?()\[\]\"'*]+")
 _LETTER_IN_SENTENCE = re.compile(r"(?:\bis|\bbe|[:：])\s*\(?([A-Z])\)?(?=[\s.,;!]|$)")
 
 
@@ -121,6 +123,39 @@ def check_gold_typed(gold: str, spec: AnswerSpec) -> None:
         raise GoldError("text gold answer is empty")
 
 
+def _choice_in_prose(span: str, options: Sequence[str], how: str, question: str | None) -> int | None:
+    """The option a prose sentence names, when exactly one reading names exactly one option: a
+    letter ("is B"), the polarity of yes/no options, the value of numeric options, or the
+    whole-word text of one option (never the nearest option)."""
+    letters = set(_LETTER_IN_SENTENCE.findall(span))
+    if len(letters) == 1:
+        j = ord(letters.pop()) - ord("A")
+        return j if j < len(options) else None
+    if len(letters) > 1:
+        return None
+    keys = [o.strip().lower().rstrip(".") for o in options]
+    if set(keys) <= {"yes", "no"}:
+        p = yes_no(span, question)
+        want = None if p is None else ("yes" if p else "no")
+        return keys.index(want) if want in keys else None
+    text = " " + _WORD_EDGE.sub(" ", normalise(span).lower()) + " "
+    found = [k for k, o in enumerate(options)
+             if len(t := _WORD_EDGE.sub(" ", normalise(o).lower()).strip()) >= 2 and f" {t} " in text]
+    # an option inside a longer option that is also found ("large" in "larger than") is not named
+    found = [k for k in found if not any(
+        option_key(options[k]) != option_key(options[m])
+        and option_key(options[k]) in option_key(options[m]) for m in found)]
+    if len({option_key(options[k]) for k in found}) == 1:
+        return found[0]
+    values = [read_number(o, "tag") for o in options]
+    if all(v is not None for v in values):
+        v = read_number(span, how, question)
+        hits = [k for k, w in enumerate(values) if v is not None and w == v]
+        if hits and len({option_key(options[k]) for k in hits}) == 1:
+            return hits[0]
+    return None
+
+
 def read_typed(span: str | None, spec: AnswerSpec, how: str = "tag", question: str | None = None) -> str | None:
     """The canonical answer a span states under ``spec`` (a letter, a number, ``yes``/``no``,
     the text), or ``None`` when it states none."""
@@ -129,11 +164,8 @@ def read_typed(span: str | None, spec: AnswerSpec, how: str = "tag", question: s
     kind = spec.answer_type
     if kind == "choice":
         i = match_choice(span, spec.options)
-        if i is None and how == "sentence":
-            letters = set(_LETTER_IN_SENTENCE.findall(span))
-            if len(letters) == 1:
-                j = ord(letters.pop()) - ord("A")
-                i = j if j < len(spec.options) else None
+        if i is None and how in ("sentence", "phrase"):
+            i = _choice_in_prose(span, spec.options, how, question)
         return letter(i) if i is not None else None
     if kind in ("integer", "float"):
         v = read_number(span, how, question)
@@ -158,7 +190,8 @@ def typed_equal(answer: str | None, gold: str, spec: AnswerSpec) -> bool:
         return False
     kind = spec.answer_type
     if kind == "choice":
-        return match_choice(answer, spec.options) == match_choice(gold, spec.options)
+        pred, g = match_choice(answer, spec.options), match_choice(gold, spec.options)
+        return pred is not None and g is not None and pred in same_options(g, spec.options)
     if kind in ("integer", "float"):
         pred = read_number(answer, "tag")
         if pred is None:
