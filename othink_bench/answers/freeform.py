@@ -402,7 +402,15 @@ def read_number(span: str | None, how: str = "phrase", question: str | None = No
 def format_number(x: Number) -> str:
     """A number as answer text: ``7``, ``3/4``, or a float's shortest repr."""
     if isinstance(x, Fraction):
-        return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+        if x.denominator == 1:
+            return str(x.numerator)
+        d = x.denominator
+        for f in (2, 5):
+            while d % f == 0:
+                d //= f
+        if d == 1:  # a terminating decimal: written as one
+            return format(_to_decimal(x).normalize(), "f")
+        return f"{x.numerator}/{x.denominator}"
     return repr(x)
 
 

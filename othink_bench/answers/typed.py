@@ -190,18 +190,18 @@ def typed_equal(answer: str | None, gold: str, spec: AnswerSpec) -> bool:
         return False
     kind = spec.answer_type
     if kind == "choice":
-        pred, g = match_choice(answer, spec.options), match_choice(gold, spec.options)
-        return pred is not None and g is not None and pred in same_options(g, spec.options)
+        i, gi = match_choice(answer, spec.options), match_choice(gold, spec.options)
+        return i is not None and gi is not None and i in same_options(gi, spec.options)
     if kind in ("integer", "float"):
         pred = read_number(answer, "tag")
         if pred is None:
             return False
-        g = _gold_number(gold)
+        gv = _gold_number(gold)
         if kind == "integer":
-            return isinstance(pred, Fraction) and pred == g
+            return isinstance(pred, Fraction) and pred == gv
         if spec.precision is None:
-            return math_equal(answer, gold) if isinstance(g, Fraction) else rounds_equal(pred, g, None)
-        return rounds_equal(pred, g, spec.precision)
+            return math_equal(answer, gold) if isinstance(gv, Fraction) else rounds_equal(pred, gv, None)
+        return rounds_equal(pred, gv, spec.precision)
     if kind == "list":
         preds, golds = read_numbers(answer), _gold_list(gold)
         return len(preds) == len(golds) and all(
