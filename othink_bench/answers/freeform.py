@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 
@@ -69,16 +70,19 @@ TAIL_CHARS = 4000
 """A prose answer is looked for in this many characters at the end of the output."""
 HEAD_CHARS = 2000
 """Refusals and yes/no polarity are looked for in this many characters at the start."""
+MAX_SPAN_CHARS = 2000
+"""An answer span longer than this is cut to its end (a tagged or boxed essay is no answer)."""
+"""Refusals and yes/no polarity are looked for in this many characters at the start."""
 
 NON_ANSWER_CLASSES = ("empty", "refusal", "undetermined", "echo_question", "echo_options")
 
 Number = Fraction | float
 
 _CONTINUATION = re.compile(r"\n[ \t]*(?:#+\s*)?(?:Question|Hint|Human|User|Problem|Q)\s*[:：]")
+# an explicit answer phrase; "the", "final", "correct" before it need no matching
 _PHRASE = re.compile(
-    r"(?:(?:final|correct|right|best)\s+)?(?:answer|option|choice)\s*(?:\*\*)?\s*"
-    r"(?:is|should\s+be|would\s+be|will\s+be|must\s+be|=)\s*(?:\*\*)?\s*[:：]?"
-    r"|(?:final\s+)?answer\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?",
+    r"(?:answer|option|choice)\s*(?:\*\*)?\s*(?:is|should\s+be|would\s+be|will\s+be|must\s+be|=|[:：])"
+    r"\s*(?:\*\*)?\s*[:：]?\s*(?:\*\*)?",
     re.IGNORECASE,
 )
 # a sentence ends at . ! ? or a line break; never at a lone capital's period ("B. 6 cm")
@@ -206,9 +210,18 @@ def _concluding_sentence(text: str) -> str | None:
 
 def answer_span(text: str) -> tuple[str | None, str]:
     """The span that states the answer and how it was found (``tag``, ``boxed``, ``phrase``,
-    ``sentence``), or ``(None, "none")``; see the module doc for the order."""
+    ``sentence``), or ``(None, "none")``; see the module doc for the order. A span is at most
+    :data:`MAX_SPAN_CHARS` long (the end of a longer one)."""
     if not isinstance(text, str) or not text.strip():
         return None, "none"
+    span, how = _answer_span(text)
+    if span is not None and len(span) > MAX_SPAN_CHARS:
+        span = span[-MAX_SPAN_CHARS:]
+    return span, how
+
+
+@lru_cache(maxsize=256)
+def _answer_span(text: str) -> tuple[str | None, str]:
     tagged = extract_answer(text)
     if tagged:
         return tagged, "tag"

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from fractions import Fraction
 from typing import Any
 
@@ -108,6 +109,11 @@ def _gold_polarity(gold: str) -> bool:
 
 def check_gold_typed(gold: str, spec: AnswerSpec) -> None:
     """Raise :class:`GoldError` if ``gold`` cannot be verified against under ``spec``."""
+    _check_gold_cached(gold, spec)
+
+
+@lru_cache(maxsize=16384)
+def _check_gold_cached(gold: str, spec: AnswerSpec) -> None:
     if spec.answer_type == "choice":
         if match_choice(gold, spec.options) is None:
             raise GoldError(f"choice gold {gold[:80]!r} names none of the options {list(spec.options)!r}")
