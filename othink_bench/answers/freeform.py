@@ -44,9 +44,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
+from functools import lru_cache
 
 from .counting import NUMBER_WORDS
 from .extract import extract_answer
@@ -82,7 +82,8 @@ _CONTINUATION = re.compile(r"\n[ \t]*(?:#+\s*)?(?:Question|Hint|Human|User|Probl
 # an explicit answer phrase; "the", "final", "correct" before it need no matching
 _PHRASE = re.compile(
     r"(?:answer|option|choice)\s*(?:\*\*)?\s*(?:is|should\s+be|would\s+be|will\s+be|must\s+be|=|[:：])"
-    r"\s*(?:\*\*)?\s*[:：]?\s*(?:\*\*)?",
+    r"\s*(?:\*\*)?\s*[:：]?\s*(?:\*\*)?"
+    r"|答案\s*(?:是|为|為|应为|應為|[:：])\s*[:：]?\s*|故选\s*[:：]?\s*",
     re.IGNORECASE,
 )
 # a sentence ends at . ! ? or a line break; never at a lone capital's period ("B. 6 cm")
@@ -117,6 +118,7 @@ _CHOICES_WORD = re.compile(r"(?<![A-Za-z])(?:choices|options)\s*[:：]", re.IGNO
 _SPACES = re.compile(r"\s+")
 _LAST_IS = re.compile(r"(?:\bis|\bbe|\bequals|\bequal\s+to)\s+(?:approximately\s+|about\s+)?([^\s,;]{1,30})\s*$",
                       re.IGNORECASE)
+_RANGE = re.compile(r"\bbetween\s+\S+\s+and\b|\d\s*(?:or|to)\s+-?\d", re.IGNORECASE)
 _COURTESY = re.compile(
     r"\W*(?:is\s+there\s+anything\s+else|i\s+hope\s+(?:this|that)|let\s+me\s+know|"
     r"do\s+you\s+have\s+(?:any\s+)?(?:other|more|further)|feel\s+free|if\s+you\s+have\s+any|"
@@ -340,7 +342,7 @@ def _echo(span: str, start: int, end: int, question: str | None) -> bool:
     if not _ALNUM.search(left):
         return False
     words = left.split(" ")
-    context = " ".join(words[-2:]) if len(words) >= 2 else left
+    context = words[-1] if len(words[-1]) >= 3 or len(words) < 2 else " ".join(words[-2:])
     return f"{context} {_collapse(span[start:end])}".strip() in _collapse(question) or (
         f"{context}{_collapse(span[start:end])}" in _collapse(question)
     )
@@ -400,6 +402,8 @@ def read_number(span: str | None, how: str = "phrase", question: str | None = No
         if v is not None and not echo:
             return v
     if how != "sentence":
+        if _RANGE.search(span):  # "an integer between 40 and 60": no single answer
+            return None
         nums = read_numbers(span)
         return nums[0] if nums else None
     tokens = list(_NUMBER_TOKEN.finditer(span[:TAIL_CHARS]))
