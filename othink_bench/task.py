@@ -128,6 +128,9 @@ class Task(ABC):
     knobs: dict[str, Any] = {}
     #: where the task's published test set is downloaded from (``othink-bench data fetch``)
     test_set: PublishedSet | None = None
+    #: samples declare typed answers (``Sample.meta["answer_type"]``): scoring needs the sample,
+    #: not only the gold string (``rescore`` then needs the test file, ``--data``)
+    typed_answers: bool = False
 
     @abstractmethod
     def load(
