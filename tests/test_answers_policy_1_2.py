@@ -86,6 +86,7 @@ def test_options_by_value_and_duplicates() -> None:
     assert match_choice("18", ["9", "12", "18", "18"]) == 2  # a repeated option is one answer
     assert typed_equal("D", "18", AnswerSpec("choice", ("9", "12", "18", "18")))
     assert match_choice("A", ["B", "A"]) == 1  # an option whose text is a letter: text first
+    assert match_choice("0", ["$X=0, Y=0$", "$X=1, Y=0$"]) is None  # two statements, not 0
 
 
 def test_letter_names() -> None:
@@ -107,6 +108,11 @@ def test_letter_names() -> None:
         ("First 3 then 4.\nThe total is 7.", "The total is 7", "sentence"),
         ("It is 5.\nQuestion: what is 2+2? The answer is 4.", "It is 5", "sentence"),
         ("It is 5.\nHuman: and now? Answer: 9", "It is 5", "sentence"),
+        ("It must be \\boxed{0} here. The answer is (C).", "(C)", "phrase"),  # the later one
+        ("So the final answer is: $\\boxed{12}$", "12", "boxed"),
+        ("所以答案为B", "B", "phrase"),
+        ("The sum is 24.\n\nI hope this helps! Let me know if you have questions.", "The sum is 24",
+         "sentence"),
     ],
 )
 def test_answer_span(text: str, span: str, how: str) -> None:
@@ -130,6 +136,7 @@ def test_continuation_at_the_start_is_an_echo_not_cut() -> None:
         ("AB is 12, so x is 5", "sentence", "If AB = 12, find x.", Fraction(5)),
         ("AB = 12 units", "sentence", "If AB = 12, find x.", None),  # only echoes the question
         ("AB = 12 units", "phrase", "If AB = 12, find x.", Fraction(12)),  # stated as the answer
+        ("an integer between 40 and 60", "phrase", None, None),  # a range is no answer
         ("no number here", "phrase", None, None),
     ],
 )

@@ -102,10 +102,8 @@ def _value(s: str) -> Value | None:
     if len(s) > 200:
         return None
     vals = parse_values(s)
-    if not vals:
-        return None
-    first = vals[0]
-    return first if all(first.same_as(v) for v in vals[1:]) else None
+    # one piece only: an option like "X=0, Y=0" states two things, not the number 0
+    return vals[0] if vals and len(vals) == 1 else None
 
 
 def _text_match(text: str, options: Sequence[str]) -> tuple[int | None, bool]:

@@ -11,7 +11,8 @@ Policy decisions
       starting with ``Question:``, ``Hint:``, ``Human:``, ``User:``, ``Problem:`` or ``Q:``
       (not at the very start: that is an echo).
     * The answer span, in order (:func:`answer_span`): the last complete ``<answer>`` block;
-      else the last ``\\boxed{}``; else the text after the last explicit answer phrase ("the
+      else whichever comes later of the last ``\\boxed{}`` and the text after the last explicit
+      answer phrase ("the
       answer is", "Answer:", "final answer:", "correct option is", "the answer should be")
       up to the end of its sentence (or the next non-empty line when the phrase ends a line);
       else the concluding sentence (the last sentence that has a letter or a digit).
@@ -165,7 +166,8 @@ def _tail(text: str) -> str:
     return t[cut + 1 :] if cut >= 0 else t
 
 
-def _last_boxed(text: str) -> str | None:
+def _last_boxed(text: str) -> tuple[str | None, int]:
+    """The content of the last complete ``\\boxed{}`` and where it starts (``-1``: none)."""
     i = text.rfind("\\boxed")
     while i >= 0:
         j = i + len("\\boxed")
@@ -179,10 +181,10 @@ def _last_boxed(text: str) -> str | None:
                 elif text[k] == "}":
                     depth -= 1
                     if depth == 0:
-                        return text[j + 1 : k].strip()
-            return None
+                        return text[j + 1 : k].strip(), i
+            return None, -1
         i = text.rfind("\\boxed", 0, i)
-    return None
+    return None, -1
 
 
 def _sentence_from(text: str, start: int) -> str:
@@ -229,12 +231,12 @@ def _answer_span(text: str) -> tuple[str | None, str]:
         return tagged, "tag"
     text = _tail(cut_continuation(text))
     text = _TAGS.sub(" ", text)
-    boxed = _last_boxed(text)
-    if boxed:
-        return boxed, "boxed"
+    boxed, at = _last_boxed(text)
     last = None
     for m in _PHRASE.finditer(text):
         last = m
+    if boxed and (last is None or at >= last.start()):  # the later of a box and a phrase
+        return boxed, "boxed"
     if last is not None:
         span = _sentence_from(text, last.end())
         if span:
