@@ -296,3 +296,15 @@ def test_profiles_on_a_choice_sample() -> None:
             w = strict.score(task, s, f"<answer>{text}</answer>")
             assert not w.correct, (cls, text)
     assert strict.score(task, s, "<answer>N/A</answer>").non_answer == "undetermined"
+
+
+def test_prose_readings_found_on_real_outputs() -> None:
+    """Cases of MATH-V's and MathVista's published outputs the official scorers got wrong."""
+    letters = AnswerSpec("choice", tuple("ABCDE"))
+    assert read_typed("(d)", letters, "boxed") == "D"  # a bracketed lower-case letter
+    surds = AnswerSpec("choice", ("$\\sqrt{3} \\mathrm{~cm}$", "$2 \\mathrm{~cm}$", "$3 \\mathrm{~cm}$",
+                                  "$2 \\sqrt{3} \\mathrm{~cm}$", "$5 \\sqrt{3} \\mathrm{~cm}$"))
+    # numbers inside an expression are not the answer; "= D" names a letter
+    assert read_typed("$\\sqrt{75}=5 \\sqrt{3}=D$", surds, "sentence") == "D"
+    fractions = AnswerSpec("choice", ("$\\frac{1}{100}$", "$\\frac{1}{300}$", "$\\frac{1}{900}$"))
+    assert not typed_equal(read_typed("\\frac{1}{300}", fractions, "boxed"), "C", fractions)

@@ -334,6 +334,14 @@ def _token_value(m: re.Match[str]) -> Number | None:
         return None
 
 
+def _operand(span: str, start: int, end: int) -> bool:
+    """Whether the number at ``span[start:end]`` is a piece of a larger expression (under a root,
+    a power, a fraction's braces, before a root or pi): not an answer by itself."""
+    before = span[max(0, start - 1) : start]
+    after = span[end : end + 2].lstrip()[:1]
+    return before in ("√", "{", "^", "_", "\\") or after in ("√", "^", "π", "\\")
+
+
 def _echo(span: str, start: int, end: int, question: str | None) -> bool:
     """Whether the number at ``span[start:end]`` restates the question: the question holds the
     number together with the words just before it (``AB = 12`` in "If AB = 12, ..."). A bare
@@ -411,7 +419,8 @@ def read_number(span: str | None, how: str = "phrase", question: str | None = No
     tokens = list(_NUMBER_TOKEN.finditer(span[:TAIL_CHARS]))
     fresh = [
         v for m in tokens
-        if (v := _token_value(m)) is not None and not _echo(span, m.start(), m.end(), question)
+        if (v := _token_value(m)) is not None and not _operand(span, m.start(), m.end())
+        and not _echo(span, m.start(), m.end(), question)
     ]
     if fresh:
         return fresh[-1]
