@@ -159,9 +159,11 @@ NON_ANSWERS = {
     "refusal": ["I'm sorry, but I can't help with identifying that.", "I cannot answer this.",
                 "As an AI, I am unable to see images."],
     "undetermined": ["The length cannot be determined from the figure.", "N/A", "Answer: unknown",
-                     "There is not enough information to answer.", "\\boxed{N/A}"],
+                     "There is not enough information to answer.", "\\boxed{N/A}",
+                     "Therefore, it's impossible to provide a correct answer."],
     "echo_question": [Q, "Question: What is the length of AB?", "What is the length of AB?\n"],
     "echo_options": ["(A) 3 cm (B) 6 cm (C) 9 cm (D) 12 cm", "A. 3 cm\nB. 6 cm",
+                     "Which is the length: (a) 3 cm, (b) 6 cm, (c) 9 cm, or (d) 12 cm?",
                      "The answer is: A. 3 cm B. 6 cm C. 9 cm", "Choices: 3 cm, 6 cm"],
 }
 

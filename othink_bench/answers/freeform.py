@@ -100,7 +100,8 @@ _REFUSAL = re.compile(
 _UNDETERMINED = re.compile(
     r"cannot\s+be\s+(?:determined|answered|known|calculated|found)|can'?t\s+be\s+(?:determined|"
     r"answered|known|calculated)|(?:not|insufficient)\s+enough\s+information|insufficient\s+"
-    r"(?:information|data)|impossible\s+to\s+(?:tell|determine|say|know)|unable\s+to\s+"
+    r"(?:information|data)|impossible\s+to\s+(?:tell|determine|say|know|provide|answer|give)"
+    r"|(?:cannot|can't|can\s+not)\s+(?:provide|give)\s+(?:a|an|the)\s+(?:\w+\s+)?answer|unable\s+to\s+"
     r"(?:determine|tell|answer)|(?:is|are)\s+not\s+(?:possible|able)\s+to\s+(?:determine|tell)"
     r"|no\s+(?:correct\s+)?answer|(?:does\s+not|doesn't|do\s+not|don't)\s+provide\s+(?:enough\s+|"
     r"sufficient\s+|any\s+)?(?:information|details|context|data)|please\s+provide"
@@ -114,7 +115,7 @@ _UNDETERMINED_ALONE = re.compile(
     r"undefined|unanswerable)\W*",
     re.IGNORECASE,
 )
-_MARKER = re.compile(r"(?<![^\s,;(\[])(?:\(([A-Z])\)|([A-Z])[.:)])(?=\s|$|[^\s.])")
+_MARKER = re.compile(r"(?<![^\s,;(\[])(?:\(([A-Za-z])\)|([A-Z])[.:)])(?=\s|$|[^\s.])")
 _CHOICES_WORD = re.compile(r"(?<![A-Za-z])(?:choices|options)\s*[:：]", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _LAST_IS = re.compile(r"(?:\bis|\bbe|\bequals|\bequal\s+to)\s+(?:approximately\s+|about\s+)?([^\s,;]{1,30})\s*$",
@@ -270,14 +271,14 @@ def _listed_lines(text: str) -> bool:
         m = _MARKER.match(line.strip())
         if m is None:
             break
-        letters.add(m.group(1) or m.group(2))
+        letters.add((m.group(1) or m.group(2)).upper())
     return len(letters) >= 2
 
 
 def _echoes_options(span: str, options: Sequence[str] | None) -> bool:
     if _CHOICES_WORD.search(span):
         return True
-    letters = {a or b for a, b in _MARKER.findall(span)}
+    letters = {(a or b).upper() for a, b in _MARKER.findall(span)}
     if len(letters) >= 2:
         return True
     if options and len(options) >= 2:
