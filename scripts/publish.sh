@@ -36,11 +36,22 @@ for src in "${outs[@]}"; do
 done
 [ "${#inputs[@]}" -gt 0 ] || { echo "publish: no runs/ in ${outs[*]}" >&2; exit 1; }
 find "$stage" -name .lock -delete
-othink-bench leaderboard "${inputs[@]}" --out "$stage/board" --root "$stage" \
+# Train/test overlap of what the tiny recipe trains on (its first train_samples training items of
+# each preset: 100 counting, 25 geometry) with the 200 test items the board scores: the board
+# marks the cells of rows trained on an overlapping set (`othink-bench overlap`).
+overlaps=()
+for spec in vc-synth-tiny:100 gr-synth-tiny:25; do
+  task=${spec%%:*} n=${spec#*:}
+  othink-bench overlap --train "$task:train" --test "$task:test" --limit train="$n" \
+      --limit test=200 --out "$stage/overlap/$task" > /dev/null
+  overlaps+=(--overlap "$stage/overlap/$task/overlap.json")
+done
+othink-bench leaderboard "${inputs[@]}" "${overlaps[@]}" --out "$stage/board" --root "$stage" \
     --title "othink-bench CPU testbed: bundled tiny Qwen2-VL on the tiny procedural tasks"
 rm -rf "$BOARD"
 mkdir -p "$BOARD"
 cp -r "$stage/board/." "$BOARD/"
+cp -r "$stage/overlap" "$BOARD/overlap"
 for src in "${outs[@]}"; do
   if [ -d "$stage/$src" ]; then mkdir -p "$BOARD/$(dirname "$src")" && cp -r "$stage/$src" "$BOARD/$src"; fi
 done
