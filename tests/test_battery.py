@@ -1,0 +1,244 @@
+"""The battery's benchmark tasks (issue 26 part B): loaders on exact-schema fixtures (parquet,
+saved datasets, the release layouts), gold scores 1, wrong and non-answers score 0, the choice
+rule, the named suites, and the benchmarks' own metrics on the board."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from battery_fixtures import FIXTURE_TASKS, ROWS, write_parquet, write_release, write_saved
+
+from leaderboard.benchmark_metrics import hallusion_metrics, mathverse_metrics, wemath_metrics
+from othink_bench.data_sources import DataSourceError
+from othink_bench.records import RunRecord
+from othink_bench.registry import (
+    UnknownSuiteError,
+    UnknownTaskError,
+    expand_names,
+    get_task,
+    get_tasks,
+    register_suite,
+    suites,
+)
+from tasks.battery.common import BenchmarkTask, resolve_choice, yes_no_value
+from tasks.battery.mathverse import question_options
+from tasks.battery.wemath import split_options
+
+BATTERY = sorted(FIXTURE_TASKS)
+EXPECTED_ROWS = {"mathverse": 18, "mathverse-vision-only": 3, "geometry3k": 4, "wemath": 7,
+                 "hallusionbench": 8, "countbench": 5}
+
+
+@pytest.fixture(scope="module")
+def parquet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("battery-parquet")
+    for name in ROWS:
+        write_parquet(name, out)
+    return out
+
+
+def _task(name: str) -> BenchmarkTask:
+    task = get_task(name)
+    assert isinstance(task, BenchmarkTask)
+    return task
+
+
+def _wrong_letter(task: BenchmarkTask, sample) -> str:  # type: ignore[no-untyped-def]
+    right = task.answer_text(sample)
+    n = len(sample.meta.get("options") or "ABCD")
+    return next(chr(65 + i) for i in range(n) if chr(65 + i) != right)
+
+
+@pytest.mark.parametrize("name", BATTERY)
+def test_loads_from_parquet_and_gold_scores_one(name: str, parquet_dir: Path) -> None:
+    task = _task(name)
+    samples = task.load(data=parquet_dir / f"{FIXTURE_TASKS[name]}.parquet")
+    assert len(samples) == EXPECTED_ROWS[name]
+    assert len({s.id for s in samples}) == len(samples)
+    for s in samples:
+        assert "error" not in s.meta, s.meta
+        task.check_gold(s.gold)
+        image = s.image.load()
+        assert image.mode == "RGB" and image.size == (32, 32)
+        gold = task.score(f"<think>...</think><answer>{task.answer_text(s)}</answer>", s)
+        assert gold.correct and gold.format_ok and gold.error is None, (s.id, s.gold)
+        # a non-answer, an empty output and a refusal score 0
+        for bad in ("", "<answer></answer>", "<answer>I cannot determine this.</answer>"):
+            assert not task.score(bad, s).correct
+        text = task.prompt_text(s)
+        assert text.endswith("<answer> </answer> tags.")
+        (message,) = task.prompt(s)
+        assert message["content"][0] == {"type": "image"}
+
+
+@pytest.mark.parametrize("name", BATTERY)
+def test_wrong_and_out_of_range_choices_score_zero(name: str, parquet_dir: Path) -> None:
+    task = _task(name)
+    for s in task.load(data=parquet_dir / f"{FIXTURE_TASKS[name]}.parquet"):
+        if s.meta.get("answer_type") != "choice":
+            continue
+        assert not task.score(f"<answer>{_wrong_letter(task, s)}</answer>", s).correct
+        beyond = chr(65 + (len(s.meta["options"]) or 8))
+        assert not task.score(f"<answer>{beyond}</answer>", s).correct
+
+
+@pytest.mark.parametrize("name", BATTERY)
+def test_saved_dataset_and_release_files_read_the_same(name: str, tmp_path: Path,
+                                                       parquet_dir: Path) -> None:
+    task = _task(name)
+    base = FIXTURE_TASKS[name]
+    want = [(s.id, s.gold, s.question) for s in
+            task.load(data=parquet_dir / f"{base}.parquet")]
+    saved = task.load(data=write_saved(base, tmp_path))
+    assert [(s.id, s.gold, s.question) for s in saved] == want
+    release = task.load(data=write_release(base, tmp_path / "release"))
+    assert [(s.id, s.gold) for s in release] == [(i, g) for i, g, _ in want]
+    for s in release:
+        assert s.image.load().size == (32, 32)
+    assert len(task.load(data=parquet_dir / f"{base}.parquet", limit=2)) == 2
+
+
+def test_malformed_rows_are_errors_naming_the_field(tmp_path: Path) -> None:
+    rows = ROWS["countbench"]()
+    for r in rows:
+        r["image"] = None
+    rows[1]["number"] = "three"
+    path = tmp_path / "bad.jsonl"
+    path.write_text("".join(json.dumps({k: v for k, v in r.items()}) + "\n" for r in rows)
+                    + "not json\n")
+    samples = _task("countbench").load(data=path)
+    assert "field 'image' holds no image" in samples[0].meta["error"]
+    assert "field 'number' is str" in samples[1].meta["error"]
+    assert str(path) in samples[1].meta["error"] and "row 1" in samples[1].meta["error"]
+    assert "not JSON" in samples[-1].meta["error"]
+
+
+def test_only_a_test_split_and_a_clear_offline_error() -> None:
+    task = _task("countbench")
+    with pytest.raises(DataSourceError, match="only a test split"):
+        task.load(split="train")
+    with pytest.raises(DataSourceError, match=r"vikhyatk/CountBenchQA.*--data PATH"):
+        task.load()  # the hub, offline in tests
+
+
+def test_choice_rule() -> None:
+    options = ["145°", "165°", "215°", "235°"]
+    for form in ("B", "(B)", "B.", "B)", "\\textbf{(B)}", "option B", "The answer is B",
+                 "B. 165°", "165", "165°", "$165^\\circ$", " b "):
+        assert resolve_choice(form, 4, options) == 1, form
+    assert resolve_choice("B. 145°", 4, options) == 0  # the text names A exactly: text wins
+    assert resolve_choice("B. 170°", 4, options) is None  # a letter and a text that disagree
+    for bad in ("E", "(F)", "", "A triangle", "170", "B or C", "cannot be determined"):
+        assert resolve_choice(bad, 4, options) is None, bad
+    assert resolve_choice("C", 0) == 2  # options only in the image: the letter decides
+
+
+def test_option_parsers() -> None:
+    assert split_options("A. 3cm; B. 4cm; C. 5cm; D. 6cm; E. No correct answer") == [
+        "3cm", "4cm", "5cm", "6cm", "No correct answer"]
+    assert split_options("A. 1; C. 2") == []
+    assert question_options("Find x.\nChoices:\nA:145°\nB:165°\nC:215°\nD:235°") == [
+        "145°", "165°", "215°", "235°"]
+    assert question_options("Find x.") == []
+
+
+def test_yes_no() -> None:
+    assert yes_no_value("Yes, it is.") is True and yes_no_value("no") is False
+    assert yes_no_value("Not sure") is None and yes_no_value("yesterday") is None
+
+
+def test_mathverse_specifics(parquet_dir: Path) -> None:
+    task = _task("mathverse")
+    samples = task.load(data=parquet_dir / "mathverse.parquet")
+    by_version = {task.breakdown(s) for s in samples}
+    assert by_version == {"Text Dominant", "Text Lite", "Text Only", "Vision Intensive",
+                          "Vision Dominant", "Vision Only"}
+    choice = samples[0]
+    assert choice.meta["options"] == ["145°", "165°", "215°", "235°"]
+    assert task.score("<answer>145</answer>", choice).correct
+    vision_only = _task("mathverse-vision-only").load(data=parquet_dir / "mathverse.parquet")
+    assert {s.meta["problem_version"] for s in vision_only} == {"Vision Only"}
+    assert vision_only[0].gold == "A" and task.score("<answer>(A)</answer>", vision_only[0]).correct
+    equation = next(s for s in samples if s.gold == "y=2x+1")
+    assert task.score("<answer>y = 2x + 1</answer>", equation).correct
+    assert not task.score("<answer>y = 2x + 2</answer>", equation).correct
+    decimal = next(s for s in samples if s.gold == "28.3")
+    assert task.score("<answer>28.30</answer>", decimal).correct
+    assert not task.score("<answer>28</answer>", decimal).correct
+    assert set(task.prompt_variants) == {"paper", "cot", "direct"}
+    assert task.prompt_variants["cot"](choice).startswith("Please first conduct reasoning")
+
+
+def test_verdicts_recompute_from_the_record_alone(parquet_dir: Path) -> None:
+    """verify_records rescored with score_gold(output, gold): the gold carries the options."""
+    task = _task("geometry3k")
+    for s in task.load(data=parquet_dir / "geometry3k.parquet"):
+        option_text = s.meta["options"]["ABCD".index(task.answer_text(s))]
+        out = f"<answer>{option_text}</answer>"
+        assert task.score(out, s) == task.score_gold(out, s.gold)
+        assert task.score_gold(out, s.gold).correct
+
+
+def test_suites() -> None:
+    assert expand_names("@paper") == ["vc", "gr"]
+    assert [t.id for t in get_tasks("@paper,vc")] == ["vc", "gr"]
+    assert suites()["generalisation"] == ("mathvista", "mathverse", "mathvision", "geometry3k",
+                                         "wemath", "hallusionbench", "countbench")
+    with pytest.raises(UnknownSuiteError, match=r"unknown suite '@nope'.*@generalisation.*@paper"):
+        expand_names("vc,@nope")
+    register_suite("test-missing-member", ("vc", "no-such-task-xyz"))
+    with pytest.raises(UnknownTaskError, match="named by suite @test-missing-member"):
+        get_tasks("@test-missing-member")
+
+
+def _rec(sid: str, correct: bool, breakdown: str = "") -> RunRecord:
+    return RunRecord(sample_id=sid, index=0, task="t", task_version="1", gold="A",
+                     breakdown=breakdown, correct=correct)
+
+
+def test_wemath_four_dimensions() -> None:
+    recs = [
+        # problem 1 (2 steps): both steps right, multi right -> CM strict and loose
+        _rec("1#2steps_1", True), _rec("1#2steps_2", True), _rec("1#2steps_multi", True),
+        # problem 2: one step wrong, multi right -> RM strict, CM loose
+        _rec("2#2steps_1", False), _rec("2#2steps_2", True), _rec("2#2steps_multi", True),
+        # problem 3 (3 steps): all steps right, multi wrong -> IG
+        _rec("3#3steps_1", True), _rec("3#3steps_2", True), _rec("3#3steps_3", True),
+        _rec("3#3steps_multi", False),
+        # problem 4: every step wrong, multi right -> RM strict and loose
+        _rec("4#2steps_1", False), _rec("4#2steps_2", False), _rec("4#2steps_multi", True),
+        # problem 5: a step wrong, multi wrong -> IK
+        _rec("5#2steps_1", False), _rec("5#2steps_2", True), _rec("5#2steps_multi", False),
+        # problem 6: incomplete (its multi-step question not scored) -> left out
+        _rec("6#2steps_1", True),
+    ]
+    m = {x.name: (x.k, x.n) for x in wemath_metrics(recs)}
+    assert m["IK"] == (1, 5) and m["IG"] == (1, 5)
+    assert m["CM (strict)"] == (1, 5) and m["CM (loose)"] == (2, 5)
+    assert m["RM (strict)"] == (2, 3) and m["RM (loose)"] == (1, 3)
+    assert m["score (strict)"] == (5 - 0.5 - 2 - 1, 5)
+    assert m["score (loose)"] == (5 - 0.5 - 1 - 1, 5)
+
+
+def test_hallusion_metrics() -> None:
+    recs = [
+        _rec("VD/ocr/0/0/0", True), _rec("VD/ocr/0/0/1", True),  # figure 0 all right
+        _rec("VD/ocr/0/1/0", True), _rec("VD/ocr/0/1/1", False),  # figure 1 one wrong
+        _rec("VS/chart/0/0/0", False),  # VS figure 0: no figure, left out of fAcc
+        _rec("VS/chart/0/1/0", True),
+    ]
+    m = {x.name: (x.k, x.n) for x in hallusion_metrics(recs)}
+    assert m["aAcc"] == (4, 6)
+    # questions: VD q0 (T,T) ok, VD q1 (T,F) no, VS q0 (F,T) no
+    assert m["qAcc"] == (1, 3)
+    # figures: VD fig0 ok, VD fig1 no, VS fig1 ok
+    assert m["fAcc"] == (2, 3)
+
+
+def test_mathverse_versions() -> None:
+    recs = [_rec("1", True, "Vision Only"), _rec("2", False, "Vision Only"),
+            _rec("3", True, "Text Lite")]
+    m = {x.name: (x.k, x.n) for x in mathverse_metrics(recs)}
+    assert m == {"Text Lite": (1, 1), "Vision Only": (1, 2)}
