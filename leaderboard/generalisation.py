@@ -85,7 +85,7 @@ def build_generalisation(an: Analysis, members: tuple[str, ...] | None = None) -
         fn = metrics_for(column.task)
         if fn is None:
             continue
-        rows = [BenchmarkRow(f"{model.display} ({short_model_name(model.base)})", run,
+        rows = [BenchmarkRow(f"{short_model_name(model.base)} (untrained)", run,
                              fn(run.records))
                 for (model, col), run in base_runs.items() if col == column]
         for ct in tables:

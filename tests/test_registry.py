@@ -68,7 +68,12 @@ def test_every_task_lists_versions_and_sources() -> None:
         info = task.info()
         assert info["version"]
         assert info["sources"]
-        assert task.family in ("counting", "geometry")
+        assert task.family in ("counting", "geometry", "")
+        if not task.family:  # no paper training settings: only an evaluation benchmark
+            from othink_bench.data_sources import DataSourceError
+
+            with pytest.raises(DataSourceError, match="only a test split"):
+                task.load(split="train")
 
 
 # --- no task registered: no fallback, a clear error with the fix ------------------------------

@@ -302,7 +302,7 @@ class BenchmarkTask(Task):
     :meth:`row_sample` (one row to one sample) and :meth:`verify`.
     """
 
-    family = "benchmark"
+    family = ""  # eval only (no train split); a benchmark close to a paper task names its family
     sources: tuple[SourceName, ...] = ("hub", "local")
     default_source: SourceName = "hub"
     hub_id: str = ""

@@ -20,6 +20,7 @@ from tasks.battery.common import CountTask, PromptBuilder, field
 class CountBench(CountTask):
     id = "countbench"
     version = "1.0"
+    family = "counting"  # paper settings, were it trained on (it has no train split)
     description = "CountBenchQA (491): counting 2-10 objects in LAION photos, integer gold."
     hub_id = "vikhyatk/CountBenchQA"
     hub_split = "test"

@@ -27,6 +27,7 @@ def _choice_lines(options: list[str]) -> str:
 class Geometry3K(ChoiceTask):
     id = "geometry3k"
     version = "1.0"
+    family = "geometry"  # paper settings, were it trained on (it has no train split)
     description = "Geometry3K test (601): geometry diagrams, four choices, letter gold."
     hub_id = "hiyouga/geometry3k"
     hub_split = "test"

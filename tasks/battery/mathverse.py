@@ -69,6 +69,7 @@ def _text_norm(s: str) -> str:
 class MathVerse(BenchmarkTask):
     id = "mathverse"
     version = "1.0"
+    family = "geometry"  # paper settings, were it trained on (it has no train split)
     description = ("MathVerse testmini: 788 problems x 5 problem versions (3940 rows); choice "
                    "and free-form; breakdown by problem version.")
     hub_id = "AI4Math/MathVerse"

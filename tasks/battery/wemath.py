@@ -42,6 +42,7 @@ def split_options(text: str) -> list[str]:
 class WeMath(ChoiceTask):
     id = "wemath"
     version = "1.0"
+    family = "geometry"  # paper settings, were it trained on (it has no train split)
     description = ("We-Math testmini (1740): one-step and multi-step problems, letter golds; "
                    "board: IK, IG, CM, RM (loose and strict) beside accuracy.")
     hub_id = "We-Math/We-Math"
