@@ -3,6 +3,8 @@
 Each function takes a run's records (greedy draw ``k = 0``) and returns named fractions
 (correct, n). The groupings read the sample ids the task modules document:
 
+* MathVista and MATH-V: accuracy per breakdown label (what their tasks record: MathVista's
+  category, MATH-V's level).
 * MathVerse (``mathverse``, ``mathverse-vision-only``): accuracy per problem version (the record's
   breakdown label).
 * We-Math (``wemath``; ids ``ID#key``): the four-dimensional metrics of We-Math's evaluation as
@@ -114,10 +116,22 @@ def hallusion_metrics(records: Sequence[RunRecord]) -> list[Metric]:
     ]
 
 
+def by_label(records: Sequence[RunRecord]) -> list[Metric]:
+    """Accuracy per breakdown label (MathVista: category; MATH-V: level), in label order."""
+    by: dict[str, list[bool]] = defaultdict(list)
+    for r in _greedy(records):
+        if r.breakdown:
+            by[r.breakdown].append(r.correct)
+    return [Metric(label, sum(v), len(v)) for label, v in sorted(by.items())]
+
+
 MetricsFn = Callable[[Sequence[RunRecord]], list[Metric]]
 
 #: The benchmark metrics of each battery task id (presets use their benchmark's).
 BENCHMARK_METRICS: dict[str, MetricsFn] = {
+    "mathvista": by_label,
+    "mathvision": by_label,
+    "mathvision-full": by_label,
     "mathverse": mathverse_metrics,
     "mathverse-vision-only": mathverse_metrics,
     "wemath": wemath_metrics,

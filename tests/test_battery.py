@@ -22,7 +22,7 @@ from othink_bench.registry import (
     register_suite,
     suites,
 )
-from tasks.battery.common import BenchmarkTask, resolve_choice, yes_no_value
+from tasks.battery.benchmark import BenchmarkTask
 from tasks.battery.mathverse import question_options
 from tasks.battery.wemath import split_options
 
@@ -45,10 +45,9 @@ def _task(name: str) -> BenchmarkTask:
     return task
 
 
-def _wrong_letter(task: BenchmarkTask, sample) -> str:  # type: ignore[no-untyped-def]
-    right = task.answer_text(sample)
-    n = len(sample.meta.get("options") or "ABCD")
-    return next(chr(65 + i) for i in range(n) if chr(65 + i) != right)
+def _wrong_letter(sample) -> str:  # type: ignore[no-untyped-def]
+    return next(chr(65 + i) for i in range(len(sample.meta["options"]))
+                if chr(65 + i) != sample.gold)
 
 
 @pytest.mark.parametrize("name", BATTERY)
@@ -59,16 +58,15 @@ def test_loads_from_parquet_and_gold_scores_one(name: str, parquet_dir: Path) ->
     assert len({s.id for s in samples}) == len(samples)
     for s in samples:
         assert "error" not in s.meta, s.meta
-        task.check_gold(s.gold)
         image = s.image.load()
         assert image.mode == "RGB" and image.size == (32, 32)
-        gold = task.score(f"<think>...</think><answer>{task.answer_text(s)}</answer>", s)
+        gold = task.score(f"<think>...</think><answer>{s.gold}</answer>", s)
         assert gold.correct and gold.format_ok and gold.error is None, (s.id, s.gold)
         # a non-answer, an empty output and a refusal score 0
         for bad in ("", "<answer></answer>", "<answer>I cannot determine this.</answer>"):
             assert not task.score(bad, s).correct
         text = task.prompt_text(s)
-        assert text.endswith("<answer> </answer> tags.")
+        assert text.endswith("<answer> </answer> tags.") and s.question.strip()[:20] in text
         (message,) = task.prompt(s)
         assert message["content"][0] == {"type": "image"}
 
@@ -79,8 +77,8 @@ def test_wrong_and_out_of_range_choices_score_zero(name: str, parquet_dir: Path)
     for s in task.load(data=parquet_dir / f"{FIXTURE_TASKS[name]}.parquet"):
         if s.meta.get("answer_type") != "choice":
             continue
-        assert not task.score(f"<answer>{_wrong_letter(task, s)}</answer>", s).correct
-        beyond = chr(65 + (len(s.meta["options"]) or 8))
+        assert not task.score(f"<answer>{_wrong_letter(s)}</answer>", s).correct
+        beyond = chr(65 + len(s.meta["options"]))
         assert not task.score(f"<answer>{beyond}</answer>", s).correct
 
 
@@ -117,22 +115,10 @@ def test_malformed_rows_are_errors_naming_the_field(tmp_path: Path) -> None:
 
 def test_only_a_test_split_and_a_clear_offline_error() -> None:
     task = _task("countbench")
-    with pytest.raises(DataSourceError, match="only a test split"):
+    with pytest.raises(DataSourceError, match="a test split only"):
         task.load(split="train")
     with pytest.raises(DataSourceError, match=r"vikhyatk/CountBenchQA.*--data PATH"):
         task.load()  # the hub, offline in tests
-
-
-def test_choice_rule() -> None:
-    options = ["145°", "165°", "215°", "235°"]
-    for form in ("B", "(B)", "B.", "B)", "\\textbf{(B)}", "option B", "The answer is B",
-                 "B. 165°", "165", "165°", "$165^\\circ$", " b "):
-        assert resolve_choice(form, 4, options) == 1, form
-    assert resolve_choice("B. 145°", 4, options) == 0  # the text names A exactly: text wins
-    assert resolve_choice("B. 170°", 4, options) is None  # a letter and a text that disagree
-    for bad in ("E", "(F)", "", "A triangle", "170", "B or C", "cannot be determined"):
-        assert resolve_choice(bad, 4, options) is None, bad
-    assert resolve_choice("C", 0) == 2  # options only in the image: the letter decides
 
 
 def test_option_parsers() -> None:
@@ -142,11 +128,6 @@ def test_option_parsers() -> None:
     assert question_options("Find x.\nChoices:\nA:145°\nB:165°\nC:215°\nD:235°") == [
         "145°", "165°", "215°", "235°"]
     assert question_options("Find x.") == []
-
-
-def test_yes_no() -> None:
-    assert yes_no_value("Yes, it is.") is True and yes_no_value("no") is False
-    assert yes_no_value("Not sure") is None and yes_no_value("yesterday") is None
 
 
 def test_mathverse_specifics(parquet_dir: Path) -> None:
@@ -160,7 +141,11 @@ def test_mathverse_specifics(parquet_dir: Path) -> None:
     assert task.score("<answer>145</answer>", choice).correct
     vision_only = _task("mathverse-vision-only").load(data=parquet_dir / "mathverse.parquet")
     assert {s.meta["problem_version"] for s in vision_only} == {"Vision Only"}
-    assert vision_only[0].gold == "A" and task.score("<answer>(A)</answer>", vision_only[0]).correct
+    first = vision_only[0]
+    assert first.gold == "A" and task.score("<answer>(A)</answer>", first).correct
+    # its options come from another version of the same problem read in the same load
+    assert first.meta["options"] == ["145°", "165°", "215°", "235°"]
+    assert task.score("<answer>145°</answer>", first).correct
     equation = next(s for s in samples if s.gold == "y=2x+1")
     assert task.score("<answer>y = 2x + 1</answer>", equation).correct
     assert not task.score("<answer>y = 2x + 2</answer>", equation).correct
@@ -169,16 +154,6 @@ def test_mathverse_specifics(parquet_dir: Path) -> None:
     assert not task.score("<answer>28</answer>", decimal).correct
     assert set(task.prompt_variants) == {"paper", "cot", "direct"}
     assert task.prompt_variants["cot"](choice).startswith("Please first conduct reasoning")
-
-
-def test_verdicts_recompute_from_the_record_alone(parquet_dir: Path) -> None:
-    """verify_records rescored with score_gold(output, gold): the gold carries the options."""
-    task = _task("geometry3k")
-    for s in task.load(data=parquet_dir / "geometry3k.parquet"):
-        option_text = s.meta["options"]["ABCD".index(task.answer_text(s))]
-        out = f"<answer>{option_text}</answer>"
-        assert task.score(out, s) == task.score_gold(out, s.gold)
-        assert task.score_gold(out, s.gold).correct
 
 
 def test_suites() -> None:

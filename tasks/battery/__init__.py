@@ -1,4 +1,10 @@
-"""The generalisation battery: standard multimodal-reasoning benchmarks, one module each.
+"""The benchmark battery: the standard multimodal-reasoning benchmarks the field reports
+(MathVista, MATH-V, MathVerse, Geometry3K, WeMath, HallusionBench, CountBench), one module each.
+
+Each module's ``TASKS`` lists its task objects; :func:`battery_tasks` collects them for the
+package's entry point (``tasks.register_all``). Their samples declare typed answers
+(``Sample.meta["answer_type"]``, ``["options"]``, ``["precision"]``, ``["unit"]``), so both
+scoring profiles (``strict`` and ``free-form``) judge them by ANSWERS.md policy 1.2.
 
 ``@generalisation`` names the battery (registered with the tasks); members are resolved when the
 suite is used, so a member whose module is not installed fails then, by name.
@@ -14,7 +20,16 @@ GENERALISATION = ("mathvista", "mathverse", "mathvision", "geometry3k", "wemath"
 
 
 def battery_tasks() -> list[Task]:
-    from tasks.battery import countbench, geometry3k, hallusionbench, mathverse, wemath
+    """Every task of the battery's modules."""
+    from tasks.battery import (
+        countbench,
+        geometry3k,
+        hallusionbench,
+        mathverse,
+        mathvision,
+        mathvista,
+        wemath,
+    )
 
-    return [*mathverse.TASKS, *geometry3k.TASKS, *wemath.TASKS, *hallusionbench.TASKS,
-            *countbench.TASKS]
+    return [*mathvista.TASKS, *mathvision.TASKS, *mathverse.TASKS, *geometry3k.TASKS,
+            *wemath.TASKS, *hallusionbench.TASKS, *countbench.TASKS]

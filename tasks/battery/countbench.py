@@ -12,20 +12,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from othink_bench.answers import count_value
-from othink_bench.task import Sample
-from tasks.battery.common import CountTask, PromptBuilder, field
+from othink_bench.task import PROMPT_SUFFIX, Sample
+from tasks.battery.benchmark import BenchmarkTask, typed_meta
+from tasks.battery.common import PromptBuilder
+from tasks.battery.rows import field
 
 
-class CountBench(CountTask):
+class CountBench(BenchmarkTask):
     id = "countbench"
     version = "1.0"
-    family = "counting"  # paper settings, were it trained on (it has no train split)
     description = "CountBenchQA (491): counting 2-10 objects in LAION photos, integer gold."
     hub_id = "vikhyatk/CountBenchQA"
     hub_split = "test"
     rows = 491
     release_hint = "a JSON-lines file with the hub's columns and image a path"
+    max_new_tokens = 256
+
+    def paper_prompt(self, sample: Sample) -> str:
+        return f"{sample.question.strip()} {PROMPT_SUFFIX}"
 
     def official_prompts(self) -> dict[str, PromptBuilder]:
         # lmms-eval's post-prompt (its caption pre-prompt is left out: it states the count).
@@ -41,12 +45,8 @@ class CountBench(CountTask):
             question=field(row, "question", where),
             gold=str(number),
             image=self.require_image(row.get("image"), where, "image", root),
-            meta={"answer_type": "integer", "precision": 0},
+            meta=typed_meta("integer"),
         )
-
-    def check_gold(self, gold: str) -> None:
-        if count_value(gold) is None:
-            raise ValueError(f"count gold {gold!r} is not a non-negative integer")
 
     def breakdown(self, sample: Sample) -> str:
         return f"count={sample.gold}"

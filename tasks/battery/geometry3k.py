@@ -16,28 +16,26 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from othink_bench.answers.choices import letter
 from othink_bench.data_sources import DataSourceError
 from othink_bench.task import Sample, SourceName, Split
-from tasks.battery.common import ChoiceTask, PromptBuilder, choice_gold, field, letter
+from tasks.battery.benchmark import BenchmarkTask, typed_meta
+from tasks.battery.common import PromptBuilder
+from tasks.battery.rows import field
 
 
 def _choice_lines(options: list[str]) -> str:
     return "\n".join(f"{letter(i)}. {o}" for i, o in enumerate(options))
 
-class Geometry3K(ChoiceTask):
+class Geometry3K(BenchmarkTask):
     id = "geometry3k"
     version = "1.0"
-    family = "geometry"  # paper settings, were it trained on (it has no train split)
     description = "Geometry3K test (601): geometry diagrams, four choices, letter gold."
     hub_id = "hiyouga/geometry3k"
     hub_split = "test"
     rows = 601
     release_hint = ("InterGPS's data/geometry3k/test folder (one folder per problem: data.json "
                     "and img_diagram.png)")
-
-    def paper_prompt(self, sample: Sample) -> str:
-        return (f"{sample.question.strip()}\nChoices:\n{_choice_lines(sample.meta['options'])}"
-                f"\n{self.suffix()}")
 
     def official_prompts(self) -> dict[str, PromptBuilder]:
         # lmms-eval's multiple-choice layout (no official Geometry3K query exists).
@@ -57,10 +55,9 @@ class Geometry3K(ChoiceTask):
         return Sample(
             id=str(rid),
             question=problem.replace("<image>", "").strip(),
-            gold=choice_gold(gt, options),
+            gold=gt,
             image=self.require_image(row.get("images"), where, "images", root),
-            meta={"options": options, "answer_type": "choice",
-                  "answer_value": str(row.get("answer", ""))},
+            meta=typed_meta("choice", options, answer_value=str(row.get("answer", ""))),
         )
 
     def load(

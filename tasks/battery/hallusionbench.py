@@ -15,14 +15,17 @@ lmms-eval's ``evaluate_hb`` does (qAcc per question across figures, fAcc per fig
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from othink_bench.task import Sample
-from tasks.battery.common import PromptBuilder, YesNoTask, field
+from othink_bench.task import PROMPT_SUFFIX, Sample
+from tasks.battery.benchmark import BenchmarkTask, typed_meta
+from tasks.battery.common import PromptBuilder
+from tasks.battery.rows import field
 
 
-class HallusionBench(YesNoTask):
+class HallusionBench(BenchmarkTask):
     id = "hallusionbench"
     version = "1.0"
     description = "HallusionBench image questions (951): yes/no; board: aAcc, qAcc, fAcc."
@@ -30,11 +33,15 @@ class HallusionBench(YesNoTask):
     hub_split = "image"
     rows = 951
     release_hint = "the release file HallusionBench.json with its image folder"
+    max_new_tokens = 512
+
+    def paper_prompt(self, sample: Sample) -> str:
+        return f"{sample.question.strip()} {PROMPT_SUFFIX}"
 
     def official_prompts(self) -> dict[str, PromptBuilder]:
         return {"question": lambda s: s.question}  # lmms-eval: the question alone
 
-    def select(self, row: dict[str, Any]) -> bool:
+    def select(self, row: Mapping[str, Any]) -> bool:
         return str(row.get("visual_input", "1")) != "0"
 
     def row_sample(self, row: dict[str, Any], index: int, where: str,
@@ -54,8 +61,8 @@ class HallusionBench(YesNoTask):
             question=field(row, "question", where),
             gold="yes" if gt == "1" else "no",
             image=self.require_image(image, where, "image", root),
-            meta={"answer_type": "yes_no", "category": parts[0], "subcategory": parts[1],
-                  "visual_input": str(row.get("visual_input", ""))},
+            meta=typed_meta("yes_no", category=parts[0], subcategory=parts[1],
+                            visual_input=str(row.get("visual_input", ""))),
         )
 
     def breakdown(self, sample: Sample) -> str:

@@ -10,28 +10,24 @@ The release file ``testmini.json`` (same repository) has the same fields with ``
 into the unpacked ``images.zip``.
 
 A choice problem lists its options in the question text ("Choices:" then ``A:...`` lines); the
-Vision Only version shows question and options only in the image, so its gold is the bare letter.
-Free-form golds are compared by the geometry rule (ANSWERS.md) when they are numbers or
-expressions, and by normalised text otherwise (e.g. an equation such as ``y=2x+1``).
+Vision Only version shows question and options only in the image: its options are taken from
+another version of the same problem (``problem_index``) read in the same load, else the letters
+A-E stand for them (as MATH-V's letter-only problems). Free-form golds are typed ``integer``,
+``float`` (no stated precision: compared exactly, ANSWERS.md rule 3) or ``text`` (the same
+normalised spelling, e.g. an equation ``y=2x+1``, or the same value).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from othink_bench.answers import check_gold_math, math_equal
-from othink_bench.task import Sample
-from tasks.battery.common import (
-    SUFFIX,
-    BenchmarkTask,
-    PromptBuilder,
-    choice_gold,
-    field,
-    parse_choice_gold,
-    resolve_choice,
-)
+from othink_bench.task import PROMPT_SUFFIX, Sample
+from tasks.battery.benchmark import BenchmarkTask, typed_meta
+from tasks.battery.common import PromptBuilder
+from tasks.battery.rows import field
 
 VERSIONS = ("Text Dominant", "Text Lite", "Text Only", "Vision Intensive", "Vision Dominant",
             "Vision Only")
@@ -58,25 +54,15 @@ def question_options(question: str) -> list[str]:
     return options
 
 
-def _is_choice(gold: str) -> bool:
-    return gold.lstrip().startswith("{") or (len(gold.strip()) == 1 and gold.strip().isupper())
-
-
-def _text_norm(s: str) -> str:
-    return re.sub(r"[\s$]+", "", s).lower().rstrip(".")
-
-
 class MathVerse(BenchmarkTask):
     id = "mathverse"
     version = "1.0"
-    family = "geometry"  # paper settings, were it trained on (it has no train split)
     description = ("MathVerse testmini: 788 problems x 5 problem versions (3940 rows); choice "
                    "and free-form; breakdown by problem version.")
     hub_id = "AI4Math/MathVerse"
     hub_config = "testmini"
     hub_split = "testmini"
     rows = 3940
-    answer_kind = "number, expression or option letter"
     release_hint = "the release file testmini.json with its unpacked images/ folder"
 
     def official_prompts(self) -> dict[str, PromptBuilder]:
@@ -84,9 +70,19 @@ class MathVerse(BenchmarkTask):
         return {"cot": lambda s: s.meta["query_cot"], "direct": lambda s: s.meta["query_wo"]}
 
     def paper_prompt(self, sample: Sample) -> str:
+        # The question text lists its own choices; a Vision Only question is in the image.
         question = sample.question.strip() or "Answer the question shown in the image."
-        kind = "option letter" if sample.meta.get("answer_type") == "choice" else "number"
-        return f"{question} {SUFFIX.format(kind=kind)}"
+        return f"{question}\n{PROMPT_SUFFIX}"
+
+    def prepare(self, rows: list[dict[str, Any]]) -> None:
+        """Each row gets the options its problem lists in any version read (``_options``)."""
+        options_of: dict[str, list[str]] = {}
+        for row in rows:
+            opts = question_options(str(row.get("question") or ""))
+            if opts:
+                options_of.setdefault(str(row.get("problem_index")), opts)
+        for row in rows:
+            row["_options"] = options_of.get(str(row.get("problem_index")), [])
 
     def row_sample(self, row: dict[str, Any], index: int, where: str,
                    root: Path | None) -> Sample:
@@ -103,22 +99,23 @@ class MathVerse(BenchmarkTask):
             "question_type": qtype,
         }
         if qtype == "multi-choice":
-            options = question_options(question)
             if len(answer) != 1 or not answer.isupper():
                 raise ValueError(f"{where}: multi-choice answer {answer!r} is not a letter")
-            gold = choice_gold(answer, options)
-            meta.update(options=options, answer_type="choice")
+            options = (question_options(question)
+                       or row.get("_options")
+                       or list("ABCDE"))
+            meta.update(typed_meta("choice", options))
         elif qtype == "free-form":
-            gold = answer
-            meta["answer_type"] = "float" if re.fullmatch(r"-?\d+\.\d+", answer) else (
+            kind = "float" if re.fullmatch(r"-?\d+\.\d+", answer) else (
                 "integer" if re.fullmatch(r"-?\d+", answer) else "text")
+            meta.update(typed_meta(kind))
         else:
             raise ValueError(f"{where}: question_type {qtype!r} is neither multi-choice nor "
                              "free-form")
         return Sample(
             id=str(sid),
             question=question,
-            gold=gold,
+            gold=answer,
             image=self.require_image(row.get("image"), where, "image", root),
             meta=meta,
         )
@@ -126,28 +123,13 @@ class MathVerse(BenchmarkTask):
     def breakdown(self, sample: Sample) -> str:
         return str(sample.meta.get("problem_version", ""))
 
-    def verify(self, answer: str | None, gold: str) -> bool:
-        if _is_choice(gold):
-            letter_, options = parse_choice_gold(gold)
-            return resolve_choice(answer, len(options), options) == "ABCDEFGH".index(letter_)
-        if answer is None:
-            return False
-        try:
-            check_gold_math(gold)
-        except ValueError:  # an equation or a word: compared as normalised text
-            return _text_norm(answer) == _text_norm(gold)
-        return math_equal(answer, gold)
-
-    def answer_text(self, sample: Sample) -> str:
-        return parse_choice_gold(sample.gold)[0] if _is_choice(sample.gold) else sample.gold
-
 
 class MathVerseVisionOnly(MathVerse):
     id = "mathverse-vision-only"
     description = "MathVerse testmini, the Vision Only version (788 rows)."
     rows = 788
 
-    def select(self, row: dict[str, Any]) -> bool:
+    def select(self, row: Mapping[str, Any]) -> bool:
         return row.get("problem_version") == "Vision Only"
 
 

@@ -19,8 +19,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from othink_bench.task import Sample
-from tasks.battery.common import ChoiceTask, PromptBuilder, choice_gold, field
+from othink_bench.task import PROMPT_SUFFIX, Sample
+from tasks.battery.benchmark import BenchmarkTask, typed_meta
+from tasks.battery.common import PromptBuilder
+from tasks.battery.rows import field
 
 _OPTION = re.compile(r"(?:^|(?<=[;；\n]))\s*([A-H])\s*[.:：、]\s*")
 KEY = re.compile(r"(\d)steps_(\d|multi)")
@@ -39,10 +41,9 @@ def split_options(text: str) -> list[str]:
     return out
 
 
-class WeMath(ChoiceTask):
+class WeMath(BenchmarkTask):
     id = "wemath"
     version = "1.0"
-    family = "geometry"  # paper settings, were it trained on (it has no train split)
     description = ("We-Math testmini (1740): one-step and multi-step problems, letter golds; "
                    "board: IK, IG, CM, RM (loose and strict) beside accuracy.")
     hub_id = "We-Math/We-Math"
@@ -51,7 +52,7 @@ class WeMath(ChoiceTask):
     release_hint = "a JSON file with the hub's columns and image_path a path to the image"
 
     def paper_prompt(self, sample: Sample) -> str:
-        return f"{sample.question.strip()}\n{sample.meta['option_text']}\n{self.suffix()}"
+        return f"{sample.question.strip()}\n{sample.meta['option_text']}\n{PROMPT_SUFFIX}"
 
     def official_prompts(self) -> dict[str, PromptBuilder]:
         # VLMEvalKit's multiple-choice layout, with which We-Math is evaluated there.
@@ -77,11 +78,11 @@ class WeMath(ChoiceTask):
         return Sample(
             id=f"{pid}#{key}",
             question=field(row, "question", where),
-            gold=choice_gold(answer, options),
+            gold=answer,
             image=self.require_image(row.get("image_path"), where, "image_path", root),
-            meta={"options": options, "answer_type": "choice", "option_text": option_text,
-                  "key": key, "problem_id": pid,
-                  "knowledge_concept": str(row.get("knowledge concept", ""))},
+            meta=typed_meta("choice", options, option_text=option_text, key=key,
+                            problem_id=pid,
+                            knowledge_concept=str(row.get("knowledge concept", ""))),
         )
 
     def breakdown(self, sample: Sample) -> str:
