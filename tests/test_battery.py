@@ -168,6 +168,28 @@ def test_suites() -> None:
         get_tasks("@test-missing-member")
 
 
+def test_suites_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from othink_bench.cli import main
+    from trainers.matrix.command import configure_train_and_eval, matrix_spec_from_args
+    from trainers.recipes import ConfigError
+
+    parser = argparse.ArgumentParser()
+    configure_train_and_eval(parser)
+    spec = matrix_spec_from_args(parser.parse_args([
+        "--model", "tiny", "--train-tasks", "vc-synth-tiny", "--eval-tasks",
+        "vc-synth-tiny,@generalisation", "--out", str(tmp_path)]))
+    assert spec.eval_tasks == ["vc-synth-tiny", "mathvista", "mathverse", "mathvision",
+                               "geometry3k", "wemath", "hallusionbench", "countbench"]
+    with pytest.raises(ConfigError, match=r"unknown suite '@nope'.*Known suites: @generalisation"):
+        matrix_spec_from_args(parser.parse_args(["--model", "tiny", "--eval-tasks", "@nope"]))
+    assert main(["tasks"]) == 0
+    assert "@paper = vc,gr" in capsys.readouterr().out
+    assert main(["run", "--model", "tiny", "--tasks", "@nope"]) == 2
+    assert "unknown suite '@nope'" in capsys.readouterr().err
+
+
 def _rec(sid: str, correct: bool, breakdown: str = "") -> RunRecord:
     return RunRecord(sample_id=sid, index=0, task="t", task_version="1", gold="A",
                      breakdown=breakdown, correct=correct)

@@ -49,6 +49,15 @@ def test_train_and_eval_on_the_battery_and_the_board(tmp_path: Path, tiny_model:
             "max_steps=2", "save_steps=2", "train_samples=8", "per_device_train_batch_size=4",
             "num_generations=2", "max_completion_length=8"]
     assert main(argv) == 0
+    from othink_bench.records import find_run_dirs, read_manifest
+    from othink_bench.verify_records import check_run
+
+    battery_runs = [d for d in find_run_dirs([out / "runs"])
+                    if read_manifest(d).task in members]
+    assert len(battery_runs) == 3 * len(members)  # base, SFT, GRPO on each
+    for run_dir in battery_runs:  # typed verdicts are not recomputed from records: a note
+        check = check_run(run_dir)
+        assert not check.problems and any("not rechecked" in n for n in check.notes)
     board = build_board([out / "runs"], plots=False)
     md = RENDERERS["md"](board)
     assert "## Generalisation (the battery)" in md
