@@ -324,3 +324,16 @@ def _jpeg(seed: int) -> bytes:
 
 
 RELEASE_A = {"mathvista": write_mathvista_release, "mathvision": write_mathvision_release}
+
+
+def _release_builder(name: str) -> Callable[[Path], list[Sample]]:
+    def build(folder: Path) -> list[Sample]:
+        from othink_bench.registry import get_task
+
+        data = RELEASE_A[name](folder)
+        return list(get_task(name).load(source="local", data=data, image_root=folder))
+
+    return build
+
+
+FIXTURES.update({name: _release_builder(name) for name in RELEASE_A})
