@@ -10,16 +10,21 @@ examples. It runs offline on a local copy; it is a measurement, not a test.
     python benchmarks/mathvista_agreement.py --annotations MathVista/data/testmini.json \
         MathVista/results/*/output_*.json [--examples 2] [--details out.jsonl]
 
-Classes (automatic, from the official record and ours):
-    official_credits_non_answer   the official verdict is true on an output we class as a
-                                  non-answer (empty, refusal, undetermined, echo)
-    official_truncates            free-form number: the official prediction is int() of a
-                                  decimal, or our reading rounds differently from its truncation
-    official_nearest_choice       multiple choice: the official extraction is not an option
-                                  or a letter, yet was mapped to an option
-    official_misread              the official extraction differs from ours and ours is right
-    ours_misread                  the official extraction is right and ours is wrong
-    other                         anything else
+Classes (automatic, by mechanism; whether the official verdict or ours is right is judged by
+reading the examples):
+    official_runs_code            the response is a program the official pipeline executed
+    official_credits_non_answer   official true on an output we class as a non-answer
+    official_nearest_choice       official true, its extraction names no option (N/A, a
+                                  sentence) yet was mapped to the nearest one
+    letter_text_conflict          a letter and an option text that name different options
+    official_contradicts_stated_answer  official true, the response states (phrase, box, tag)
+                                  an answer that is not the gold
+    ours_no_rule_answer           official true, no rule of ours finds an answer (paraphrase,
+                                  table, restated claim: the official LLM extractor guessed)
+    different_reading             official true, our concluding-sentence reading differs
+    official_truncates            official int() of a decimal
+    official_missed_stated_answer official false, the response states the gold explicitly
+    ours_reads_concluding_sentence official false, ours credits the concluding sentence
 """
 
 from __future__ import annotations
@@ -34,29 +39,38 @@ from typing import Any
 
 
 def _classify(row: dict[str, Any], sample: Any, ours: Any) -> str:
+    """The mechanism behind one disagreement (see the module doc)."""
+    from othink_bench.answers.choices import match_choice
+    from othink_bench.answers.freeform import answer_span
+
     official = bool(row.get("true_false"))
     kind = sample.meta["answer_type"]
     extraction = str(row.get("extraction") or "").strip()
     response = str(row.get("response") or "")
     if "print(" in response or "import " in response:
-        return "official_runs_code (the response is a program; we never execute model output)"
+        return "official_runs_code"
     if official and ours.non_answer:
         return f"official_credits_non_answer ({ours.non_answer})"
-    if kind == "choice" and official and not ours.correct:
-        from othink_bench.answers.choices import match_choice
-
-        if match_choice(extraction, sample.meta["options"]) is None:
+    _, how = answer_span(response)
+    explicit = how in ("tag", "boxed", "phrase")
+    if official:
+        if kind == "choice" and match_choice(extraction, sample.meta["options"]) is None:
             return "official_nearest_choice"
-        if ours.extracted is None and re.search(r"\([A-Z]\)\s*\S", response[-300:]):
-            return "letter_text_conflict (official takes the letter)"
-    if kind in ("integer", "float") and official != ours.correct:
+        if ours.extracted is None and kind == "choice" and re.search(r"\([A-Z]\)\s*\S", response[-300:]):
+            return "letter_text_conflict"
+        if ours.extracted is not None and explicit:
+            return "official_contradicts_stated_answer"
+        if ours.extracted is None:
+            return "ours_no_rule_answer (paraphrase, table or restated claim; a judge guessed)"
+        return "different_reading (concluding sentence)"
+    if kind in ("integer", "float") and ours.extracted is not None:
         try:
             as_float = float(extraction)
         except ValueError:
             as_float = None
-        if as_float is not None and not as_float.is_integer() and kind == "integer":
+        if as_float is not None and kind == "integer" and not as_float.is_integer():
             return "official_truncates"
-    return "official_misread" if ours.correct else "ours_misread"
+    return "official_missed_stated_answer" if explicit else "ours_reads_concluding_sentence"
 
 
 def main(argv: list[str] | None = None) -> int:

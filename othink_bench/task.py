@@ -192,7 +192,7 @@ class Task(ABC):
             span, how = answer_span(text)
             lenient = (
                 None if is_non_answer(text, sample.question, options)
-                else read_typed(span, spec, how, sample.question)
+                else read_typed(span, spec, how, sample.question, text)
             )
             lenient_correct = typed_equal(lenient, sample.gold, spec)
         except ValueError as exc:  # a bad gold or declaration: a data error, reported

@@ -47,11 +47,11 @@ def _wrong_outputs(sample: Sample) -> list[str]:
     number no gold here is."""
     options = sample.meta.get("options") or []
     if sample.meta.get("answer_type") == "choice":
-        from othink_bench.answers.choices import match_choice
+        from othink_bench.answers.choices import match_choice, same_options
 
         i = match_choice(sample.gold, options)
         assert i is not None
-        other = letter((i + 1) % len(options))
+        other = letter(min(set(range(len(options))) - same_options(i, options)))
         beyond = letter(len(options))
         return [f"<answer>{other}</answer> The answer is {other}.",
                 f"<answer>{beyond}</answer> The answer is {beyond}."]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from .mathexpr import parse_values
 from .normalise import normalise
@@ -87,6 +88,7 @@ def _unwrap(s: str) -> str:
     return s.strip().strip(_EDGE)
 
 
+@lru_cache(maxsize=8192)
 def option_key(s: str) -> str:
     """The spelling compared for an exact text match (rule 2, then case and spaces)."""
     n = normalise(s).lower()
@@ -95,6 +97,7 @@ def option_key(s: str) -> str:
     return n.strip(".,;:!?\"'`*_")
 
 
+@lru_cache(maxsize=8192)
 def _value(s: str) -> Value | None:
     if len(s) > 200:
         return None

@@ -46,6 +46,7 @@ import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
+from functools import lru_cache
 
 from .counting import NUMBER_WORDS
 from .extract import extract_answer
@@ -69,16 +70,20 @@ TAIL_CHARS = 4000
 """A prose answer is looked for in this many characters at the end of the output."""
 HEAD_CHARS = 2000
 """Refusals and yes/no polarity are looked for in this many characters at the start."""
+MAX_SPAN_CHARS = 2000
+"""An answer span longer than this is cut to its end (a tagged or boxed essay is no answer)."""
+"""Refusals and yes/no polarity are looked for in this many characters at the start."""
 
 NON_ANSWER_CLASSES = ("empty", "refusal", "undetermined", "echo_question", "echo_options")
 
 Number = Fraction | float
 
 _CONTINUATION = re.compile(r"\n[ \t]*(?:#+\s*)?(?:Question|Hint|Human|User|Problem|Q)\s*[:：]")
+# an explicit answer phrase; "the", "final", "correct" before it need no matching
 _PHRASE = re.compile(
-    r"(?:(?:final|correct|right|best)\s+)?(?:answer|option|choice)\s*(?:\*\*)?\s*"
-    r"(?:is|should\s+be|would\s+be|will\s+be|must\s+be|=)\s*(?:\*\*)?\s*[:：]?"
-    r"|(?:final\s+)?answer\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?",
+    r"(?:answer|option|choice)\s*(?:\*\*)?\s*(?:is|should\s+be|would\s+be|will\s+be|must\s+be|=|[:：])"
+    r"\s*(?:\*\*)?\s*[:：]?\s*(?:\*\*)?"
+    r"|答案\s*(?:是|为|為|应为|應為|[:：])\s*[:：]?\s*|故选\s*[:：]?\s*",
     re.IGNORECASE,
 )
 # a sentence ends at . ! ? or a line break; never at a lone capital's period ("B. 6 cm")
@@ -113,6 +118,7 @@ _CHOICES_WORD = re.compile(r"(?<![A-Za-z])(?:choices|options)\s*[:：]", re.IGNO
 _SPACES = re.compile(r"\s+")
 _LAST_IS = re.compile(r"(?:\bis|\bbe|\bequals|\bequal\s+to)\s+(?:approximately\s+|about\s+)?([^\s,;]{1,30})\s*$",
                       re.IGNORECASE)
+_RANGE = re.compile(r"\bbetween\s+\S+\s+and\b|\d\s*(?:or|to)\s+-?\d", re.IGNORECASE)
 _COURTESY = re.compile(
     r"\W*(?:is\s+there\s+anything\s+else|i\s+hope\s+(?:this|that)|let\s+me\s+know|"
     r"do\s+you\s+have\s+(?:any\s+)?(?:other|more|further)|feel\s+free|if\s+you\s+have\s+any|"
@@ -206,9 +212,18 @@ def _concluding_sentence(text: str) -> str | None:
 
 def answer_span(text: str) -> tuple[str | None, str]:
     """The span that states the answer and how it was found (``tag``, ``boxed``, ``phrase``,
-    ``sentence``), or ``(None, "none")``; see the module doc for the order."""
+    ``sentence``), or ``(None, "none")``; see the module doc for the order. A span is at most
+    :data:`MAX_SPAN_CHARS` long (the end of a longer one)."""
     if not isinstance(text, str) or not text.strip():
         return None, "none"
+    span, how = _answer_span(text)
+    if span is not None and len(span) > MAX_SPAN_CHARS:
+        span = span[-MAX_SPAN_CHARS:]
+    return span, how
+
+
+@lru_cache(maxsize=256)
+def _answer_span(text: str) -> tuple[str | None, str]:
     tagged = extract_answer(text)
     if tagged:
         return tagged, "tag"
@@ -334,7 +349,7 @@ def _echo(span: str, start: int, end: int, question: str | None) -> bool:
     if not _ALNUM.search(left):
         return False
     words = left.split(" ")
-    context = " ".join(words[-2:]) if len(words) >= 2 else left
+    context = words[-1] if len(words[-1]) >= 3 or len(words) < 2 else " ".join(words[-2:])
     return f"{context} {_collapse(span[start:end])}".strip() in _collapse(question) or (
         f"{context}{_collapse(span[start:end])}" in _collapse(question)
     )
@@ -394,6 +409,8 @@ def read_number(span: str | None, how: str = "phrase", question: str | None = No
         if v is not None and not echo:
             return v
     if how != "sentence":
+        if _RANGE.search(span):  # "an integer between 40 and 60": no single answer
+            return None
         nums = read_numbers(span)
         return nums[0] if nums else None
     tokens = list(_NUMBER_TOKEN.finditer(span[:TAIL_CHARS]))
@@ -409,7 +426,15 @@ def read_number(span: str | None, how: str = "phrase", question: str | None = No
 def format_number(x: Number) -> str:
     """A number as answer text: ``7``, ``3/4``, or a float's shortest repr."""
     if isinstance(x, Fraction):
-        return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+        if x.denominator == 1:
+            return str(x.numerator)
+        d = x.denominator
+        for f in (2, 5):
+            while d % f == 0:
+                d //= f
+        if d == 1:  # a terminating decimal: written as one
+            return format(_to_decimal(x).normalize(), "f")
+        return f"{x.numerator}/{x.denominator}"
     return repr(x)
 
 

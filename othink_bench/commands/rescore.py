@@ -36,6 +36,18 @@ def configure_rescore(parser: argparse.ArgumentParser) -> None:
         "run's manifest name (a reference results JSON needs it)",
     )
     parser.add_argument("--output", type=Path, help="write one JSON line per input sample here")
+    parser.add_argument(
+        "--data", type=Path,
+        help="the test file the predictions were made on (e.g. MathVista's data/testmini.json, "
+        "MATH-V's data/testmini.jsonl, or a hub copy); joins predictions to samples by id, which "
+        "also reads MathVista's and MATH-V's official output files",
+    )
+    parser.add_argument(
+        "--profile", default=None,
+        help="scoring profile: strict (the <answer> block, default) or free-form (prose answers)",
+    )
+    parser.add_argument("--source", choices=("hub", "local"), default=None,
+                        help="how --data is read (default: local for .json/.jsonl, else hub)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -86,8 +98,54 @@ def _write_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _execute_with_samples(args: argparse.Namespace) -> int:
+    """Predictions joined to the test file's samples, scored under a profile."""
+    from othink_bench.commands.rescore_profile import read_outputs, rescore_samples
+    from othink_bench.data_sources import DataSourceError
+    from othink_bench.registry import UnknownTaskError, get_task
+    from othink_bench.task import SourceName
+
+    try:
+        if not args.task:
+            raise RescoreInputError("--data needs --task (e.g. --task mathvista)")
+        task = get_task(args.task)
+        data = getattr(args, "data", None)
+        if data is None:
+            raise RescoreInputError("--profile needs --data TESTFILE (the samples the outputs answer)")
+        source: SourceName = getattr(args, "source", None) or (
+            "local" if data.suffix.lower() in (".json", ".jsonl") else "hub")
+        samples = list(task.load(split="test", source=source, data=data))
+        rows = read_outputs(args.path)
+        out, summary = rescore_samples(rows, samples, task, getattr(args, "profile", None) or "strict")
+    except (RescoreInputError, DataSourceError, UnknownTaskError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.output:
+        try:
+            _write_atomic(args.output, out)
+        except OSError as exc:
+            print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=True))
+    else:
+        acc = summary["accuracy"]
+        agree = summary["agreement"]["correct"]
+        print(f"{task.id} v{task.version} ({summary['profile']}): {args.path}")
+        print(f"n {summary['n']}  accuracy {100 * acc:.1f}%" if acc is not None else "n 0")
+        print(f"non-answers {summary['non_answers']}  samples without a prediction "
+              f"{summary['samples_without_prediction']}")
+        if agree is not None:
+            print(f"agreement with the file's verdicts {100 * agree:.1f}% "
+                  f"(n {summary['agreement']['n_with_verdicts']})")
+    return 0
+
+
 def execute_rescore(args: argparse.Namespace) -> int:
     from othink_bench.registry import UnknownTaskError, get_task
+
+    if getattr(args, "data", None) is not None or getattr(args, "profile", None) is not None:
+        return _execute_with_samples(args)
     from othink_bench.stats import wilson
 
     try:

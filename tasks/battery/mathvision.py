@@ -31,7 +31,7 @@ from tasks.battery.common import BatteryTask, image_ref, options_block, typed_sa
 
 RELEASE_HINT = (
     "MATH-V offline: pass the repository's annotation file, --source local --data "
-    "MATH-V/data/testmini.jsonl (images/ beside data/, or --image-root DIR), or a copy of the hub "
+    "MATH-V/data/testmini.jsonl --image-root MATH-V (the folder holding images/), or a copy of the hub "
     "dataset MathLLMs/MathVision (--source hub --data FOLDER_OR_PARQUET)."
 )
 OFFICIAL_INSTRUCTION = (

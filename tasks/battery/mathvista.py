@@ -27,7 +27,7 @@ from tasks.battery.common import BatteryTask, image_ref, typed_sample
 
 RELEASE_HINT = (
     "MathVista offline: pass the repository's annotation file, --source local --data "
-    "MathVista/data/testmini.json (images/ beside data/, or --image-root DIR), or a copy of the hub "
+    "MathVista/data/testmini.json --image-root MathVista (the folder holding images/), or a copy of the hub "
     "dataset AI4Math/MathVista (--source hub --data FOLDER_OR_PARQUET)."
 )
 _TYPES = {"integer": "integer", "float": "float", "list": "list", "text": "text"}
