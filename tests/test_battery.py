@@ -239,3 +239,22 @@ def test_mathverse_versions() -> None:
             _rec("3", True, "Text Lite")]
     m = {x.name: (x.k, x.n) for x in mathverse_metrics(recs)}
     assert m == {"Text Lite": (1, 1), "Vision Only": (1, 2)}
+
+
+def test_rescore_free_form_on_our_benchmarks(tmp_path: Path, parquet_dir: Path) -> None:
+    """`rescore --profile free-form` reads our tasks' test files and keys records by their ids."""
+    from othink_bench.cli import main
+
+    preds = tmp_path / "preds.jsonl"
+    rows = [{"sample_id": "VD/ocr/0/0/0", "output": "Yes, it is larger."},  # gold yes
+            {"sample_id": "VD/ocr/0/0/1", "output": "Yes."},  # gold no
+            {"sample_id": "VD/ocr/0/1/0", "output": "I can't tell from this image."}]
+    preds.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "rescored.jsonl"
+    assert main(["rescore", str(preds), "--task", "hallusionbench", "--data",
+                 str(parquet_dir / "hallusionbench.parquet"), "--profile", "free-form",
+                 "--output", str(out)]) == 0
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(g["id"], g["correct"]) for g in got] == [
+        ("VD/ocr/0/0/0", True), ("VD/ocr/0/0/1", False), ("VD/ocr/0/1/0", False)]
+    assert got[2]["non_answer"] is not None
