@@ -126,12 +126,12 @@ class Task(ABC):
     description: str = ""
     max_new_tokens: int = 256
     knobs: dict[str, Any] = {}
-    #: whether ``score_gold(output, gold)`` gives the verdict ``score(output, sample)`` gave, so
-    #: a record's verdict can be rechecked from the record alone (``verify_records``); False for
-    #: tasks whose samples declare typed answers (options, precision) the record does not hold
-    verdict_from_gold: bool = True
     #: where the task's published test set is downloaded from (``othink-bench data fetch``)
     test_set: PublishedSet | None = None
+    #: samples declare typed answers (``Sample.meta["answer_type"]``): scoring needs the sample,
+    #: not only the gold string (``rescore`` then needs the test file, ``--data``; and
+    #: ``verify_records`` cannot recompute their verdicts from records alone)
+    typed_answers: bool = False
 
     @abstractmethod
     def load(

@@ -198,7 +198,7 @@ def _check_verdicts(check: RunCheck, keyed: list[tuple[str, RunRecord]]) -> None
             f"the run's is {m.task_version}"
         )
         return
-    recheck = getattr(task, "verdict_from_gold", True)
+    recheck = not task.typed_answers
     if not recheck:
         check.notes.append(
             f"verdicts not rechecked: task {m.task} scores by each sample's declared answer "

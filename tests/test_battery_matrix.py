@@ -70,3 +70,7 @@ def test_train_and_eval_on_the_battery_and_the_board(tmp_path: Path, tiny_model:
     for metric in ("IK", "CM (strict)", "RM (loose)", "aAcc", "qAcc", "fAcc", "Text Lite",
                    "category=", "level="):
         assert metric in section, metric
+    # the JSON board carries the same metrics, by column and run
+    metrics = board.data["benchmark_metrics"]
+    hb = next(v for k, v in metrics.items() if k.startswith("hallusionbench"))
+    assert len(hb) == 3 and all({"aAcc", "qAcc", "fAcc"} <= set(r["metrics"]) for r in hb.values())
