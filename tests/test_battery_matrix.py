@@ -15,7 +15,9 @@ from battery_fixtures import FIXTURE_TASKS, RELEASE_A, write_parquet
 
 from othink_bench.registry import get_task, suites
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+# 82 s on the 2-core machine when it is otherwise quiet; 256 s, and over 600 s (the default
+# limit), while other trainings share its cores
+pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.timeout(1800)]
 
 
 def _fixture_args(folder: Path) -> list[str]:
