@@ -16,6 +16,7 @@ from leaderboard.across_seeds import RULE
 from leaderboard.analysis import Analysis
 from leaderboard.cells import column_labels
 from leaderboard.comparisons import COMPARED_WITH, Comparison
+from leaderboard.generalisation import build_generalisation
 from leaderboard.keys import EvalKey, natural_key
 from leaderboard.plots import PLOTS_DIR, Plot
 from leaderboard.runs import RUN_COLUMNS, Run, run_fields
@@ -189,6 +190,20 @@ def seeds_data(sa: SeedAnalysis, labels: dict[EvalKey, str]) -> dict[str, Any]:
     return {"supported_rule": RULE, "cells": cells, "comparisons": comparisons}
 
 
+def benchmark_metrics_data(an: Analysis, labels: dict[EvalKey, str]) -> dict[str, Any]:
+    """The battery benchmarks' own metrics (:mod:`leaderboard.generalisation`) by column and
+    run; no key at all on boards without battery columns (their JSON stays as it was)."""
+    g = build_generalisation(an)
+    if not g.breakdowns:
+        return {}
+    return {"benchmark_metrics": {
+        labels[column]: {
+            row.run.ref: {"label": row.label,
+                          "metrics": {m.name: {"k": m.k, "n": m.n} for m in row.metrics}}
+            for row in rows}
+        for column, rows in g.breakdowns.items()}}
+
+
 def board_data(an: Analysis, title: str, plots: Sequence[Plot]) -> dict[str, Any]:
     """The board as JSON-ready data: every table, with the run behind each number."""
     coll = an.collection
@@ -298,6 +313,7 @@ def board_data(an: Analysis, title: str, plots: Sequence[Plot]) -> dict[str, Any
     seeds = {"seeds": seeds_data(sa, labels)} if sa else {}  # boards without seeds: as before
     return {
         **seeds,
+        **benchmark_metrics_data(an, labels),
         "title": title,
         "schema": 1,
         "finished_between": [first, last],

@@ -9,7 +9,7 @@ git revisions and generation settings.
 
 This module puts the sections together in the board's order; each section is built by the
 module named for it (:mod:`leaderboard.header`, :mod:`leaderboard.same_task`,
-:mod:`leaderboard.seeds`, :mod:`leaderboard.cross_task`, :mod:`leaderboard.figures.sweeps`,
+:mod:`leaderboard.seeds`, :mod:`leaderboard.cross_task`, :mod:`leaderboard.generalisation`, :mod:`leaderboard.figures.sweeps`,
 :mod:`leaderboard.curves`,
 :mod:`leaderboard.provenance`) and rendered by :mod:`leaderboard.formats`.
 """
@@ -28,6 +28,7 @@ from leaderboard.export import board_data, board_rows
 from leaderboard.figures.board import figure_plots
 from leaderboard.figures.sweeps import sweep_blocks, sweep_plots
 from leaderboard.formats import FORMATS, RENDERERS
+from leaderboard.generalisation import generalisation_blocks
 from leaderboard.header import columns_blocks, intro_blocks
 from leaderboard.overlap_marks import (
     OverlapSource,
@@ -104,6 +105,7 @@ def _blocks(an: Analysis, title: str, plots: dict[str, Plot]) -> list[Block]:
     blocks += table1_blocks(an)
     blocks += seed_blocks(an)
     blocks += cross_blocks(an, plots)
+    blocks += generalisation_blocks(an)
     blocks += breakdown_blocks(an)
     blocks += sweep_blocks(an, plots)
     blocks += step_blocks(an, plots)

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 _TASKS: dict[str, Task] = {}
 _ALIASES: dict[str, str] = {}
+_SUITES: dict[str, tuple[str, ...]] = {}  # suite name (no "@") -> member task names
 _FAILED: list[str] = []  # "name = value: error" of entry points that failed to load
 _discovered = False
 
@@ -63,6 +64,59 @@ def register(task: Task) -> Task:
     for alias in task.aliases:
         _ALIASES[alias.lower()] = task.id.lower()
     return task
+
+
+class UnknownSuiteError(UnknownTaskError):
+    """No suite is registered under an ``@name``."""
+
+
+SUITE_PREFIX = "@"
+
+
+def register_suite(name: str, members: tuple[str, ...] | list[str]) -> None:
+    """Register a named suite (``@name`` on the command line) of task names.
+
+    Members are names, resolved when the suite is used, not now: a suite may name a task that
+    another package (or a later merge) registers, and fails with the missing name only when it
+    is used without it.
+    """
+    key = name.strip().lower().removeprefix(SUITE_PREFIX)
+    if not key or not members:
+        raise ValueError("a suite needs a name and at least one member task")
+    if key in _SUITES and _SUITES[key] != tuple(members):
+        raise DuplicateTaskError(f"suite {SUITE_PREFIX}{key} is already registered")
+    _SUITES[key] = tuple(members)
+
+
+def suites() -> dict[str, tuple[str, ...]]:
+    """Every registered suite: name (without ``@``) -> member task names."""
+    discover()
+    return dict(sorted(_SUITES.items()))
+
+
+def expand_names(names: str | list[str]) -> list[str]:
+    """Task names with each ``@suite`` replaced by its members, in order, repeats dropped.
+
+    Only suites are checked here (an unknown suite lists the known ones); task names pass
+    through unchanged for :func:`get_task` to check.
+    """
+    items = names.split(",") if isinstance(names, str) else list(names)
+    out: list[str] = []
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        if item.startswith(SUITE_PREFIX):
+            discover()
+            key = item[len(SUITE_PREFIX):].lower()
+            if key not in _SUITES:
+                known = ", ".join(f"{SUITE_PREFIX}{k}: {','.join(v)}" for k, v in
+                                  sorted(_SUITES.items())) or "none"
+                raise UnknownSuiteError(f"unknown suite {item!r}. Known suites: {known}")
+            members = list(_SUITES[key])
+        else:
+            members = [item]
+        out.extend(m for m in members if m not in out)
+    return out
 
 
 def unregister(task_id: str) -> None:
@@ -119,14 +173,24 @@ def get_task(name: str) -> Task:
 
 
 def get_tasks(names: str | list[str]) -> list[Task]:
-    """Resolve a comma-separated list (or a list) of names, keeping order, dropping repeats."""
+    """Resolve a comma-separated list (or a list) of names and ``@suites``, keeping order,
+    dropping repeats."""
     items = names.split(",") if isinstance(names, str) else list(names)
+    direct = {i.strip() for i in items if not i.strip().startswith(SUITE_PREFIX)}
     out: list[Task] = []
-    for item in items:
-        if item.strip():
+    for item in expand_names(items):
+        try:
             task = get_task(item)
-            if task not in out:
-                out.append(task)
+        except UnknownTaskError as exc:
+            if item in direct:
+                raise
+            using = [f"{SUITE_PREFIX}{k}" for k, v in _SUITES.items() if item in v]
+            raise UnknownTaskError(
+                f"{exc} It is named by suite {', '.join(using)}: install the package that "
+                "provides it, or list the suite's other tasks by name."
+            ) from None
+        if task not in out:
+            out.append(task)
     if not out:
         raise UnknownTaskError("no task named; pass e.g. --tasks vc,gr")
     return out

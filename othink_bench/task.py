@@ -129,7 +129,8 @@ class Task(ABC):
     #: where the task's published test set is downloaded from (``othink-bench data fetch``)
     test_set: PublishedSet | None = None
     #: samples declare typed answers (``Sample.meta["answer_type"]``): scoring needs the sample,
-    #: not only the gold string (``rescore`` then needs the test file, ``--data``)
+    #: not only the gold string (``rescore`` then needs the test file, ``--data``; and
+    #: ``verify_records`` cannot recompute their verdicts from records alone)
     typed_answers: bool = False
 
     @abstractmethod

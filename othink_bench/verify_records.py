@@ -204,6 +204,12 @@ def _check_verdicts(check: RunCheck, keyed: list[tuple[str, RunRecord]]) -> None
             f"the run's is {m.task_version}"
         )
         return
+    recheck = not task.typed_answers
+    if not recheck:
+        check.notes.append(
+            f"verdicts not rechecked: task {m.task} scores by each sample's declared answer "
+            "type (options, precision), which records do not hold; error records still checked"
+        )
     for where, r in keyed:
         if r.error is not None:
             if r.correct or r.lenient_correct:
@@ -211,6 +217,8 @@ def _check_verdicts(check: RunCheck, keyed: list[tuple[str, RunRecord]]) -> None
                     f"{where}: record {r.sample_id!r} is an error ({r.error_kind}) yet stored as "
                     f"correct; {_rescore_fix(check.run_dir)}"
                 )
+            continue
+        if not recheck:
             continue
         if r.repaired and "output" in r.repaired:  # scored before its text was repaired
             check.notes.append(f"{where}: verdict not rechecked: {r.repaired}")

@@ -6,8 +6,11 @@ One module per task family. Each module's ``TASKS`` lists its task objects; :fun
 
 from __future__ import annotations
 
-from othink_bench.registry import register
+from othink_bench.registry import register, register_suite
 from othink_bench.task import Task
+
+#: Named suites (``--tasks @paper``): the paper's two tasks.
+PAPER = ("vc", "gr")
 
 
 def builtin_tasks() -> list[Task]:
@@ -18,5 +21,9 @@ def builtin_tasks() -> list[Task]:
 
 
 def register_all() -> None:
+    from tasks.battery import GENERALISATION
+
     for task in builtin_tasks():
         register(task)
+    register_suite("paper", PAPER)
+    register_suite("generalisation", GENERALISATION)

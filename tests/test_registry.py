@@ -69,6 +69,11 @@ def test_every_task_lists_versions_and_sources() -> None:
         assert info["version"]
         assert info["sources"]
         assert task.family in ("counting", "geometry")
+        if task.typed_answers:  # the battery: evaluation benchmarks only
+            from othink_bench.data_sources import DataSourceError
+
+            with pytest.raises(DataSourceError, match="a test split only"):
+                task.load(split="train")
 
 
 # --- no task registered: no fallback, a clear error with the fix ------------------------------

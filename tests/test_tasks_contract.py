@@ -67,8 +67,9 @@ def _non_answers(sample: Sample) -> dict[str, str]:
         "empty": "",
         "refusal": "I'm sorry, but I cannot help with that.",
         "undetermined": "The answer cannot be determined from the image.",
-        "echo_question": sample.question,
     }
+    if sample.question.strip():  # MathVerse's Vision Only questions are in the image alone
+        out["echo_question"] = sample.question
     if len(options) >= 2:
         out["echo_options"] = " ".join(f"({letter(i)}) {o}" for i, o in enumerate(options))
     return out

@@ -290,6 +290,9 @@ def _echoes_options(span: str, options: Sequence[str] | None) -> bool:
     return False
 
 
+_OPTION_MARK = re.compile(r"^\s*[(\[]?[A-Z][)\]]?[.:)]?\s+")  # "E. " / "(E) " before a text
+
+
 def is_non_answer(
     text: str | None,
     question: str | None = None,
@@ -303,17 +306,21 @@ def is_non_answer(
     if span is None:
         return "empty"
     listed = how == "sentence" and _listed_lines(_tail(cut_continuation(text)))
-    if options and not listed and any(_collapse(span).strip(".") == _collapse(o) for o in options):
-        return None  # the span is an option's text ("None of the above"): an answer
+    if options and not listed and any(
+        _collapse(s).strip(".") == _collapse(o)
+        for s in (span, _OPTION_MARK.sub("", span, count=1)) for o in options
+    ):
+        return None  # the span is an option's text, maybe after its letter: an answer
     explicit = how in ("tag", "boxed", "phrase")
     if _REFUSAL.search(span) or (not explicit and _REFUSAL.search(head)):
         return "refusal"
-    if _UNDETERMINED_ALONE.fullmatch(span) or _UNDETERMINED.search(span):
-        return "undetermined"
     if question and _echoes_question(cut_continuation(text), question):
         return "echo_question"
+    # An echoed option list before "undetermined": an option may read "No correct answer".
     if listed or _echoes_options(span, options):
         return "echo_options"
+    if _UNDETERMINED_ALONE.fullmatch(span) or _UNDETERMINED.search(span):
+        return "undetermined"
     return None
 
 

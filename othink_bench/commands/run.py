@@ -29,7 +29,8 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
         "a trained one when bundled, else random weights built offline), a served model name (--backend openai), or a script "
         "JSON file (--backend scripted)",
     )
-    p.add_argument("--tasks", required=True, help="comma-separated task ids, e.g. gr,vc,vc-synth")
+    p.add_argument("--tasks", required=True, help="comma-separated task ids or @suites, e.g. "
+                   "gr,vc or @generalisation (`othink-bench tasks` lists both)")
     p.add_argument(
         "--backend",
         choices=BACKENDS,

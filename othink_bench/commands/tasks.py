@@ -15,7 +15,7 @@ def configure_tasks(parser: argparse.ArgumentParser) -> None:
 def execute_tasks(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from othink_bench.registry import NoTasksRegisteredError, all_tasks
+    from othink_bench.registry import NoTasksRegisteredError, all_tasks, suites
 
     try:
         tasks = all_tasks()
@@ -26,6 +26,7 @@ def execute_tasks(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(infos, indent=2, ensure_ascii=False, default=str))
         return 0
+    named = suites()
     rows = [
         [i["id"], i["version"], ", ".join(i["aliases"]), ", ".join(i["sources"]),
          i["max_new_tokens"], i["description"]]
@@ -33,6 +34,9 @@ def execute_tasks(args: argparse.Namespace) -> int:
     ]
     headers = ["task", "version", "aliases", "sources", "max tokens", "description"]
     print(tabulate(rows, headers=headers, disable_numparse=True))
+    if named:
+        print("\nsuites (--tasks @NAME): " + "; ".join(
+            f"@{name} = {','.join(members)}" for name, members in named.items()))
     if args.knobs:
         for i in infos:
             if i["knobs"]:

@@ -5,15 +5,31 @@ Each module's ``TASKS`` lists its task objects; :func:`battery_tasks` collects t
 package's entry point (``tasks.register_all``). Their samples declare typed answers
 (``Sample.meta["answer_type"]``, ``["options"]``, ``["precision"]``, ``["unit"]``), so both
 scoring profiles (``strict`` and ``free-form``) judge them by ANSWERS.md policy 1.2.
+
+``@generalisation`` names the battery (registered with the tasks); members are resolved when the
+suite is used, so a member whose module is not installed fails then, by name.
 """
 
 from __future__ import annotations
 
 from othink_bench.task import Task
 
+#: The battery, in the order boards show it.
+GENERALISATION = ("mathvista", "mathverse", "mathvision", "geometry3k", "wemath",
+                  "hallusionbench", "countbench")
+
 
 def battery_tasks() -> list[Task]:
     """Every task of the battery's modules."""
-    from tasks.battery import mathvision, mathvista
+    from tasks.battery import (
+        countbench,
+        geometry3k,
+        hallusionbench,
+        mathverse,
+        mathvision,
+        mathvista,
+        wemath,
+    )
 
-    return [*mathvista.TASKS, *mathvision.TASKS]
+    return [*mathvista.TASKS, *mathvision.TASKS, *mathverse.TASKS, *geometry3k.TASKS,
+            *wemath.TASKS, *hallusionbench.TASKS, *countbench.TASKS]

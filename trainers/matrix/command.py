@@ -57,6 +57,17 @@ def _csv_list(text: str | None) -> list[str]:
     return [x.strip() for x in (text or "").split(",") if x.strip()]
 
 
+def _task_list(text: str | None) -> list[str]:
+    """A comma list of task names with each named suite (``@generalisation``, ``@paper``)
+    replaced by its members; an unknown suite is a :class:`ConfigError` listing the suites."""
+    from othink_bench.registry import UnknownSuiteError, expand_names
+
+    try:
+        return expand_names(_csv_list(text))
+    except UnknownSuiteError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _task_map(items: list[str] | None, flag: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
@@ -74,10 +85,11 @@ def configure_train_and_eval(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--methods", default=None,
                        help="comma list from base,sft,grpo,grpod (default: all four)")
     parser.add_argument("--train-tasks", default=None,
-                        help=f"comma list of training tasks (default: {TINY_TASKS} with --model "
-                        f"tiny, else {PAPER_TASKS}, which need the paper's data)")
+                        help=f"comma list of training tasks or @suites (default: {TINY_TASKS} "
+                        f"with --model tiny, else {PAPER_TASKS}, which need the paper's data)")
     parser.add_argument("--eval-tasks", default=None,
-                        help="comma list of evaluation tasks (default: the training tasks)")
+                        help="comma list of evaluation tasks or @suites, e.g. vc,@generalisation "
+                        "(default: the training tasks)")
     parser.add_argument("--eval-checkpoints", choices=["final", "all"], default="final",
                         help="evaluate the final checkpoint, or every saved one (curves); "
                         "default: %(default)s")
@@ -122,8 +134,8 @@ def matrix_spec_from_args(args: argparse.Namespace) -> Any:
     from trainers.recipes.resolve import parse_overrides
 
     methods = _methods_of(args)
-    train_tasks = _csv_list(args.train_tasks or default_train_tasks(args.model))
-    eval_tasks = _csv_list(args.eval_tasks) or list(train_tasks)
+    train_tasks = _task_list(args.train_tasks or default_train_tasks(args.model))
+    eval_tasks = _task_list(args.eval_tasks) or list(train_tasks)
     eval_data = _task_map(args.eval_data, "--eval-data")
     check_eval_data(eval_tasks, eval_data)
     return MatrixSpec(
@@ -181,7 +193,7 @@ def execute_train_and_eval(args: argparse.Namespace) -> int:
             from trainers.recipes.resolve import parse_overrides
 
             methods = [m for m in _methods_of(args) if m != "base"]
-            tasks = _csv_list(args.train_tasks or default_train_tasks(args.model))
+            tasks = _task_list(args.train_tasks or default_train_tasks(args.model))
             overrides = parse_overrides(args.overrides)
             sweeps = check_sweeps([parse_sweep(t) for t in args.sweep or []], methods, overrides)
             return print_plans([(m, t) for t in tasks for m in methods], args, overrides,
