@@ -35,6 +35,20 @@ def configure_rescore(parser: argparse.ArgumentParser) -> None:
         help="task whose verifier scores (e.g. gr, vc); default: the task the records or the "
         "run's manifest name (a reference results JSON needs it)",
     )
+    parser.add_argument(
+        "--profile",
+        action="append",
+        metavar="NAME[,NAME]",
+        help="also score under this scoring profile (repeatable): r1v-legacy (R1-V's eval "
+        "scripts), math-verify-whole, free-form, ...; reports its accuracy and its agreement "
+        "with the file's own verdicts, sample by sample (the strict verdict stays the score)",
+    )
+    parser.add_argument(
+        "--compare-profiles",
+        metavar="A,B",
+        help="count the verdicts that differ between two profiles (strict is one), each way, "
+        "with the first examples of each",
+    )
     parser.add_argument("--output", type=Path, help="write one JSON line per input sample here")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -87,9 +101,25 @@ def _write_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def execute_rescore(args: argparse.Namespace) -> int:
+    from othink_bench.answers.peers import parse_profiles
+    from othink_bench.commands.rescore_profiles import (
+        Comparison,
+        ProfileTally,
+        parse_pair,
+        profile_lines,
+        profile_score,
+    )
     from othink_bench.registry import UnknownTaskError, get_task
     from othink_bench.stats import wilson
 
+    try:
+        profiles = parse_profiles(getattr(args, "profile", None))
+        pair = parse_pair(args.compare_profiles) if getattr(args, "compare_profiles", None) else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    tallies = {name: ProfileTally(name) for name in profiles}
+    comparison = Comparison(*pair) if pair else None
     try:
         preds = read_predictions(args.path)
         task_id, warnings = _choose_task(preds, args.task)
@@ -121,6 +151,17 @@ def execute_rescore(args: argparse.Namespace) -> int:
             out_rows.append({**base, "gold": row.gold, "error": row.excluded,
                              "error_kind": "data", "scored": False})  # fmt: skip
             continue
+        by_profile = {}
+        if row.gold is not None and (tallies or comparison):
+            wanted = [*tallies, *(pair or ())]
+            by_profile = {name: profile_score(task, name, row) for name in dict.fromkeys(wanted)}
+            for name, tally in tallies.items():
+                tally.add(row, by_profile[name])
+            if comparison is not None and pair is not None:
+                comparison.add(row, by_profile[pair[0]], by_profile[pair[1]])
+            base["profiles"] = {
+                k: v.model_dump(mode="json") for k, v in by_profile.items() if k in tallies
+            }
         error = row.gold_error
         score = None
         if row.gold is not None:
@@ -176,8 +217,15 @@ def execute_rescore(args: argparse.Namespace) -> int:
             "correct": agree_correct / n_correct_known if n_correct_known else None,
             "extracted_answer": agree_extracted / n_extracted_known if n_extracted_known else None,
             "n_with_verdicts": n_correct_known,
+            "verdicts_from": sorted({r.verdict_from for r in preds.rows if r.verdict_from}),
         },
     }
+    if preds.reported_accuracy is not None:
+        summary["reported_accuracy"] = preds.reported_accuracy
+    if tallies:
+        summary["profiles"] = {name: t.summary() for name, t in tallies.items()}
+    if comparison is not None:
+        summary["compare_profiles"] = comparison.summary()
     if args.output:
         try:
             _write_atomic(args.output, out_rows)
@@ -188,6 +236,10 @@ def execute_rescore(args: argparse.Namespace) -> int:
         print(json.dumps(summary, ensure_ascii=True))
     else:
         _print_table(summary, acc, lenient, fmt, preds)
+        for line in profile_lines(summary.get("profiles", {})):
+            print(line)
+        if comparison is not None:
+            print(comparison.text())
     if not n:
         print(
             f"error: no sample of {preds.path} could be scored ({gold_errors} unverifiable gold "
@@ -210,9 +262,13 @@ def _print_table(summary: dict[str, Any], acc: Any, lenient: Any, fmt: Any, pred
         table.append(["data errors in the file (left out)", summary["excluded"]])
     if summary["duplicates_replaced"]:
         table.append(["repeated samples (last line kept)", summary["duplicates_replaced"]])
+    if summary.get("reported_accuracy") is not None:
+        table.append(["the file's own accuracy %", f"{summary['reported_accuracy']:.2f}"])
     agreement = summary["agreement"]
     if agreement["correct"] is not None:
-        table.append(["agreement with file's verdicts %", f"{100 * agreement['correct']:.1f}"])
+        implied = " (implied: extracted == gold)" if "implied" in agreement["verdicts_from"] else ""
+        table.append([f"agreement with file's verdicts{implied} %",
+                      f"{100 * agreement['correct']:.1f}"])
     if agreement["extracted_answer"] is not None:
         table.append(["agreement with file's extractions %",
                       f"{100 * agreement['extracted_answer']:.1f}"])  # fmt: skip
