@@ -18,6 +18,8 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict
 
 from othink_bench.answers import extract_answer, has_format, lenient_answer
+from othink_bench.answers.freeform import answer_span, is_non_answer
+from othink_bench.answers.typed import AnswerSpec, read_typed, typed_equal
 from othink_bench.images import (
     DEFAULT_MAX_IMAGE_PIXELS,
     ImageError,
@@ -117,7 +119,20 @@ class ImageRef:
 
 @dataclass(frozen=True)
 class Sample:
-    """One question about one image, with its ground truth as the data gives it."""
+    """One question about one image, with its ground truth as the data gives it.
+
+    ``meta`` holds what a task records beside the sample (breakdown keys and the like). Tasks
+    with choice or typed answers (the benchmark battery) declare them there, and are then
+    scored by :mod:`othink_bench.answers.typed` under every profile:
+
+    * ``meta["answer_type"]``: one of "integer", "float", "text", "list", "yes_no", "choice";
+    * ``meta["options"]``: ``list[str]``, the choice texts in letter order (``[]`` if none);
+    * ``meta["precision"]``: ``int | None``, decimals a float answer is rounded to;
+    * ``meta["unit"]``: ``str | None``, the unit the question asks the answer in.
+
+    Samples without ``answer_type`` (``vc``, ``gr``, the synthetic tasks) keep their task's
+    own ``verify`` on the strict ``<answer>`` block.
+    """
 
     id: str
     question: str
@@ -225,7 +240,42 @@ class Task(ABC):
         return ""
 
     def score(self, text: str, sample: Sample) -> ScoreRecord:
+        if "answer_type" in sample.meta:
+            return self.score_typed(text, sample)
         return self.score_gold(text, sample.gold)
+
+    def score_typed(self, text: str, sample: Sample) -> ScoreRecord:
+        """Strict scoring of a sample that declares its answer type (see :class:`Sample`): the
+        ``<answer>`` block read by that type; the lenient score is the free-form reading."""
+        text = text or ""
+        block = self.extract(text)
+        try:
+            spec = AnswerSpec.from_meta(sample.meta)
+            assert spec is not None
+            options = list(spec.options) or None
+            extracted = read_typed(block, spec, "tag", sample.question)
+            if block is not None and is_non_answer(block, sample.question, options):
+                extracted = None
+            correct = typed_equal(extracted, sample.gold, spec)
+            span, how = answer_span(text)
+            lenient = (
+                None if is_non_answer(text, sample.question, options)
+                else read_typed(span, spec, how, sample.question)
+            )
+            lenient_correct = typed_equal(lenient, sample.gold, spec)
+        except ValueError as exc:  # a bad gold or declaration: a data error, reported
+            return ScoreRecord(
+                extracted=block, correct=False, lenient_extracted=None, lenient_correct=False,
+                format_ok=has_format(text),
+                error=f"gold answer {sample.gold!r} cannot be verified: {exc}",
+            )
+        return ScoreRecord(
+            extracted=extracted,
+            correct=correct,
+            lenient_extracted=lenient,
+            lenient_correct=lenient_correct,
+            format_ok=has_format(text),
+        )
 
     def score_gold(self, text: str, gold: str) -> ScoreRecord:
         """Score raw model text against a gold answer; never raises for bad model text."""

@@ -12,8 +12,9 @@ from othink_bench.task import Task
 
 def builtin_tasks() -> list[Task]:
     from tasks import counting, geometry
+    from tasks.battery import battery_tasks
 
-    return [*counting.TASKS, *geometry.TASKS]
+    return [*counting.TASKS, *geometry.TASKS, *battery_tasks()]
 
 
 def register_all() -> None:

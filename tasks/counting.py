@@ -55,7 +55,7 @@ class CountingTask(Task):
 
 class VisualCounting(PaperDataTask, CountingTask):
     id = "vc"
-    version = "1.1"
+    version = "1.2"
     aliases = ("counting", "superclevr")
     sources = ("hub", "local")
     default_source = "local"
@@ -119,7 +119,7 @@ TASKS: list[Task] = [
     VisualCounting(),
     SyntheticCounting(
         "vc-synth",
-        version="1.1",
+        version="1.2",
         description="CLEVR-like counting scenes, 320x240, free layout, 3-10 objects.",
         scene={},
         scratchpad="objects",
@@ -127,14 +127,14 @@ TASKS: list[Task] = [
     ),
     SyntheticCounting(
         "vc-synth-filtered",
-        version="1.1",
+        version="1.2",
         description="Harder counting: 40% attribute-filtered questions (answers may be 0).",
         scene={"filtered_share": 0.4, "occlusion": True},
         scratchpad="objects",
     ),
     SyntheticCounting(
         "vc-synth-tiny",
-        version="1.1",
+        version="1.2",
         description="Easy preset for tiny models: 112x112, jittered 4x4 grid, 3-10 objects, "
         "occupancy-map scratchpad.",
         scene={"width": 112, "height": 112, "layout": "grid", "cell": 28},

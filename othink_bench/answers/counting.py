@@ -75,11 +75,12 @@ _FULLWIDTH = str.maketrans(
 )
 _WRAPPERS = re.compile(
     r"\\(?:(?:boxed|text|textnormal|textbf|mathrm|mathbf|mbox|displaystyle|quad|qquad)"
-    r"(?![A-Za-z])|[,;:! ()\[\]])|\$|\*\*"
+    r"(?![A-Za-z])|[,;:! ()\[\]])|\$"
+    r"|(?<![0-9A-Za-z)}\]])\*\*|\*\*(?![0-9A-Za-z({\[])"  # markdown bold, not a power
 )
 _ADJACENT_GROUPS = re.compile(r"\}\s*\{")
 _OPERATION = re.compile(
-    r"\\[A-Za-z]|[+*^×÷·⋅√∛%²³±]"
+    r"\\[A-Za-z]|[+*^×÷·⋅√∛%⁰¹²³⁴⁵⁶⁷⁸⁹±]"
     r"|-\s*[\d({\[]"  # a sign or a subtraction
     rf"|(?<![A-Za-z])-\s*(?:{'|'.join(NUMBER_WORDS)})\b"  # "-seven", not "twenty-one"
     r"|[\d)}\]]\s*!"  # a factorial

@@ -1,0 +1,437 @@
+"""The free-form reading of prose answers (ANSWERS.md policy 1.2, rules 17-19).
+
+Why: models that were not trained on this project's ``<answer>`` tags (any base or chat model)
+answer in prose. Scoring them by the last number of the text credits guesses and echoes, and
+the benchmarks' own scorers map anything, "N/A" included, to some option. This module finds the
+one span of a prose output that states its answer, says when the output is a non-answer, and
+reads numbers and yes/no from a span; :mod:`.typed` turns a span into a verdict.
+
+Policy decisions
+    * Continuations: the text is cut where the model starts inventing the next turn, a line
+      starting with ``Question:``, ``Hint:``, ``Human:``, ``User:``, ``Problem:`` or ``Q:``
+      (not at the very start: that is an echo).
+    * The answer span, in order (:func:`answer_span`): the last complete ``<answer>`` block;
+      else the last ``\\boxed{}``; else the text after the last explicit answer phrase ("the
+      answer is", "Answer:", "final answer:", "correct option is", "the answer should be")
+      up to the end of its sentence (or the next non-empty line when the phrase ends a line);
+      else the concluding sentence (the last sentence that has a letter or a digit).
+    * Non-answers (:func:`is_non_answer`, rule 18), checked in this order: ``empty`` (nothing
+      but spaces, tags and punctuation); ``refusal`` (the output opens with, or its span is,
+      "I'm sorry", "I cannot", "I can't", "I am unable", "As an AI"); ``undetermined`` (the
+      span says "cannot be determined", "not enough information", "impossible to tell",
+      "N/A", "unknown", "none"); ``echo_question`` (the output is the question, or a long
+      part of it, with nothing after it); ``echo_options`` (the span lists two or more
+      option markers, ``Choices:``, or two or more option texts in a row).
+    * Numbers (:func:`read_number`): the span is first read as one math value (``x = 18``,
+      ``\\frac{3}{4}``, ``2\\sqrt{3}``, ``40°``, ``1,000``, ``12 cm``); else its number tokens
+      are read: digits with ``1,000``-style separators, decimals, ``a/b``, percents (``25%``
+      reads as 25, the number the question's unit names), English number words. From an
+      answer phrase, a tag or a box the first number is the answer; from a concluding
+      sentence the last number that the question does not already state (a span whose
+      numbers all echo the question has no answer).
+    * Rounding: :func:`rounds_equal` rounds both sides half-up to the task's precision;
+      nothing is ever truncated.
+    * Yes/no (:func:`yes_no`, rule 19): the polarity of the first sentence that answers (a
+      standalone yes/no word, "correct"/"incorrect", "true"/"false"); a sentence with both is
+      no answer; "equal"/"the same" answers a comparative question ("is A more than B") with
+      no.
+    * Bounds: only the last :data:`TAIL_CHARS` characters of an output are searched for a span
+      (the first :data:`HEAD_CHARS` for refusals and yes/no); every regular expression is
+      linear, so a call stays far under 1 s on 1 MB of text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from fractions import Fraction
+
+from .counting import NUMBER_WORDS
+from .extract import extract_answer
+from .mathexpr import parse_value
+
+__all__ = [
+    "HEAD_CHARS",
+    "NON_ANSWER_CLASSES",
+    "TAIL_CHARS",
+    "answer_span",
+    "cut_continuation",
+    "format_number",
+    "is_non_answer",
+    "read_number",
+    "read_numbers",
+    "rounds_equal",
+    "yes_no",
+]
+
+TAIL_CHARS = 4000
+"""A prose answer is looked for in this many characters at the end of the output."""
+HEAD_CHARS = 2000
+"""Refusals and yes/no polarity are looked for in this many characters at the start."""
+
+NON_ANSWER_CLASSES = ("empty", "refusal", "undetermined", "echo_question", "echo_options")
+
+Number = Fraction | float
+
+_CONTINUATION = re.compile(r"\n[ \t]*(?:#+\s*)?(?:Question|Hint|Human|User|Problem|Q)\s*[:：]")
+_PHRASE = re.compile(
+    r"(?:(?:final|correct|right|best)\s+)?(?:answer|option|choice)\s*(?:\*\*)?\s*"
+    r"(?:is|should\s+be|would\s+be|will\s+be|must\s+be|=)\s*(?:\*\*)?\s*[:：]?"
+    r"|(?:final\s+)?answer\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?",
+    re.IGNORECASE,
+)
+# a sentence ends at . ! ? or a line break; never at a lone capital's period ("B. 6 cm")
+_SENTENCE_END = re.compile(r"(?<!^[A-Z])(?<![^A-Za-z][A-Z])[.!?。](?=\s|$)|\n")
+_TAGS = re.compile(r"</?(?:think|answer)>")
+_ALNUM = re.compile(r"[A-Za-z0-9\u3400-\u9fff]")
+_REFUSAL = re.compile(
+    r"^\W*(?:I'?\s*a?m\s+sorry|sorry,|I\s+apologi[sz]e|I\s+(?:cannot|can't|can not|am unable|"
+    r"'m unable|am not able|'m not able)|As an AI|Unfortunately,? I\s+(?:cannot|can't))",
+    re.IGNORECASE,
+)
+_UNDETERMINED = re.compile(
+    r"cannot\s+be\s+(?:determined|answered|known|calculated|found)|can'?t\s+be\s+(?:determined|"
+    r"answered|known|calculated)|(?:not|insufficient)\s+enough\s+information|insufficient\s+"
+    r"(?:information|data)|impossible\s+to\s+(?:tell|determine|say|know)|unable\s+to\s+"
+    r"(?:determine|tell|answer)|(?:is|are)\s+not\s+(?:possible|able)\s+to\s+(?:determine|tell)"
+    r"|no\s+(?:correct\s+)?answer",
+    re.IGNORECASE,
+)
+_UNDETERMINED_ALONE = re.compile(
+    r"\W*(?:n/?a|none|unknown|undetermined|indeterminate|not\s+applicable|no\s+answer|"
+    r"undefined|unanswerable)\W*",
+    re.IGNORECASE,
+)
+_MARKER = re.compile(r"(?<![^\s,;(\[])(?:\(([A-Z])\)|([A-Z])[.:)])(?=\s|$|[^\s.])")
+_CHOICES_WORD = re.compile(r"(?<![A-Za-z])(?:choices|options)\s*[:：]", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+
+_WORDS = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+_UNITS_WORDS = "one|two|three|four|five|six|seven|eight|nine"
+_NUMBER_TOKEN = re.compile(
+    r"(?<![\w.])(-?\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|-?\d+(?:\.\d+)?(?:\s*/\s*\d+(?!\.\d))?"
+    r"|-?\.\d+)(\s*(?:%|percent))?"
+    rf"|\b((?:{_WORDS})(?:[\s-](?:{_UNITS_WORDS}))?)\b",
+    re.IGNORECASE,
+)
+_YES = re.compile(r"(?<![A-Za-z])(?:yes|yeah)(?![A-Za-z])", re.IGNORECASE)
+_NO = re.compile(r"(?<![A-Za-z])(?:no|nope)(?![A-Za-z])", re.IGNORECASE)
+_TRUE = re.compile(r"(?<![A-Za-z])(?:correct|true|right)(?![A-Za-z])", re.IGNORECASE)
+_FALSE = re.compile(
+    r"(?<![A-Za-z])(?:incorrect|false|wrong|not\s+(?:correct|true|right))(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_EQUAL = re.compile(r"(?<![A-Za-z])(?:equal|the\s+same|identical)(?![A-Za-z])", re.IGNORECASE)
+_COMPARATIVE = re.compile(
+    r"(?<![A-Za-z])(?:more|less|fewer|greater|larger|smaller|bigger|taller|shorter|higher|lower|"
+    r"longer|wider|heavier|lighter|older|younger|[a-z]+er\s+than)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def cut_continuation(text: str) -> str:
+    """The text before the first turn the model invented (``Question:``, ``Human:`` ...)."""
+    m = _CONTINUATION.search(text)
+    if m is not None and text[: m.start()].strip():
+        return text[: m.start()]
+    return text
+
+
+def _tail(text: str) -> str:
+    if len(text) <= TAIL_CHARS:
+        return text
+    t = text[-TAIL_CHARS:]
+    cut = t.find(" ")
+    return t[cut + 1 :] if cut >= 0 else t
+
+
+def _last_boxed(text: str) -> str | None:
+    i = text.rfind("\\boxed")
+    while i >= 0:
+        j = i + len("\\boxed")
+        while j < len(text) and text[j] == " ":
+            j += 1
+        if j < len(text) and text[j] == "{":
+            depth = 0
+            for k in range(j, len(text)):
+                if text[k] == "{":
+                    depth += 1
+                elif text[k] == "}":
+                    depth -= 1
+                    if depth == 0:
+                        return text[j + 1 : k].strip()
+            return None
+        i = text.rfind("\\boxed", 0, i)
+    return None
+
+
+def _sentence_from(text: str, start: int) -> str:
+    """The text from ``start`` to the end of its sentence; the next line if the line is empty."""
+    rest = text[start:]
+    stripped = rest.lstrip(" \t*")
+    if stripped.startswith("\n") or not stripped.strip():
+        lines = [ln for ln in rest.split("\n") if ln.strip(" \t*")]
+        rest = lines[0] if lines else ""
+    m = _SENTENCE_END.search(rest.lstrip())
+    out = rest.lstrip()
+    if m is not None:
+        out = out[: m.start()]
+    return out.strip(" \t*")[:500]
+
+
+def _concluding_sentence(text: str) -> str | None:
+    lines = [ln for ln in text.split("\n") if _ALNUM.search(ln)]
+    if not lines:
+        return None
+    line = lines[-1]
+    parts = [p for p in _SENTENCE_END.split(line) if _ALNUM.search(p)]
+    return parts[-1].strip(" \t*") if parts else None
+
+
+def answer_span(text: str) -> tuple[str | None, str]:
+    """The span that states the answer and how it was found (``tag``, ``boxed``, ``phrase``,
+    ``sentence``), or ``(None, "none")``; see the module doc for the order."""
+    if not isinstance(text, str) or not text.strip():
+        return None, "none"
+    tagged = extract_answer(text)
+    if tagged:
+        return tagged, "tag"
+    text = _tail(cut_continuation(text))
+    text = _TAGS.sub(" ", text)
+    boxed = _last_boxed(text)
+    if boxed:
+        return boxed, "boxed"
+    last = None
+    for m in _PHRASE.finditer(text):
+        last = m
+    if last is not None:
+        span = _sentence_from(text, last.end())
+        if span:
+            return span, "phrase"
+    sentence = _concluding_sentence(text)
+    return (sentence, "sentence") if sentence else (None, "none")
+
+
+def _collapse(s: str) -> str:
+    return _SPACES.sub(" ", s).strip().lower()
+
+
+def _echoes_question(text: str, question: str) -> bool:
+    t, q = _collapse(text), _collapse(question)
+    if not t or not q:
+        return False
+    for prefix in ("question:", "q:"):
+        if t.startswith(prefix):
+            t = t[len(prefix) :].strip()
+    if t == q or (len(t) >= 20 and t in q):
+        return True
+    if t.startswith(q):
+        return not _ALNUM.search(t[len(q) :])
+    return False
+
+
+def _listed_lines(text: str) -> bool:
+    """The text ends with two or more lines that each start with a different option marker."""
+    letters: set[str] = set()
+    for line in reversed([ln for ln in text.split("\n") if ln.strip()]):
+        m = _MARKER.match(line.strip())
+        if m is None:
+            break
+        letters.add(m.group(1) or m.group(2))
+    return len(letters) >= 2
+
+
+def _echoes_options(span: str, options: Sequence[str] | None) -> bool:
+    if _CHOICES_WORD.search(span):
+        return True
+    letters = {a or b for a, b in _MARKER.findall(span)}
+    if len(letters) >= 2:
+        return True
+    if options and len(options) >= 2:
+        keys = [_collapse(o) for o in options]
+        parts = [_collapse(p) for p in re.split(r"[,;\n]", span) if p.strip()]
+        named = {keys.index(p) for p in parts if p in keys}
+        if len(named) >= 2:
+            return True
+    return False
+
+
+def is_non_answer(
+    text: str | None,
+    question: str | None = None,
+    options: Sequence[str] | None = None,
+) -> str | None:
+    """The rule-18 class of a non-answer (:data:`NON_ANSWER_CLASSES`), or ``None``."""
+    if not isinstance(text, str) or not _ALNUM.search(_TAGS.sub(" ", text)):
+        return "empty"
+    head = _TAGS.sub(" ", text[:HEAD_CHARS])
+    span, how = answer_span(text)
+    if span is None:
+        return "empty"
+    listed = how == "sentence" and _listed_lines(_tail(cut_continuation(text)))
+    if options and not listed and any(_collapse(span).strip(".") == _collapse(o) for o in options):
+        return None  # the span is an option's text ("None of the above"): an answer
+    explicit = how in ("tag", "boxed", "phrase")
+    if _REFUSAL.search(span) or (not explicit and _REFUSAL.search(head)):
+        return "refusal"
+    if _UNDETERMINED_ALONE.fullmatch(span) or _UNDETERMINED.search(span):
+        return "undetermined"
+    if question and _echoes_question(cut_continuation(text), question):
+        return "echo_question"
+    if listed or _echoes_options(span, options):
+        return "echo_options"
+    return None
+
+
+def _token_value(m: re.Match[str]) -> Number | None:
+    digits, _percent, word = m.groups()
+    if word is not None:
+        parts = re.split(r"[\s-]", word.lower())
+        total = 0
+        for p in parts:
+            total += NUMBER_WORDS.get(p, 0)
+        return Fraction(total)
+    s = digits.replace(",", "").replace(" ", "")
+    try:
+        if "/" in s:
+            a, b = s.split("/")
+            return Fraction(Fraction(a), Fraction(b)) if Fraction(b) else None
+        return Fraction(s)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def _question_numbers(question: str | None) -> set[Fraction]:
+    if not question:
+        return set()
+    out = set()
+    for m in _NUMBER_TOKEN.finditer(question[-TAIL_CHARS:]):
+        if m.group(3) is None:  # digits only: "one" in a question is rarely a stated number
+            v = _token_value(m)
+            if isinstance(v, Fraction):
+                out.add(v)
+    return out
+
+
+def _math_value(span: str) -> Number | None:
+    if len(span) > 300 or not re.search(r"\d|π|\\pi|√|\\sqrt", span):
+        return None
+    v = parse_value(span.rstrip("."))
+    if v is None:
+        return None
+    q = v.rational()
+    if q is not None:
+        return q
+    f = v.to_float()
+    return f if f == f and abs(f) != float("inf") else None
+
+
+def read_numbers(span: str) -> list[Number]:
+    """Every number token of a span, in order (digits, fractions, percents, number words)."""
+    out: list[Number] = []
+    for m in _NUMBER_TOKEN.finditer(span[:TAIL_CHARS]):
+        v = _token_value(m)
+        if v is not None:
+            out.append(v)
+    return out
+
+
+def read_number(span: str | None, how: str = "phrase", question: str | None = None) -> Number | None:
+    """The number a span states (see the module doc), or ``None``.
+
+    ``how`` is :func:`answer_span`'s second value: from a ``sentence`` the last number the
+    question does not state wins; otherwise the first number.
+    """
+    if not span:
+        return None
+    stated = _question_numbers(question) if how == "sentence" else set()
+    v = _math_value(span)
+    if v is not None and not (isinstance(v, Fraction) and v in stated):
+        return v
+    if "=" in span:  # "so x = 18 cm" / "the area = 12 square units"
+        right = span.rsplit("=", 1)[1]
+        v = _math_value(right.strip())
+        if v is None:
+            nums = read_numbers(right)
+            v = nums[0] if nums else None
+        if v is not None and not (isinstance(v, Fraction) and v in stated):
+            return v
+    nums = read_numbers(span)
+    if not nums:
+        return None
+    if how != "sentence":
+        return nums[0]
+    fresh = [n for n in nums if not (isinstance(n, Fraction) and n in stated)]
+    return fresh[-1] if fresh else None
+
+
+def format_number(x: Number) -> str:
+    """A number as answer text: ``7``, ``3/4``, or a float's shortest repr."""
+    if isinstance(x, Fraction):
+        return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+    return repr(x)
+
+
+def _to_decimal(x: Number) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = 60
+        if isinstance(x, Fraction):
+            return Decimal(x.numerator) / Decimal(x.denominator)
+        return Decimal(repr(x))
+
+
+def round_half_up(x: Number, precision: int) -> Decimal:
+    """``x`` rounded half away from zero to ``precision`` decimals (never truncated)."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+        try:
+            return _to_decimal(x).quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
+        except InvalidOperation:
+            return Decimal("NaN")
+
+
+def rounds_equal(pred: Number, gold: Number, precision: int | None) -> bool:
+    """Whether ``pred`` equals ``gold`` once both are rounded half-up to ``precision`` decimals;
+    with no precision, exact equality (a float within 1e-9 relative)."""
+    if precision is None:
+        if isinstance(pred, Fraction) and isinstance(gold, Fraction):
+            return pred == gold
+        return abs(float(pred) - float(gold)) <= 1e-9 * max(1.0, abs(float(gold)))
+    a, b = round_half_up(pred, precision), round_half_up(gold, precision)
+    return a == b and not a.is_nan()
+
+
+def _first_answering_sentence(text: str) -> str | None:
+    for sentence in re.split(r"(?<=[.!?。])\s+|\n", text):
+        if any(p.search(sentence) for p in (_YES, _NO, _TRUE, _FALSE, _EQUAL)):
+            return sentence
+    return None
+
+
+def yes_no(text: str | None, question: str | None = None) -> bool | None:
+    """The polarity of the first sentence that answers (rule 19); ``None`` if none does."""
+    if not isinstance(text, str):
+        return None
+    span, how = answer_span(text)
+    if how in ("tag", "boxed", "phrase") and span:
+        source = span
+    else:
+        source = _TAGS.sub(" ", cut_continuation(text)[:HEAD_CHARS])
+    sentence = _first_answering_sentence(source)
+    if sentence is None:
+        return None
+    yes, no = bool(_YES.search(sentence)), bool(_NO.search(sentence))
+    if yes != no:
+        return yes
+    if yes:  # both
+        return None
+    false = bool(_FALSE.search(sentence))
+    true = bool(_TRUE.search(_FALSE.sub(" ", sentence)))
+    if true != false:
+        return true
+    if true:
+        return None
+    if question and _COMPARATIVE.search(question) and not _EQUAL.search(question):
+        return False
+    return None
