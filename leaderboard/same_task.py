@@ -30,6 +30,16 @@ def table1_blocks(an: Analysis) -> list[Block]:
         ),
         TableBlock(table1_display(t1)),
     ]
+    prompted = sorted({k.model.prompt_label for k in an.collection.cells if k.model.prompt})
+    if prompted:
+        blocks.append(Paragraph(
+            "Rows marked *(prompt NAME@VERSION)* are the same model asked with another prompt "
+            f"variant (`run --prompt`; here: {', '.join(prompted)}), shown beside its "
+            "paper-prompt row and counted by that variant's scoring profile where it names "
+            "one (`direct` asks for no tags and is read by `free-form`). A base model's best "
+            "prompt is the fair baseline for an RL gain; the vs columns still measure from the "
+            "paper-prompt base row."
+        ))
     labels = column_labels(t1.columns)
     notes = []
     for note in t1.mark_notes:
