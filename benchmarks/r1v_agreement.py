@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             "verdicts_known": ag["n_with_verdicts"],
             "extractions_agree": ag["agree_extracted"],
             "extractions_known": ag["n_with_extracted"],
+            "none_agree": ag["agree_none"],
+            "none_known": ag["n_none_extracted"],
             "log_accuracy": s.get("reported_accuracy"),
             "profile_accuracy": None if p["accuracy"] is None else 100 * p["accuracy"],
             "strict_accuracy": None if s["accuracy"] is None else 100 * s["accuracy"],
@@ -73,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{row['log']} ({task}): n {row['n']} of {row['rows']} rows; verdicts "
               f"({', '.join(row['verdicts_from'])}) agree on {row['verdicts_agree']} of "
               f"{row['verdicts_known']}; extractions agree on {row['extractions_agree']} of "
-              f"{row['extractions_known']}; accuracy: log {row['log_accuracy']}, "
+              f"{row['extractions_known']} (and read none where the log read none on "
+              f"{row['none_agree']} of {row['none_known']}); accuracy: log {row['log_accuracy']}, "
               f"{args.profile} {row['profile_accuracy']}, strict {row['strict_accuracy']}")
         for d in row["first_disagreements"]:
             print(f"  differs at {d['where']}: log {d['theirs']}, ours {d['ours']}, gold "

@@ -114,6 +114,7 @@ def test_rescore_r1v_legacy_reproduces_a_counting_log(
     assert p["n"] == 6 and p["correct"] == 2
     assert p["agreement"]["agree"] == p["agreement"]["n_with_verdicts"] == 6
     assert p["agreement"]["agree_extracted"] == p["agreement"]["n_with_extracted"] == 4
+    assert p["agreement"]["agree_none"] == p["agreement"]["n_none_extracted"] == 2
     assert s["reported_accuracy"] == pytest.approx(100 * 2 / 6)
     assert s["accuracy"] == pytest.approx(4 / 6)  # strict: 4, 5, "three", the last block 8
 

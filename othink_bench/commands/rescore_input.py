@@ -42,6 +42,11 @@ class Prediction:
     #: "file" (its is_correct / correct) or "implied" (R1-V's counting logs record no verdict:
     #: their script's is ``extracted_answer == ground_truth``, both integers or a null answer)
     verdict_from: str | None = None
+    #: the question, where the file holds it (R1-V's logs: ``question.question``); profiles
+    #: that tell an echo of the question from an answer (free-form) read it
+    question: str = ""
+    #: the file has an extraction field for this row (then a null there means "none read")
+    extracted_given: bool = False
 
 
 @dataclass
@@ -138,6 +143,13 @@ def _loads(text: str, where: str) -> Any:
         ) from None
 
 
+def _question(value: object) -> str:
+    """The question of a reference row: a string, or R1-V's prompt row ``{"question": ...}``."""
+    if isinstance(value, dict):
+        value = value.get("question")
+    return value if isinstance(value, str) else ""
+
+
 def _integer(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -166,6 +178,8 @@ def _reference(doc: dict[str, Any], path: Path) -> list[Prediction]:
                 their_correct=their,
                 their_extracted=_text(item.get("extracted_answer"), "extracted_answer", where),
                 verdict_from=verdict_from,
+                question=_question(item.get("question")),
+                extracted_given="extracted_answer" in item,
             )
         )
     return rows

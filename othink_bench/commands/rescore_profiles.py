@@ -33,7 +33,8 @@ def profile_score(task: Task, name: str, row: Prediction) -> ProfileScore:
     from othink_bench.answers.peers import resolve_profile
 
     assert row.gold is not None
-    sample = Sample(id=row.sample_id or row.where, question="", gold=row.gold, image=ImageRef())
+    sample = Sample(id=row.sample_id or row.where, question=row.question, gold=row.gold,
+                    image=ImageRef())
     if name == "strict":
         s = task.score_gold(row.output, row.gold)
         return ProfileScore(extracted=s.extracted, correct=s.correct, error=s.error)
@@ -56,6 +57,8 @@ class ProfileTally:
     agree: int = 0
     n_with_extracted: int = 0
     agree_extracted: int = 0
+    n_none_extracted: int = 0  # rows whose extraction the file gives as null
+    agree_none: int = 0  # ... where the profile read nothing either
     disagreements: list[dict[str, Any]] = field(default_factory=list)
     first_error: str | None = None
 
@@ -79,6 +82,9 @@ class ProfileTally:
         if row.their_extracted is not None:
             self.n_with_extracted += 1
             self.agree_extracted += row.their_extracted.strip() == (score.extracted or "")
+        elif row.extracted_given:  # the file read nothing: did we?
+            self.n_none_extracted += 1
+            self.agree_none += score.extracted is None
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -95,6 +101,8 @@ class ProfileTally:
                 "agree_extracted": self.agree_extracted,
                 "extracted_answer": (self.agree_extracted / self.n_with_extracted
                                      if self.n_with_extracted else None),
+                "n_none_extracted": self.n_none_extracted,
+                "agree_none": self.agree_none,
                 "first_disagreements": self.disagreements,
             },
         }
@@ -211,4 +219,7 @@ def profile_lines(summary: dict[str, Any]) -> list[str]:
         if ag["n_with_extracted"]:
             lines.append(f"  same extracted answer as the file on {ag['agree_extracted']} of "
                          f"{ag['n_with_extracted']} samples")
+        if ag["n_none_extracted"]:
+            lines.append(f"  no answer read, as the file says, on {ag['agree_none']} of "
+                         f"{ag['n_none_extracted']} samples")
     return lines
