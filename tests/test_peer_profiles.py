@@ -219,3 +219,37 @@ def test_cli_refuses_an_unknown_profile(tmp_path: Path,
                "--profile", "lmms-eval", "--out", str(tmp_path)])
     assert rc == 2
     assert "no scoring profile 'lmms-eval'" in capsys.readouterr().err
+
+
+def test_a_failing_peer_scorer_is_an_error_of_that_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import othink_bench.answers.math_verify_whole as mvw
+    from othink_bench.answers.mathverify_worker import MathVerifyTimeout
+
+    class Stuck:
+        def check(self, output: str, gold: str) -> tuple[str | None, bool]:
+            raise MathVerifyTimeout("math_verify took over 60 s on one output")
+
+    monkeypatch.setattr(mvw, "shared_worker", lambda: Stuck())
+    (s,) = evaluate("scripted", "gr-synth-tiny",
+                    backend=ScriptedBackend(lambda r: "<answer>30</answer>"), out=tmp_path,
+                    limit=3, progress=False, profiles=("math-verify-whole",))
+    for r in read_records(s.run_dir / "records.jsonl"):
+        got = r.profiles["math-verify-whole"] if r.profiles else None
+        assert got is not None and got.correct is False
+        assert got.error == "MathVerifyTimeout: math_verify took over 60 s on one output"
+        assert r.error is None  # the strict verdict stands
+
+
+def test_worker_deadline_and_restart() -> None:
+    from othink_bench.answers.mathverify_worker import MathVerifyTimeout, MathVerifyWorker
+
+    worker = MathVerifyWorker(deadline_s=0.0)  # no child starts in no time
+    with pytest.raises(MathVerifyTimeout, match="did not start"):
+        worker.check("5", "5")
+    worker.deadline_s = 60.0
+    try:
+        assert worker.check("so it is 5", "5") == ("5", True)
+    finally:
+        worker.close()

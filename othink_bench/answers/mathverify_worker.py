@@ -78,6 +78,8 @@ class MathVerifyWorker:
         child.close()
         if not parent.poll(self.deadline_s):
             proc.kill()
+            proc.join(5)
+            parent.close()
             raise MathVerifyTimeout(f"math_verify's worker did not start in {self.deadline_s} s")
         status, detail = parent.recv()
         if status != "ready":

@@ -161,7 +161,9 @@ def matrix_spec_from_args(args: argparse.Namespace) -> Any:
     eval_tasks = _csv_list(args.eval_tasks) or list(train_tasks)
     eval_data = _task_map(args.eval_data, "--eval-data")
     check_eval_data(eval_tasks, eval_data)
-    prompt_settings = eval_prompt_settings(eval_tasks, args.eval_prompt, args.eval_profile)
+    prompt_settings = eval_prompt_settings(
+        eval_tasks, getattr(args, "eval_prompt", None), getattr(args, "eval_profile", None)
+    )
     return MatrixSpec(
         model=args.model,
         methods=methods,
