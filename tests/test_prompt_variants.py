@@ -175,6 +175,7 @@ def test_board_rows_of_prompt_variants(tmp_path: Path) -> None:
         "scripted", "scripted (prompt direct@1, free-form)", "scripted (prompt r1v-eval@1)"]
     by_prompt = {r.model.prompt: r for r in coll.runs}
     gold9 = sum(r.gold == "9" for r in by_prompt[""].records)
+    assert gold9 > 0  # the scripted answer is right somewhere
     assert by_prompt[""].accuracy.k == 0  # paper: no <answer> block
     assert by_prompt["r1v-eval@1"].accuracy.k == gold9
     assert by_prompt["direct@1"].accuracy.k == gold9  # counted by free-form
@@ -185,3 +186,5 @@ def test_board_rows_of_prompt_variants(tmp_path: Path) -> None:
     board = "\n".join(p.read_text() for p in (tmp_path / "board").glob("*.md"))
     assert "| scripted (prompt direct@1, free-form) |" in board
     assert "Rows marked *(prompt NAME@VERSION)*" in board
+    assert "Best prompt of each base model: scripted: direct@1, free-form (" in board
+    assert "paper prompt 0.00%)" in board
