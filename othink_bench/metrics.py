@@ -58,6 +58,10 @@ class Metrics:
     k: int = 1
     pass_at_k: Proportion | None = None
     degenerate: int = 0  # outputs that are one character or unit repeated, or empty
+    #: accuracy under each scoring profile the records hold (``run --profile``; the prompt
+    #: variant's own), over the same records as ``accuracy``; a record without that profile's
+    #: verdict, or with its error, counts as wrong
+    profiles: dict[str, Proportion] = field(default_factory=dict)
 
     @property
     def is_degenerate(self) -> bool:
@@ -91,6 +95,7 @@ class Metrics:
             "pass_at_k": p(self.pass_at_k),
             "degenerate_outputs": self.degenerate,
             "degenerate": self.is_degenerate,
+            **({"profiles": {k: p(v) for k, v in self.profiles.items()}} if self.profiles else {}),
         }
 
 
@@ -161,7 +166,21 @@ def summarize(records: Iterable[RunRecord], confidence: float = 0.95) -> Metrics
         k=k,
         pass_at_k=pass_at_k,
         degenerate=sum(degenerate_output(r.output) for r in recs if r.error is None),
+        profiles=profile_accuracy(scored, confidence),
     )
+
+
+def profile_accuracy(scored: list[RunRecord], confidence: float = 0.95) -> dict[str, Proportion]:
+    """Accuracy under each scoring profile named in the records (empty when none is)."""
+    names = sorted({name for r in scored for name in (r.profiles or {})})
+    out = {}
+    for name in names:
+        right = 0
+        for r in scored:
+            got = (r.profiles or {}).get(name)
+            right += bool(got is not None and got.error is None and got.correct)
+        out[name] = wilson(right, len(scored), confidence)
+    return out
 
 
 def pct(p: Proportion, digits: int = 1) -> str:

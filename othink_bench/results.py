@@ -87,6 +87,15 @@ class RunResults(BaseModel):
         False, description="most outputs are degenerate: a broken model (e.g. NaN weights), "
         "not a weak one; its accuracy says nothing about the method"
     )
+    prompt: str | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="the prompt variant (name@version) when it is not the paper prompt",
+    )
+    profiles: dict[str, Rate] | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="accuracy under each scoring profile the records hold, beside the strict "
+        "`accuracy` (run --profile; `direct` prompts are read by free-form)",
+    )
 
 
 def compute_results(manifest: Manifest, records: Iterable[RunRecord]) -> RunResults:
@@ -128,7 +137,16 @@ def compute_results(manifest: Manifest, records: Iterable[RunRecord]) -> RunResu
         by_breakdown={label: Rate.of(p) for label, p in m.by_breakdown.items()},
         degenerate_outputs=m.degenerate,
         degenerate=m.is_degenerate,
+        prompt=_prompt_tag(extra.get("prompt")),
+        profiles={name: Rate.of(p) for name, p in m.profiles.items()} or None,
     )
+
+
+def _prompt_tag(info: object) -> str | None:
+    """``name@version`` of a manifest's prompt block, None for the paper prompt (or none)."""
+    if not isinstance(info, dict) or info.get("name") in (None, "paper"):
+        return None
+    return f"{info['name']}@{info.get('version', '1')}"
 
 
 def write_results(run_dir: Path, manifest: Manifest, records: Iterable[RunRecord]) -> RunResults:

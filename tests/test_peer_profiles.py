@@ -207,6 +207,12 @@ def test_run_records_profiles_beside_strict(tmp_path: Path) -> None:
         assert r.profiles is not None
         legacy = r.profiles["r1v-legacy"]
         assert legacy.correct == (r.index % 2 == 1 or r.gold == "3")
+    legacy_right = sum(bool(r.profiles and r.profiles["r1v-legacy"].correct) for r in records)
+    assert s.metrics.accuracy.k == 4
+    assert s.metrics.profiles["r1v-legacy"].k == legacy_right
+    results = json.loads((s.run_dir / "results.json").read_text())
+    assert results["profiles"]["r1v-legacy"]["k"] == legacy_right
+    assert results["accuracy"]["k"] == 4 and "prompt" not in results
     # run ids do not depend on the profiles recorded
     (again,) = evaluate("scripted", "vc-synth-tiny", backend=ScriptedBackend(answer),
                         out=tmp_path, limit=4, progress=False)

@@ -65,6 +65,10 @@ def format_summary(summaries: Sequence[RunSummary], breakdown: bool = False) -> 
             lines.append(degenerate_warning(s.task, s.metrics.degenerate, s.metrics.n
                                             - s.metrics.errors))
     for s in summaries:
+        if s.metrics.profiles:
+            said = ", ".join(f"{name} {pct_ci(p)}" for name, p in s.metrics.profiles.items())
+            lines.append(f"{s.task}: accuracy % under scoring profiles (beside strict): {said}")
+    for s in summaries:
         resumed = f", {s.n_resumed} resumed" if s.n_resumed else ""
         lines.append(f"{s.task}: {s.run_dir}  ({s.n_new} new{resumed})")
     return "\n".join(lines)
