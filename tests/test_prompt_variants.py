@@ -188,3 +188,24 @@ def test_board_rows_of_prompt_variants(tmp_path: Path) -> None:
     assert "Rows marked *(prompt NAME@VERSION)*" in board
     assert "Best prompt of each base model: scripted: direct@1, free-form (" in board
     assert "paper prompt 0.00%)" in board
+
+
+def test_a_flipped_board_profile_verdict_refuses_the_run(tmp_path: Path) -> None:
+    from othink_bench.verify_records import check_run
+
+    def script(request: GenRequest) -> str:
+        return "The answer is 7."
+
+    (s,) = evaluate("scripted", "vc-synth-tiny", backend=ScriptedBackend(script), out=tmp_path,
+                    limit=4, progress=False, prompt="direct")
+    assert check_run(s.run_dir).ok
+    path = s.run_dir / "records.jsonl"
+    lines = path.read_text().splitlines()
+    first = json.loads(lines[1])
+    verdict = first["profiles"]["free-form"]
+    verdict["correct"] = not verdict["correct"]  # what a hand edit would do
+    lines[1] = json.dumps(first)
+    path.write_text("\n".join(lines) + "\n")
+    check = check_run(s.run_dir)
+    assert not check.ok
+    assert "records.jsonl:2: stored free-form verdict" in check.reason()
