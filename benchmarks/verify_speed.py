@@ -20,7 +20,15 @@ the 1 MB worst case: every call of the answer layer (strict and lenient, math an
 and brackets, ratios, mixed numbers, repeated tags, huge tagged answers), with the slowest
 call per input; the policy bound is 1 s per call (ANSWERS.md rule 14).
 
-Usage: ``python benchmarks/verify_speed.py [--n N] [--seed S]``. Not run by the tests.
+The free-form profile (ANSWERS.md policy 1.2) is timed on real prose outputs: MathVista's
+published output files (``--free-form-outputs results/<model>/output_<model>.json``, which carry
+each problem's fields) or, without one, this script's own synthetic prose; per call (target:
+median under 200 us, p99 under 5 ms), on 1 MB inputs (every call under 1 s), and
+``othink-bench rescore`` of 1000 outputs with ``--profile free-form``, CLI start included
+(target: under 3 s; needs ``--free-form-annotations data/testmini.json`` with real outputs).
+
+Usage: ``python benchmarks/verify_speed.py [--n N] [--seed S] [--free-form-only]
+[--free-form-outputs FILE --free-form-annotations FILE]``. Not run by the tests.
 """
 
 from __future__ import annotations
@@ -193,7 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=3000, help="number of (output, gold) pairs")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--free-form-only", action="store_true", help="time the free-form profile only")
+    ap.add_argument("--free-form-outputs", type=Path,
+                    help="a MathVista output file (results/<model>/output_<model>.json)")
+    ap.add_argument("--free-form-annotations", type=Path,
+                    help="MathVista's data/testmini.json (for the rescore timing of real outputs)")
     args = ap.parse_args(argv)
+    if args.free_form_only:
+        return free_form_speed(args.free_form_outputs, args.free_form_annotations, args.seed)
 
     pairs = build_pairs(args.n, args.seed)
     labels = [lab for _, _, lab in pairs]
@@ -241,6 +256,140 @@ def main(argv: list[str] | None = None) -> int:
     print("target (median < 50 us, p99 < 5 ms, >= 5x math_verify):", "met" if ok else "NOT met")
     worst = worst_case_1mb()
     print("target (every call < 1 s on 1 MB inputs):", "met" if worst < 1.0 else "NOT met")
+    return free_form_speed(args.free_form_outputs, args.free_form_annotations, args.seed)
+
+
+_PROSE = [
+    "Looking at the figure, the angle at B is {v} degrees. So the answer is {v}.",
+    "First, we count the objects on the left.\nThere are {v} of them in total.",
+    "The correct option is ({L}) {t}.",
+    "Answer: {L}",
+    "We have x = {v}. Therefore the final answer is \\boxed{{{v}}}.",
+    "I'm sorry, but I cannot determine this from the image.",
+    "The length cannot be determined from the information given.",
+    "(A) {t} (B) {u} (C) {v} (D) {w}",
+    "Based on the image, the value is approximately {f}. I hope this helps!",
+    "",
+]
+
+
+def _synthetic_mathvista(n: int, seed: int) -> list[dict[str, object]]:
+    """Problems and prose outputs in MathVista's output layout (no real data)."""
+    rng = random.Random(seed)
+    rows: list[dict[str, object]] = []
+    for i in range(n):
+        choice = rng.random() < 0.5
+        vals = rng.sample(range(10, 200), 4)
+        gold = str(vals[0])
+        opts = [f"{v}°" for v in vals] if choice else None
+        tpl = rng.choice(_PROSE)
+        L = rng.choice("ABCD")
+        text = tpl.format(v=rng.choice(vals), t=f"{vals[0]}°", u=vals[1], w=vals[2], L=L,
+                          f=f"{vals[0] + rng.random():.2f}")
+        rows.append({
+            "pid": str(i + 1), "question": f"What is the measure of angle {i}?", "image": f"images/{i}.png",
+            "choices": opts, "unit": None, "precision": None,
+            "answer": f"{vals[0]}°" if choice else gold,
+            "question_type": "multi_choice" if choice else "free_form",
+            "answer_type": "text" if choice else "integer",
+            "metadata": {"category": "math-targeted-vqa", "task": "geometry problem solving",
+                         "context": "geometry diagram", "grade": "high school", "skills": []},
+            "response": text,
+        })
+    return rows
+
+
+def free_form_speed(outputs: Path | None, annotations: Path | None, seed: int) -> int:
+    """Time the free-form profile per call, on 1 MB inputs, and `rescore` of 1000 outputs."""
+    import json
+    import subprocess
+    import tempfile
+
+    from othink_bench.answers.profiles import get_profile
+    from tasks.battery.mathvista import MathVista
+
+    task = MathVista()
+    if outputs is not None:
+        doc = json.loads(outputs.read_text(encoding="utf-8"))
+        rows = [dict(v, pid=str(v.get("pid", k))) for k, v in doc.items()]
+        label = outputs.name
+    else:
+        rows = _synthetic_mathvista(1000, seed)
+        label = "synthetic prose"
+    samples = [task.row_to_sample(r, f"row {i}", None) for i, r in enumerate(rows)]
+    texts = [r.get("response") if isinstance(r.get("response"), str) else "" for r in rows]
+    profile = get_profile("free-form")
+    for s_, t in zip(samples[:50], texts[:50], strict=True):
+        profile.score(task, s_, t)
+    times, cpu_times = [], []
+    for _ in range(3):
+        for s_, t in zip(samples, texts, strict=True):
+            c0, t0 = time.thread_time(), time.perf_counter()
+            profile.score(task, s_, t)
+            times.append(1e6 * (time.perf_counter() - t0))
+            cpu_times.append(1e6 * (time.thread_time() - c0))
+    table = []
+    for name, ts in (("wall clock", times), ("thread CPU time", cpu_times)):
+        ts.sort()
+        table.append([name, f"{statistics.median(ts):.1f}",
+                      f"{ts[min(len(ts) - 1, int(0.99 * len(ts)))]:.1f}", f"{max(ts):.1f}"])
+    # the target is judged on CPU time: on a shared machine the wall clock's tail is the
+    # scheduler's time slice (about 12 ms under load), not the scorer
+    med = statistics.median(cpu_times)
+    p99 = cpu_times[min(len(cpu_times) - 1, int(0.99 * len(cpu_times)))]
+    print(f"\nfree-form profile on {len(samples)} outputs ({label}), 3 passes")
+    print(tabulate(table, headers=["free-form, per call", "median us", "p99 us", "max us"],
+                   tablefmt="github"))
+
+    choice = next((s_ for s_ in samples if s_.meta["answer_type"] == "choice"), samples[0])
+    number = next((s_ for s_ in samples if s_.meta["answer_type"] != "choice"), samples[0])
+    big_rows, worst = [], 0.0
+    for name, text in {**big_inputs(), "prose answer at the end": "a " * (MB // 2) + "The answer is B.",
+                       "option list": "(A) 1 (B) 2 " * (MB // 12)}.items():
+        slowest = 0.0
+        for s_ in (choice, number):
+            t0 = time.perf_counter()
+            profile.score(task, s_, text)
+            slowest = max(slowest, time.perf_counter() - t0)
+        worst = max(worst, slowest)
+        big_rows.append([name, f"{len(text) / 1e6:.2f}", f"{1000 * slowest:.2f}"])
+    print("\nfree-form profile, 1 MB inputs (slowest of a choice and a number sample)")
+    print(tabulate(big_rows, headers=["input", "MB", "ms"], tablefmt="github"))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if outputs is not None and annotations is not None:
+            pred, ann = outputs, annotations
+        else:
+            data = _synthetic_mathvista(1000, seed)
+            ann = Path(tmp) / "data" / "testmini.json"
+            ann.parent.mkdir()
+            ann.write_text(json.dumps({r["pid"]: {k: v for k, v in r.items() if k != "response"} for r in data}))
+            pred = Path(tmp) / "output.json"
+            pred.write_text(json.dumps({r["pid"]: r for r in data}))
+        exe = Path(sys.executable).with_name("othink-bench")
+        cmd = [str(exe), "rescore", str(pred), "--task", "mathvista", "--data", str(ann),
+               "--profile", "free-form", "--output", str(Path(tmp) / "scored.jsonl"), "--json"]
+        import os
+        import resource
+
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        cli = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        load = os.getloadavg()[0]
+        if done.returncode != 0:
+            print(done.stderr, file=sys.stderr)
+            return 1
+        n = json.loads(done.stdout.strip().splitlines()[-1])["n"]
+    print(f"\nrescore --profile free-form of {n} outputs, CLI start included: {cli:.2f} s wall, "
+          f"{cpu:.2f} s CPU (load average {load:.1f} on {os.cpu_count()} CPUs)")
+    ok = med < 200 and p99 < 5000 and worst < 1.0 and cli < 3.0
+    print(f"free-form target (CPU per call: median < 200 us, p99 < 5 ms; 1 MB < 1 s; rescore "
+          f"1000 < 3 s wall): "
+          f"{'met' if ok else 'NOT met'}; measured/target: median {med / 200:.2f}, p99 "
+          f"{p99 / 5000:.2f}, 1 MB {worst / 1.0:.2f}, rescore {cli / 3.0:.2f}")
     return 0
 
 

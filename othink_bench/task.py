@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -60,6 +60,9 @@ class PromptVariant:
     strip: bool = True
     scored_by: str = "strict"
     origin: str = ""
+    #: builds the text from the whole sample instead of ``template`` (a benchmark's own query,
+    #: options listed); ``template`` then only describes it
+    builder: Callable[[Sample], str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def tag(self) -> str:
@@ -68,6 +71,10 @@ class PromptVariant:
 
     def render(self, question: str) -> str:
         return self.template.replace("{question}", question.strip() if self.strip else question)
+
+    def text(self, sample: Sample) -> str:
+        """The prompt text of ``sample`` under this variant."""
+        return self.builder(sample) if self.builder is not None else self.render(sample.question)
 
     def info(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "scored_by": self.scored_by,
@@ -218,10 +225,12 @@ class Task(ABC):
             return self
         other = copy.copy(self)
         other.prompt_variant = name
+        if "prompt" in self.knobs:  # a task that lists its prompt among its knobs
+            other.knobs = {**self.knobs, "prompt": name}
         return other
 
     def prompt_text(self, sample: Sample) -> str:
-        return self.prompt_info.render(sample.question)
+        return self.prompt_info.text(sample)
 
     def prompt(self, sample: Sample) -> list[dict[str, Any]]:
         """Chat messages for a sample: one user turn, the image first, then the text."""
@@ -260,7 +269,7 @@ class Task(ABC):
             span, how = answer_span(text)
             lenient = (
                 None if is_non_answer(text, sample.question, options)
-                else read_typed(span, spec, how, sample.question)
+                else read_typed(span, spec, how, sample.question, text)
             )
             lenient_correct = typed_equal(lenient, sample.gold, spec)
         except ValueError as exc:  # a bad gold or declaration: a data error, reported

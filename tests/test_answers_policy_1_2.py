@@ -82,7 +82,9 @@ def test_never_nearest_by_edit_distance() -> None:
 def test_options_by_value_and_duplicates() -> None:
     assert match_choice("0.5", ["\\frac{1}{3}", "\\frac{1}{2}"]) == 1
     assert match_choice("1/300", ["1/900", "1/300"]) == 1  # MATH-V rounds both to 0.00
-    assert match_choice("5.00", ["5", "5.0"]) is None  # two options state the value
+    assert match_choice("5.00", ["5", "5.0"]) is None  # two different options state the value
+    assert match_choice("18", ["9", "12", "18", "18"]) == 2  # a repeated option is one answer
+    assert typed_equal("D", "18", AnswerSpec("choice", ("9", "12", "18", "18")))
     assert match_choice("A", ["B", "A"]) == 1  # an option whose text is a letter: text first
 
 

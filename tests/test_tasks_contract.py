@@ -47,11 +47,11 @@ def _wrong_outputs(sample: Sample) -> list[str]:
     number no gold here is."""
     options = sample.meta.get("options") or []
     if sample.meta.get("answer_type") == "choice":
-        from othink_bench.answers.choices import match_choice
+        from othink_bench.answers.choices import match_choice, same_options
 
         i = match_choice(sample.gold, options)
         assert i is not None
-        other = letter((i + 1) % len(options))
+        other = letter(min(set(range(len(options))) - same_options(i, options)))
         beyond = letter(len(options))
         return [f"<answer>{other}</answer> The answer is {other}.",
                 f"<answer>{beyond}</answer> The answer is {beyond}."]
@@ -74,6 +74,13 @@ def _non_answers(sample: Sample) -> dict[str, str]:
     return out
 
 
+def own_profiles() -> list[str]:
+    """The project's profiles: a peer's scorer (``peer`` set: r1v-legacy, math-verify-whole)
+    reproduces that harness's verdicts, non-answers credited included, so policy 1.2 is not
+    asked of it."""
+    return [n for n, p in PROFILES.items() if not getattr(p, "peer", None)]
+
+
 @pytest.mark.parametrize("task", CHECKED, ids=lambda t: t.id)
 def test_gold_scores_one_and_non_answers_zero_under_every_profile(task, tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert set(PROFILES) >= {"strict", "free-form"}
@@ -84,7 +91,7 @@ def test_gold_scores_one_and_non_answers_zero_under_every_profile(task, tmp_path
             for output in outputs:
                 verdict = get_profile(name).score(task, sample, output)
                 assert verdict.correct and verdict.non_answer is None, (task.id, name, output, verdict)
-        for name in PROFILES:
+        for name in own_profiles():
             for output in _wrong_outputs(sample):
                 verdict = get_profile(name).score(task, sample, output)
                 assert not verdict.correct, (task.id, name, output, verdict)

@@ -17,8 +17,10 @@ Policy decisions
     * A letter beyond the options, several different letters, or a letter and a text that name
       different options is no answer (``None``), unless the text matches an option exactly
       (the same normalised spelling): then the text wins.
-    * A text that matches several options (equal options) is no answer. A prediction is never
-      mapped to the nearest option by edit distance or by containment.
+    * A text that matches several different options (``5`` and ``5.0`` by value) is no answer;
+      repeated options with the same text are one option, named by its first letter
+      (:func:`same_options` lists the letters that name it). A prediction is never mapped to
+      the nearest option by edit distance or by containment.
     * Bounds: predictions over :data:`MAX_CHOICE_CHARS` characters are no answer; every regular
       expression here is linear.
 """
@@ -27,12 +29,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from .mathexpr import parse_values
 from .normalise import normalise
 from .values import Value
 
-__all__ = ["MAX_CHOICE_CHARS", "letter", "letter_index", "match_choice", "option_key"]
+__all__ = ["MAX_CHOICE_CHARS", "letter", "letter_index", "match_choice", "option_key", "same_options"]
 
 MAX_CHOICE_CHARS = 2000
 """A prediction longer than this names no option (a choice answer is short)."""
@@ -85,6 +88,7 @@ def _unwrap(s: str) -> str:
     return s.strip().strip(_EDGE)
 
 
+@lru_cache(maxsize=8192)
 def option_key(s: str) -> str:
     """The spelling compared for an exact text match (rule 2, then case and spaces)."""
     n = normalise(s).lower()
@@ -93,6 +97,7 @@ def option_key(s: str) -> str:
     return n.strip(".,;:!?\"'`*_")
 
 
+@lru_cache(maxsize=8192)
 def _value(s: str) -> Value | None:
     if len(s) > 200:
         return None
@@ -109,15 +114,20 @@ def _text_match(text: str, options: Sequence[str]) -> tuple[int | None, bool]:
     if not key:
         return None, False
     exact = [i for i, opt in enumerate(options) if option_key(opt) == key]
-    if len(exact) == 1:
+    if exact:  # repeated options (the data has some) spell the same text: the first names it
         return exact[0], True
-    if len(exact) > 1:
-        return None, False
     v = _value(text)
     if v is None:
         return None, False
     by_value = [i for i, opt in enumerate(options) if (ov := _value(opt)) is not None and ov.same_as(v)]
-    return (by_value[0], False) if len(by_value) == 1 else (None, False)
+    same = len({option_key(options[i]) for i in by_value}) == 1
+    return (by_value[0], False) if by_value and same else (None, False)
+
+
+def same_options(i: int, options: Sequence[str]) -> set[int]:
+    """The indexes of the options spelt as option ``i`` is (repeated options are one answer)."""
+    key = option_key(options[i])
+    return {j for j, o in enumerate(options) if option_key(o) == key}
 
 
 def _letter_of(m: re.Match[str]) -> str:

@@ -46,6 +46,7 @@ import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
+from functools import lru_cache
 
 from .counting import NUMBER_WORDS
 from .extract import extract_answer
@@ -69,16 +70,20 @@ TAIL_CHARS = 4000
 """A prose answer is looked for in this many characters at the end of the output."""
 HEAD_CHARS = 2000
 """Refusals and yes/no polarity are looked for in this many characters at the start."""
+MAX_SPAN_CHARS = 2000
+"""An answer span longer than this is cut to its end (a tagged or boxed essay is no answer)."""
+"""Refusals and yes/no polarity are looked for in this many characters at the start."""
 
 NON_ANSWER_CLASSES = ("empty", "refusal", "undetermined", "echo_question", "echo_options")
 
 Number = Fraction | float
 
 _CONTINUATION = re.compile(r"\n[ \t]*(?:#+\s*)?(?:Question|Hint|Human|User|Problem|Q)\s*[:：]")
+# an explicit answer phrase; "the", "final", "correct" before it need no matching
 _PHRASE = re.compile(
-    r"(?:(?:final|correct|right|best)\s+)?(?:answer|option|choice)\s*(?:\*\*)?\s*"
-    r"(?:is|should\s+be|would\s+be|will\s+be|must\s+be|=)\s*(?:\*\*)?\s*[:：]?"
-    r"|(?:final\s+)?answer\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?",
+    r"(?:answer|option|choice)\s*(?:\*\*)?\s*(?:is|should\s+be|would\s+be|will\s+be|must\s+be|=|[:：])"
+    r"\s*(?:\*\*)?\s*[:：]?\s*(?:\*\*)?"
+    r"|答案\s*(?:是|为|為|应为|應為|[:：])\s*[:：]?\s*|故选\s*[:：]?\s*",
     re.IGNORECASE,
 )
 # a sentence ends at . ! ? or a line break; never at a lone capital's period ("B. 6 cm")
@@ -86,8 +91,9 @@ _SENTENCE_END = re.compile(r"(?<!^[A-Z])(?<![^A-Za-z][A-Z])[.!?。](?=\s|$)|\n")
 _TAGS = re.compile(r"</?(?:think|answer)>")
 _ALNUM = re.compile(r"[A-Za-z0-9\u3400-\u9fff]")
 _REFUSAL = re.compile(
-    r"^\W*(?:I'?\s*a?m\s+sorry|sorry,|I\s+apologi[sz]e|I\s+(?:cannot|can't|can not|am unable|"
-    r"'m unable|am not able|'m not able)|As an AI|Unfortunately,? I\s+(?:cannot|can't))",
+    r"^\W*(?:I'?\s*a?m\s+sorry|sorry,|I\s+apologi[sz]e|I\s*(?:cannot|can't|can not|am unable|"
+    r"'m unable|am not able|'m not able)|As an? (?:text-based |language |large language )?(?:AI|model)"
+    r"|Unfortunately,? I\s*(?:cannot|can't|'m unable|am unable))",
     re.IGNORECASE,
 )
 _UNDETERMINED = re.compile(
@@ -95,7 +101,11 @@ _UNDETERMINED = re.compile(
     r"answered|known|calculated)|(?:not|insufficient)\s+enough\s+information|insufficient\s+"
     r"(?:information|data)|impossible\s+to\s+(?:tell|determine|say|know)|unable\s+to\s+"
     r"(?:determine|tell|answer)|(?:is|are)\s+not\s+(?:possible|able)\s+to\s+(?:determine|tell)"
-    r"|no\s+(?:correct\s+)?answer",
+    r"|no\s+(?:correct\s+)?answer|(?:does\s+not|doesn't|do\s+not|don't)\s+provide\s+(?:enough\s+|"
+    r"sufficient\s+|any\s+)?(?:information|details|context|data)|please\s+provide"
+    r"|without\s+(?:additional|more|further)\s+(?:context|information)"
+    r"|(?:answer|it)\s+cannot\s+be\s+provided|not\s+(?:available|among|in)\s+(?:in\s+)?the\s+"
+    r"(?:choices|options)|(?:question|image)\s+is\s+(?:not\s+clear|unclear|incomplete)",
     re.IGNORECASE,
 )
 _UNDETERMINED_ALONE = re.compile(
@@ -106,6 +116,15 @@ _UNDETERMINED_ALONE = re.compile(
 _MARKER = re.compile(r"(?<![^\s,;(\[])(?:\(([A-Z])\)|([A-Z])[.:)])(?=\s|$|[^\s.])")
 _CHOICES_WORD = re.compile(r"(?<![A-Za-z])(?:choices|options)\s*[:：]", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
+_LAST_IS = re.compile(r"(?:\bis|\bbe|\bequals|\bequal\s+to)\s+(?:approximately\s+|about\s+)?([^\s,;]{1,30})\s*$",
+                      re.IGNORECASE)
+_RANGE = re.compile(r"\bbetween\s+\S+\s+and\b|\d\s*(?:or|to)\s+-?\d", re.IGNORECASE)
+_COURTESY = re.compile(
+    r"\W*(?:is\s+there\s+anything\s+else|i\s+hope\s+(?:this|that)|let\s+me\s+know|"
+    r"do\s+you\s+have\s+(?:any\s+)?(?:other|more|further)|feel\s+free|if\s+you\s+have\s+any|"
+    r"please\s+let\s+me|thank\s+you|happy\s+to\s+help)",
+    re.IGNORECASE,
+)
 
 _WORDS = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 _UNITS_WORDS = "one|two|three|four|five|six|seven|eight|nine"
@@ -181,19 +200,30 @@ def _sentence_from(text: str, start: int) -> str:
 
 
 def _concluding_sentence(text: str) -> str | None:
+    """The last sentence with a letter or digit that is not a closing courtesy."""
     lines = [ln for ln in text.split("\n") if _ALNUM.search(ln)]
-    if not lines:
-        return None
-    line = lines[-1]
-    parts = [p for p in _SENTENCE_END.split(line) if _ALNUM.search(p)]
-    return parts[-1].strip(" \t*") if parts else None
+    for line in reversed(lines[-50:]):
+        for part in reversed(_SENTENCE_END.split(line)):
+            part = part.strip(" \t*")
+            if _ALNUM.search(part) and not _COURTESY.match(part):
+                return part
+    return None
 
 
 def answer_span(text: str) -> tuple[str | None, str]:
     """The span that states the answer and how it was found (``tag``, ``boxed``, ``phrase``,
-    ``sentence``), or ``(None, "none")``; see the module doc for the order."""
+    ``sentence``), or ``(None, "none")``; see the module doc for the order. A span is at most
+    :data:`MAX_SPAN_CHARS` long (the end of a longer one)."""
     if not isinstance(text, str) or not text.strip():
         return None, "none"
+    span, how = _answer_span(text)
+    if span is not None and len(span) > MAX_SPAN_CHARS:
+        span = span[-MAX_SPAN_CHARS:]
+    return span, how
+
+
+@lru_cache(maxsize=256)
+def _answer_span(text: str) -> tuple[str | None, str]:
     tagged = extract_answer(text)
     if tagged:
         return tagged, "tag"
@@ -234,7 +264,7 @@ def _echoes_question(text: str, question: str) -> bool:
 def _listed_lines(text: str) -> bool:
     """The text ends with two or more lines that each start with a different option marker."""
     letters: set[str] = set()
-    for line in reversed([ln for ln in text.split("\n") if ln.strip()]):
+    for line in reversed([ln for ln in text.split("\n") if _ALNUM.search(ln)][-50:]):
         m = _MARKER.match(line.strip())
         if m is None:
             break
@@ -302,16 +332,20 @@ def _token_value(m: re.Match[str]) -> Number | None:
         return None
 
 
-def _question_numbers(question: str | None) -> set[Fraction]:
+def _echo(span: str, start: int, end: int, question: str | None) -> bool:
+    """Whether the number at ``span[start:end]`` restates the question: the question holds the
+    number together with the words just before it (``AB = 12`` in "If AB = 12, ..."). A bare
+    number with nothing before it is never an echo."""
     if not question:
-        return set()
-    out = set()
-    for m in _NUMBER_TOKEN.finditer(question[-TAIL_CHARS:]):
-        if m.group(3) is None:  # digits only: "one" in a question is rarely a stated number
-            v = _token_value(m)
-            if isinstance(v, Fraction):
-                out.add(v)
-    return out
+        return False
+    left = _collapse(span[max(0, start - 12) : start])
+    if not _ALNUM.search(left):
+        return False
+    words = left.split(" ")
+    context = words[-1] if len(words[-1]) >= 3 or len(words) < 2 else " ".join(words[-2:])
+    return f"{context} {_collapse(span[start:end])}".strip() in _collapse(question) or (
+        f"{context}{_collapse(span[start:end])}" in _collapse(question)
+    )
 
 
 def _math_value(span: str) -> Number | None:
@@ -340,36 +374,60 @@ def read_numbers(span: str) -> list[Number]:
 def read_number(span: str | None, how: str = "phrase", question: str | None = None) -> Number | None:
     """The number a span states (see the module doc), or ``None``.
 
-    ``how`` is :func:`answer_span`'s second value: from a ``sentence`` the last number the
-    question does not state wins; otherwise the first number.
+    ``how`` is :func:`answer_span`'s second value: from a ``sentence`` the last number that does
+    not restate the question wins; otherwise the first number.
     """
     if not span:
         return None
-    stated = _question_numbers(question) if how == "sentence" else set()
-    v = _math_value(span)
-    if v is not None and not (isinstance(v, Fraction) and v in stated):
-        return v
-    if "=" in span:  # "so x = 18 cm" / "the area = 12 square units"
-        right = span.rsplit("=", 1)[1]
-        v = _math_value(right.strip())
-        if v is None:
-            nums = read_numbers(right)
-            v = nums[0] if nums else None
-        if v is not None and not (isinstance(v, Fraction) and v in stated):
-            return v
-    nums = read_numbers(span)
-    if not nums:
-        return None
     if how != "sentence":
-        return nums[0]
-    fresh = [n for n in nums if not (isinstance(n, Fraction) and n in stated)]
-    return fresh[-1] if fresh else None
+        v = _math_value(span)
+        if v is not None:
+            return v
+    if how == "sentence":  # "..., so the height is 2√3": the value after the last "is"
+        m_is = _LAST_IS.search(span[-200:])
+        if m_is is not None:
+            v = _math_value(m_is.group(1).strip())
+            if v is not None:
+                return v
+    if "=" in span and len(span[span.rindex("=") + 1 :].split()) <= 3:  # "so x = 18 cm"
+        eq = span.rindex("=")
+        right = span[eq + 1 :]
+        v = _math_value(right.strip())
+        first = next(iter(_NUMBER_TOKEN.finditer(right)), None)
+        if v is None and first is not None:
+            v = _token_value(first)
+        echo = how == "sentence" and first is not None and _echo(
+            span, eq + 1 + first.start(), eq + 1 + first.end(), question
+        )
+        if v is not None and not echo:
+            return v
+    if how != "sentence":
+        if _RANGE.search(span):  # "an integer between 40 and 60": no single answer
+            return None
+        nums = read_numbers(span)
+        return nums[0] if nums else None
+    tokens = list(_NUMBER_TOKEN.finditer(span[:TAIL_CHARS]))
+    fresh = [
+        v for m in tokens
+        if (v := _token_value(m)) is not None and not _echo(span, m.start(), m.end(), question)
+    ]
+    if fresh:
+        return fresh[-1]
+    return _math_value(span) if not tokens and len(span) <= 40 else None
 
 
 def format_number(x: Number) -> str:
     """A number as answer text: ``7``, ``3/4``, or a float's shortest repr."""
     if isinstance(x, Fraction):
-        return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+        if x.denominator == 1:
+            return str(x.numerator)
+        d = x.denominator
+        for f in (2, 5):
+            while d % f == 0:
+                d //= f
+        if d == 1:  # a terminating decimal: written as one
+            return format(_to_decimal(x).normalize(), "f")
+        return f"{x.numerator}/{x.denominator}"
     return repr(x)
 
 

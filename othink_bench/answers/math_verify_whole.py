@@ -26,6 +26,9 @@ def math_verify_whole(output: str, gold: str) -> ProfileVerdict:
 
 
 class MathVerifyWholeProfile:
+    #: whose verdicts this reproduces: a peer's scorer, exempt from the project's answer policy
+    #: (it credits what the peer credits, non-answers included)
+    peer = "math_verify on the whole output, as R1-V's GeoQA script"
     name = "math-verify-whole"
     description = "math_verify on the whole output (no tags needed), as R1-V's GeoQA script"
 

@@ -94,7 +94,7 @@ class FreeFormProfile:
             return ProfileVerdict(None, False, non)
         span, how = answer_span(output)
         if spec is not None:
-            extracted = read_typed(span, spec, how, sample.question)
+            extracted = read_typed(span, spec, how, sample.question, output)
             return ProfileVerdict(extracted, typed_equal(extracted, sample.gold, spec))
         task.check_gold(sample.gold)
         if span is not None and task.verify(span, sample.gold):

@@ -43,6 +43,9 @@ def integer_gold(gold: str) -> int:
 
 
 class R1VLegacyProfile:
+    #: whose verdicts this reproduces: a peer's scorer, exempt from the project's answer policy
+    #: (it credits what the peer credits, non-answers included)
+    peer = "R1-V's eval scripts (github.com/Deep-Agent/R1-V, src/eval/)"
     name = "r1v-legacy"
     description = (
         "R1-V's eval scripts: counting, the first <answer>N</answer> (digits only) equal to the "

@@ -32,16 +32,19 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
-from .choices import letter, match_choice, option_key
+from .choices import letter, match_choice, option_key, same_options
 from .compare import GoldError, math_equal
 from .freeform import Number, format_number, read_number, read_numbers, rounds_equal, yes_no
+from .normalise import normalise
 
 __all__ = ["ANSWER_TYPES", "AnswerSpec", "check_gold_typed", "read_typed", "typed_equal"]
 
 ANSWER_TYPES = ("integer", "float", "text", "list", "yes_no", "choice")
 
+_WORD_EDGE = re.compile(r"[\s.,;:!?()\[\]\"'*]+")
 _LETTER_IN_SENTENCE = re.compile(r"(?:\bis|\bbe|[:：])\s*\(?([A-Z])\)?(?=[\s.,;!]|$)")
 
 
@@ -106,6 +109,11 @@ def _gold_polarity(gold: str) -> bool:
 
 def check_gold_typed(gold: str, spec: AnswerSpec) -> None:
     """Raise :class:`GoldError` if ``gold`` cannot be verified against under ``spec``."""
+    _check_gold_cached(gold, spec)
+
+
+@lru_cache(maxsize=16384)
+def _check_gold_cached(gold: str, spec: AnswerSpec) -> None:
     if spec.answer_type == "choice":
         if match_choice(gold, spec.options) is None:
             raise GoldError(f"choice gold {gold[:80]!r} names none of the options {list(spec.options)!r}")
@@ -121,19 +129,58 @@ def check_gold_typed(gold: str, spec: AnswerSpec) -> None:
         raise GoldError("text gold answer is empty")
 
 
-def read_typed(span: str | None, spec: AnswerSpec, how: str = "tag", question: str | None = None) -> str | None:
+def _choice_in_prose(
+    span: str, options: Sequence[str], how: str, question: str | None, full: str | None
+) -> int | None:
+    """The option a prose sentence names, when exactly one reading names exactly one option: a
+    letter ("is B"), the polarity of yes/no options, the value of numeric options, or the
+    whole-word text of one option (never the nearest option)."""
+    letters = set(_LETTER_IN_SENTENCE.findall(span))
+    if len(letters) == 1:
+        j = ord(letters.pop()) - ord("A")
+        return j if j < len(options) else None
+    if len(letters) > 1:
+        return None
+    keys = [o.strip().lower().rstrip(".") for o in options]
+    if set(keys) <= {"yes", "no"}:
+        p = yes_no(full if full is not None else span, question)
+        want = None if p is None else ("yes" if p else "no")
+        return keys.index(want) if want in keys else None
+    values = [read_number(o, "tag") for o in options]
+    text = " " + _WORD_EDGE.sub(" ", normalise(span).lower()) + " "
+    # option texts named in the sentence; numeric options are read as numbers instead
+    found = [k for k, o in enumerate(options)
+             if values[k] is None and len(t := _WORD_EDGE.sub(" ", normalise(o).lower()).strip()) >= 2
+             and f" {t} " in text]
+    # an option inside a longer option that is also found ("large" in "larger than") is not named
+    found = [k for k in found if not any(
+        option_key(options[k]) != option_key(options[m])
+        and option_key(options[k]) in option_key(options[m]) for m in found)]
+    if len({option_key(options[k]) for k in found}) == 1:
+        return found[0]
+    if all(v is not None for v in values):
+        v = read_number(span, how, question)
+        hits = [k for k, w in enumerate(values) if v is not None and w == v]
+        if hits and len({option_key(options[k]) for k in hits}) == 1:
+            return hits[0]
+    return None
+
+
+def read_typed(
+    span: str | None, spec: AnswerSpec, how: str = "tag", question: str | None = None,
+    full: str | None = None,
+) -> str | None:
     """The canonical answer a span states under ``spec`` (a letter, a number, ``yes``/``no``,
-    the text), or ``None`` when it states none."""
+    the text), or ``None`` when it states none. ``full`` is the whole output, whose first
+    answering sentence gives a yes/no polarity (rule 19) when the span is a concluding
+    sentence."""
     if not span:
         return None
     kind = spec.answer_type
     if kind == "choice":
         i = match_choice(span, spec.options)
-        if i is None and how == "sentence":
-            letters = set(_LETTER_IN_SENTENCE.findall(span))
-            if len(letters) == 1:
-                j = ord(letters.pop()) - ord("A")
-                i = j if j < len(spec.options) else None
+        if i is None and how in ("sentence", "phrase"):
+            i = _choice_in_prose(span, spec.options, how, question, full)
         return letter(i) if i is not None else None
     if kind in ("integer", "float"):
         v = read_number(span, how, question)
@@ -142,7 +189,7 @@ def read_typed(span: str | None, spec: AnswerSpec, how: str = "tag", question: s
         nums = read_numbers(span)
         return "[" + ", ".join(format_number(n) for n in nums) + "]" if nums else None
     if kind == "yes_no":
-        p = yes_no(span, question)
+        p = yes_no(full if full is not None and how == "sentence" else span, question)
         return None if p is None else ("yes" if p else "no")
     return span.strip()
 
@@ -158,17 +205,18 @@ def typed_equal(answer: str | None, gold: str, spec: AnswerSpec) -> bool:
         return False
     kind = spec.answer_type
     if kind == "choice":
-        return match_choice(answer, spec.options) == match_choice(gold, spec.options)
+        i, gi = match_choice(answer, spec.options), match_choice(gold, spec.options)
+        return i is not None and gi is not None and i in same_options(gi, spec.options)
     if kind in ("integer", "float"):
         pred = read_number(answer, "tag")
         if pred is None:
             return False
-        g = _gold_number(gold)
+        gv = _gold_number(gold)
         if kind == "integer":
-            return isinstance(pred, Fraction) and pred == g
+            return isinstance(pred, Fraction) and pred == gv
         if spec.precision is None:
-            return math_equal(answer, gold) if isinstance(g, Fraction) else rounds_equal(pred, g, None)
-        return rounds_equal(pred, g, spec.precision)
+            return math_equal(answer, gold) if isinstance(gv, Fraction) else rounds_equal(pred, gv, None)
+        return rounds_equal(pred, gv, spec.precision)
     if kind == "list":
         preds, golds = read_numbers(answer), _gold_list(gold)
         return len(preds) == len(golds) and all(

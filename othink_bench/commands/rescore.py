@@ -41,7 +41,8 @@ def configure_rescore(parser: argparse.ArgumentParser) -> None:
         metavar="NAME[,NAME]",
         help="also score under this scoring profile (repeatable): r1v-legacy (R1-V's eval "
         "scripts), math-verify-whole, free-form, ...; reports its accuracy and its agreement "
-        "with the file's own verdicts, sample by sample (the strict verdict stays the score)",
+        "with the file's own verdicts, sample by sample (the strict verdict stays the score). "
+        "With --data: the one profile the joined samples are scored under (default strict)",
     )
     parser.add_argument(
         "--compare-profiles",
@@ -50,6 +51,14 @@ def configure_rescore(parser: argparse.ArgumentParser) -> None:
         "with the first examples of each",
     )
     parser.add_argument("--output", type=Path, help="write one JSON line per input sample here")
+    parser.add_argument(
+        "--data", type=Path,
+        help="the test file the predictions were made on (e.g. MathVista's data/testmini.json, "
+        "MATH-V's data/testmini.jsonl, or a hub copy); joins predictions to samples by id, which "
+        "also reads MathVista's and MATH-V's official output files",
+    )
+    parser.add_argument("--source", choices=("hub", "local"), default=None,
+                        help="how --data is read (default: local for .json/.jsonl, else hub)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -100,6 +109,66 @@ def _write_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _one_profile(args: argparse.Namespace) -> str | None:
+    """The one ``--profile`` of a ``--data`` rescore (a name, or a one-name list from the
+    repeatable flag); several are a ``RescoreInputError``."""
+    given = getattr(args, "profile", None)
+    if given is None or isinstance(given, str):
+        return given
+    names = [n.strip() for v in given for n in v.split(",") if n.strip()]
+    if len(names) > 1:
+        raise RescoreInputError(
+            f"--data scores under one profile; got {', '.join(names)} (drop --data to score a "
+            "run or a log under several, beside strict)"
+        )
+    return names[0] if names else None
+
+
+def _execute_with_samples(args: argparse.Namespace) -> int:
+    """Predictions joined to the test file's samples, scored under a profile."""
+    from othink_bench.answers.peers import register_peer_profiles
+    from othink_bench.commands.rescore_profile import read_outputs, rescore_samples
+    from othink_bench.data_sources import DataSourceError
+    from othink_bench.registry import UnknownTaskError, get_task
+    from othink_bench.task import SourceName
+
+    register_peer_profiles()  # r1v-legacy, math-verify-whole beside strict and free-form
+    try:
+        if not args.task:
+            raise RescoreInputError("--data needs --task (e.g. --task mathvista)")
+        task = get_task(args.task)
+        data = getattr(args, "data", None)
+        if data is None:
+            raise RescoreInputError("--profile needs --data TESTFILE (the samples the outputs answer)")
+        source: SourceName = getattr(args, "source", None) or (
+            "local" if data.suffix.lower() in (".json", ".jsonl") else "hub")
+        samples = list(task.load(split="test", source=source, data=data))
+        rows = read_outputs(args.path)
+        out, summary = rescore_samples(rows, samples, task, _one_profile(args) or "strict")
+    except (RescoreInputError, DataSourceError, UnknownTaskError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.output:
+        try:
+            _write_atomic(args.output, out)
+        except OSError as exc:
+            print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=True))
+    else:
+        acc = summary["accuracy"]
+        agree = summary["agreement"]["correct"]
+        print(f"{task.id} v{task.version} ({summary['profile']}): {args.path}")
+        print(f"n {summary['n']}  accuracy {100 * acc:.1f}%" if acc is not None else "n 0")
+        print(f"non-answers {summary['non_answers']}  samples without a prediction "
+              f"{summary['samples_without_prediction']}")
+        if agree is not None:
+            print(f"agreement with the file's verdicts {100 * agree:.1f}% "
+                  f"(n {summary['agreement']['n_with_verdicts']})")
+    return 0
+
+
 def execute_rescore(args: argparse.Namespace) -> int:
     from othink_bench.answers.peers import parse_profiles
     from othink_bench.commands.rescore_profiles import (
@@ -110,10 +179,16 @@ def execute_rescore(args: argparse.Namespace) -> int:
         profile_score,
     )
     from othink_bench.registry import UnknownTaskError, get_task
+
+    # --data joins predictions to a test file's samples (one profile); without it, --profile
+    # scores a run or a peer's log under each named profile beside the strict verifier
+    if getattr(args, "data", None) is not None:
+        return _execute_with_samples(args)
     from othink_bench.stats import wilson
 
     try:
-        profiles = parse_profiles(getattr(args, "profile", None))
+        given = getattr(args, "profile", None)
+        profiles = parse_profiles([given] if isinstance(given, str) else given)
         pair = parse_pair(args.compare_profiles) if getattr(args, "compare_profiles", None) else None
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

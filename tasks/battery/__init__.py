@@ -14,4 +14,6 @@ from othink_bench.task import Task
 
 def battery_tasks() -> list[Task]:
     """Every task of the battery's modules."""
-    return []
+    from tasks.battery import mathvision, mathvista
+
+    return [*mathvista.TASKS, *mathvision.TASKS]
