@@ -53,6 +53,11 @@ class R1VLegacyProfile:
     )
 
     def score(self, task: Task, sample: Sample, output: str) -> ProfileVerdict:
+        if "answer_type" in sample.meta:  # a benchmark of the battery: R1-V has no script
+            raise ValueError(
+                f"r1v-legacy reproduces R1-V's counting and GeoQA scripts; task {task.id}'s "
+                "samples declare typed answers, which R1-V never scored"
+            )
         if task.family == "counting":
             count = r1v_count(output or "")
             return ProfileVerdict(
