@@ -182,6 +182,9 @@ class Task(ABC):
     test_set: PublishedSet | None = None
     #: the prompt variant this task object renders (:meth:`with_prompt` gives another)
     prompt_variant: str = DEFAULT_PROMPT
+    #: samples declare typed answers (``Sample.meta["answer_type"]``): scoring needs the sample,
+    #: not only the gold string (``rescore`` then needs the test file, ``--data``)
+    typed_answers: bool = False
 
     @abstractmethod
     def load(

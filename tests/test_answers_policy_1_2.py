@@ -86,6 +86,7 @@ def test_options_by_value_and_duplicates() -> None:
     assert match_choice("18", ["9", "12", "18", "18"]) == 2  # a repeated option is one answer
     assert typed_equal("D", "18", AnswerSpec("choice", ("9", "12", "18", "18")))
     assert match_choice("A", ["B", "A"]) == 1  # an option whose text is a letter: text first
+    assert match_choice("0", ["$X=0, Y=0$", "$X=1, Y=0$"]) is None  # two statements, not 0
 
 
 def test_letter_names() -> None:
@@ -107,6 +108,11 @@ def test_letter_names() -> None:
         ("First 3 then 4.\nThe total is 7.", "The total is 7", "sentence"),
         ("It is 5.\nQuestion: what is 2+2? The answer is 4.", "It is 5", "sentence"),
         ("It is 5.\nHuman: and now? Answer: 9", "It is 5", "sentence"),
+        ("It must be \\boxed{0} here. The answer is (C).", "(C)", "phrase"),  # the later one
+        ("So the final answer is: $\\boxed{12}$", "12", "boxed"),
+        ("所以答案为B", "B", "phrase"),
+        ("The sum is 24.\n\nI hope this helps! Let me know if you have questions.", "The sum is 24",
+         "sentence"),
     ],
 )
 def test_answer_span(text: str, span: str, how: str) -> None:
@@ -130,6 +136,7 @@ def test_continuation_at_the_start_is_an_echo_not_cut() -> None:
         ("AB is 12, so x is 5", "sentence", "If AB = 12, find x.", Fraction(5)),
         ("AB = 12 units", "sentence", "If AB = 12, find x.", None),  # only echoes the question
         ("AB = 12 units", "phrase", "If AB = 12, find x.", Fraction(12)),  # stated as the answer
+        ("an integer between 40 and 60", "phrase", None, None),  # a range is no answer
         ("no number here", "phrase", None, None),
     ],
 )
@@ -152,9 +159,11 @@ NON_ANSWERS = {
     "refusal": ["I'm sorry, but I can't help with identifying that.", "I cannot answer this.",
                 "As an AI, I am unable to see images."],
     "undetermined": ["The length cannot be determined from the figure.", "N/A", "Answer: unknown",
-                     "There is not enough information to answer.", "\\boxed{N/A}"],
+                     "There is not enough information to answer.", "\\boxed{N/A}",
+                     "Therefore, it's impossible to provide a correct answer."],
     "echo_question": [Q, "Question: What is the length of AB?", "What is the length of AB?\n"],
     "echo_options": ["(A) 3 cm (B) 6 cm (C) 9 cm (D) 12 cm", "A. 3 cm\nB. 6 cm",
+                     "Which is the length: (a) 3 cm, (b) 6 cm, (c) 9 cm, or (d) 12 cm?",
                      "The answer is: A. 3 cm B. 6 cm C. 9 cm", "Choices: 3 cm, 6 cm"],
 }
 
@@ -289,3 +298,15 @@ def test_profiles_on_a_choice_sample() -> None:
             w = strict.score(task, s, f"<answer>{text}</answer>")
             assert not w.correct, (cls, text)
     assert strict.score(task, s, "<answer>N/A</answer>").non_answer == "undetermined"
+
+
+def test_prose_readings_found_on_real_outputs() -> None:
+    """Cases of MATH-V's and MathVista's published outputs the official scorers got wrong."""
+    letters = AnswerSpec("choice", tuple("ABCDE"))
+    assert read_typed("(d)", letters, "boxed") == "D"  # a bracketed lower-case letter
+    surds = AnswerSpec("choice", ("$\\sqrt{3} \\mathrm{~cm}$", "$2 \\mathrm{~cm}$", "$3 \\mathrm{~cm}$",
+                                  "$2 \\sqrt{3} \\mathrm{~cm}$", "$5 \\sqrt{3} \\mathrm{~cm}$"))
+    # numbers inside an expression are not the answer; "= D" names a letter
+    assert read_typed("$\\sqrt{75}=5 \\sqrt{3}=D$", surds, "sentence") == "D"
+    fractions = AnswerSpec("choice", ("$\\frac{1}{100}$", "$\\frac{1}{300}$", "$\\frac{1}{900}$"))
+    assert not typed_equal(read_typed("\\frac{1}{300}", fractions, "boxed"), "C", fractions)

@@ -148,3 +148,13 @@ def test_rescore_reads_mathv_outputs_and_sample_id_lines(tmp_path: Path, capsys:
     bad.write_text(json.dumps({"id": "999", "response": "6"}) + "\n")
     rc, _ = _rescore(tmp_path, bad, "mathvision", ann)
     assert rc == 2 and "'999'" in capsys.readouterr().err
+
+
+def test_rescore_without_the_test_file_is_refused_for_typed_tasks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rec = tmp_path / "records.jsonl"
+    rec.write_text(json.dumps({"sample_id": "mathvista/testmini/3", "task": "mathvista", "gold": "145°",
+                               "output": "<answer>C</answer>"}) + "\n")
+    assert execute_rescore(Namespace(path=rec, task="mathvista", output=None, json=True)) == 2
+    assert "pass --data TESTFILE" in capsys.readouterr().err

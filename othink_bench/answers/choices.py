@@ -102,10 +102,8 @@ def _value(s: str) -> Value | None:
     if len(s) > 200:
         return None
     vals = parse_values(s)
-    if not vals:
-        return None
-    first = vals[0]
-    return first if all(first.same_as(v) for v in vals[1:]) else None
+    # one piece only: an option like "X=0, Y=0" states two things, not the number 0
+    return vals[0] if vals and len(vals) == 1 else None
 
 
 def _text_match(text: str, options: Sequence[str]) -> tuple[int | None, bool]:
@@ -147,7 +145,7 @@ def match_choice(prediction: str, options: Sequence[str]) -> int | None:
     n = len(options)
     m = _ONLY_LETTER.fullmatch(s)
     keyword = s[:6].lower() in ("option", "choice")
-    if m is not None and (m.group(1).isupper() or keyword):
+    if m is not None and (m.group(1).isupper() or keyword or s[:1] in "(["):
         # a lone letter; an option whose text is that letter is matched by text first
         idx, exact = _text_match(s, options)
         if exact:
@@ -159,7 +157,7 @@ def match_choice(prediction: str, options: Sequence[str]) -> int | None:
     m = _LEAD_LETTER.fullmatch(s)
     if m is not None:
         ch = m.group(1) or m.group(2)
-        if ch.isupper() or keyword:
+        if ch.isupper() or keyword or m.group(1) is not None:
             letters.add(ch.upper())
             rest = m.group(3)
     letters.update(_letter_of(x) for x in _INNER_LETTER.finditer(rest))

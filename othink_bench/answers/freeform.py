@@ -11,7 +11,8 @@ Policy decisions
       starting with ``Question:``, ``Hint:``, ``Human:``, ``User:``, ``Problem:`` or ``Q:``
       (not at the very start: that is an echo).
     * The answer span, in order (:func:`answer_span`): the last complete ``<answer>`` block;
-      else the last ``\\boxed{}``; else the text after the last explicit answer phrase ("the
+      else whichever comes later of the last ``\\boxed{}`` and the text after the last explicit
+      answer phrase ("the
       answer is", "Answer:", "final answer:", "correct option is", "the answer should be")
       up to the end of its sentence (or the next non-empty line when the phrase ends a line);
       else the concluding sentence (the last sentence that has a letter or a digit).
@@ -99,7 +100,8 @@ _REFUSAL = re.compile(
 _UNDETERMINED = re.compile(
     r"cannot\s+be\s+(?:determined|answered|known|calculated|found)|can'?t\s+be\s+(?:determined|"
     r"answered|known|calculated)|(?:not|insufficient)\s+enough\s+information|insufficient\s+"
-    r"(?:information|data)|impossible\s+to\s+(?:tell|determine|say|know)|unable\s+to\s+"
+    r"(?:information|data)|impossible\s+to\s+(?:tell|determine|say|know|provide|answer|give)"
+    r"|(?:cannot|can't|can\s+not)\s+(?:provide|give)\s+(?:a|an|the)\s+(?:\w+\s+)?answer|unable\s+to\s+"
     r"(?:determine|tell|answer)|(?:is|are)\s+not\s+(?:possible|able)\s+to\s+(?:determine|tell)"
     r"|no\s+(?:correct\s+)?answer|(?:does\s+not|doesn't|do\s+not|don't)\s+provide\s+(?:enough\s+|"
     r"sufficient\s+|any\s+)?(?:information|details|context|data)|please\s+provide"
@@ -113,7 +115,7 @@ _UNDETERMINED_ALONE = re.compile(
     r"undefined|unanswerable)\W*",
     re.IGNORECASE,
 )
-_MARKER = re.compile(r"(?<![^\s,;(\[])(?:\(([A-Z])\)|([A-Z])[.:)])(?=\s|$|[^\s.])")
+_MARKER = re.compile(r"(?<![^\s,;(\[])(?:\(([A-Za-z])\)|([A-Z])[.:)])(?=\s|$|[^\s.])")
 _CHOICES_WORD = re.compile(r"(?<![A-Za-z])(?:choices|options)\s*[:：]", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _LAST_IS = re.compile(r"(?:\bis|\bbe|\bequals|\bequal\s+to)\s+(?:approximately\s+|about\s+)?([^\s,;]{1,30})\s*$",
@@ -165,7 +167,8 @@ def _tail(text: str) -> str:
     return t[cut + 1 :] if cut >= 0 else t
 
 
-def _last_boxed(text: str) -> str | None:
+def _last_boxed(text: str) -> tuple[str | None, int]:
+    """The content of the last complete ``\\boxed{}`` and where it starts (``-1``: none)."""
     i = text.rfind("\\boxed")
     while i >= 0:
         j = i + len("\\boxed")
@@ -179,10 +182,10 @@ def _last_boxed(text: str) -> str | None:
                 elif text[k] == "}":
                     depth -= 1
                     if depth == 0:
-                        return text[j + 1 : k].strip()
-            return None
+                        return text[j + 1 : k].strip(), i
+            return None, -1
         i = text.rfind("\\boxed", 0, i)
-    return None
+    return None, -1
 
 
 def _sentence_from(text: str, start: int) -> str:
@@ -229,12 +232,12 @@ def _answer_span(text: str) -> tuple[str | None, str]:
         return tagged, "tag"
     text = _tail(cut_continuation(text))
     text = _TAGS.sub(" ", text)
-    boxed = _last_boxed(text)
-    if boxed:
-        return boxed, "boxed"
+    boxed, at = _last_boxed(text)
     last = None
     for m in _PHRASE.finditer(text):
         last = m
+    if boxed and (last is None or at >= last.start()):  # the later of a box and a phrase
+        return boxed, "boxed"
     if last is not None:
         span = _sentence_from(text, last.end())
         if span:
@@ -268,14 +271,14 @@ def _listed_lines(text: str) -> bool:
         m = _MARKER.match(line.strip())
         if m is None:
             break
-        letters.add(m.group(1) or m.group(2))
+        letters.add((m.group(1) or m.group(2)).upper())
     return len(letters) >= 2
 
 
 def _echoes_options(span: str, options: Sequence[str] | None) -> bool:
     if _CHOICES_WORD.search(span):
         return True
-    letters = {a or b for a, b in _MARKER.findall(span)}
+    letters = {(a or b).upper() for a, b in _MARKER.findall(span)}
     if len(letters) >= 2:
         return True
     if options and len(options) >= 2:
@@ -330,6 +333,14 @@ def _token_value(m: re.Match[str]) -> Number | None:
         return Fraction(s)
     except (ValueError, ZeroDivisionError):
         return None
+
+
+def _operand(span: str, start: int, end: int) -> bool:
+    """Whether the number at ``span[start:end]`` is a piece of a larger expression (under a root,
+    a power, a fraction's braces, before a root or pi): not an answer by itself."""
+    before = span[max(0, start - 1) : start]
+    after = span[end : end + 2].lstrip()[:1]
+    return before in ("√", "{", "^", "_", "\\") or after in ("√", "^", "π", "\\")
 
 
 def _echo(span: str, start: int, end: int, question: str | None) -> bool:
@@ -409,7 +420,8 @@ def read_number(span: str | None, how: str = "phrase", question: str | None = No
     tokens = list(_NUMBER_TOKEN.finditer(span[:TAIL_CHARS]))
     fresh = [
         v for m in tokens
-        if (v := _token_value(m)) is not None and not _echo(span, m.start(), m.end(), question)
+        if (v := _token_value(m)) is not None and not _operand(span, m.start(), m.end())
+        and not _echo(span, m.start(), m.end(), question)
     ]
     if fresh:
         return fresh[-1]

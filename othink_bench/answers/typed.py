@@ -45,7 +45,7 @@ __all__ = ["ANSWER_TYPES", "AnswerSpec", "check_gold_typed", "read_typed", "type
 ANSWER_TYPES = ("integer", "float", "text", "list", "yes_no", "choice")
 
 _WORD_EDGE = re.compile(r"[\s.,;:!?()\[\]\"'*]+")
-_LETTER_IN_SENTENCE = re.compile(r"(?:\bis|\bbe|[:：])\s*\(?([A-Z])\)?(?=[\s.,;!]|$)")
+_LETTER_IN_SENTENCE = re.compile(r"(?:\bis|\bbe|[:：=])\s*\(?([A-Z])\)?(?=[\s.,;!$]|$)")
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,11 @@ def execute_rescore(args: argparse.Namespace) -> int:
         preds = read_predictions(args.path)
         task_id, warnings = _choose_task(preds, args.task)
         task = get_task(task_id)
+        if task.typed_answers:
+            raise RescoreInputError(
+                f"task {task.id} scores each output by its sample's answer type (options, "
+                "precision): pass --data TESTFILE, the test file the predictions answer"
+            )
         if not preds.rows:
             raise RescoreInputError(
                 f"{preds.path}: no predictions in the file (empty); give a records.jsonl or a "

@@ -5,7 +5,8 @@ Schema (followed: the hub card of MathLLMs/MathVision and the repository's
 placeholders), ``options`` (list of strings: five, or empty), ``image`` (a path
 ``images/<id>.jpg``; the hub adds ``decoded_image``), ``answer`` (string: a letter when there
 are options, else a value), ``solution`` (string or null), ``level`` (int 1-5), ``subject``.
-lmms-eval's mathvision task reads the same columns.
+lmms-eval's mathvision task (lmms_eval/tasks/mathvision/utils.py) reads ``decoded_image``,
+``question`` and ``options`` (letters A.. in order) from the hub copy, as here.
 
 Answer types: options -> ``choice`` with those options (gold = the letter). No options and a
 letter answer (the options are drawn in the image) -> ``choice`` over A-E. Otherwise a number ->

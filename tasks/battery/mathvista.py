@@ -8,7 +8,9 @@ they agree on every field this task reads): ``pid`` (string), ``question``, ``im
 "free_form"), ``answer_type`` ("text", "integer", "float", "list"), ``metadata`` (category,
 context, grade, skills, source, task, ...) and, on the hub only, ``query`` (the official prompt;
 in the repository it is ``data/query.json``, ``{pid: query}``, read when it lies beside the
-annotation file). lmms-eval's mathvista task reads the same columns from the hub.
+annotation file). lmms-eval's mathvista task (lmms_eval/tasks/mathvista/utils.py) reads the hub
+copy the same way: the image from ``decoded_image["bytes"]``, the problem from ``question_type`` and
+the other columns.
 
 Answer types: multi_choice -> ``choice`` (options = ``choices``, gold = the choice text);
 integer / float / list as stated, a float rounded to ``precision`` decimals (never truncated).
