@@ -238,7 +238,7 @@ def build_breakdowns(table1: Table1) -> list[Breakdown]:
                 if not r.breakdown:
                     continue
                 k, n = counts.get((run.ref, r.breakdown), (0, 0))
-                counts[(run.ref, r.breakdown)] = (k + int(r.correct), n + 1)
+                counts[(run.ref, r.breakdown)] = (k + int(run.correct(r)), n + 1)
         out.append(Breakdown(column, sorted(labels, key=_label_key), runs, counts))
     return out
 

@@ -96,6 +96,12 @@ class ModelKey:
     (``(("beta", 0.05),)``, settings by name): each value is its own row
     (``+ GRPO (beta=0.05)``), so two values never share a cell, a training log or a run; the
     rows of one sweep sort together, by value. Empty (no sweep) changes nothing.
+
+    ``prompt`` is the prompt variant of the runs (``run --prompt``, ``name@version``), empty for
+    the paper prompt; ``scorer`` the scoring profile that variant is read by when it is not the
+    strict one (``direct``: ``free-form``). Each variant is its own row, sorted right after the
+    model's paper-prompt row (``base (prompt direct@1, free-form)``), so a base model's best
+    prompt stands beside the paper prompt that RL gains are measured from.
     """
 
     base: str
@@ -103,9 +109,12 @@ class ModelKey:
     variant: str = ""
     train_seed: int | None = None
     sweep: tuple[tuple[str, Any], ...] = ()
+    prompt: str = ""
+    scorer: str = ""
 
     def sort_key(self) -> tuple[Any, ...]:
-        key = (natural_key(self.base), method_rank(self.method), self.method, self.variant)
+        key = (natural_key(self.base), method_rank(self.method), self.method, self.variant,
+               self.prompt, self.scorer)
         if self.train_seed is None and not self.sweep:
             return key
         seed = -math.inf if self.train_seed is None else self.train_seed
@@ -124,9 +133,17 @@ class ModelKey:
             name = short_model_name(self.base)
         else:
             name = f"+ {method_name(self.method)}"
-        said = ([self.sweep_label] if self.sweep else []) + (
+        said = ([self.prompt_label] if self.prompt else []) + (
+            [self.sweep_label] if self.sweep else []) + (
             [f"seed {self.train_seed}"] if self.train_seed is not None else [])
         return f"{name} ({', '.join(said)})" if said else name
+
+    @property
+    def prompt_label(self) -> str:
+        """``prompt direct@1, free-form`` (empty for the paper prompt)."""
+        if not self.prompt:
+            return ""
+        return f"prompt {self.prompt}" + (f", {self.scorer}" if self.scorer else "")
 
     @property
     def base_key(self) -> ModelKey:
@@ -135,12 +152,14 @@ class ModelKey:
     @property
     def unseeded(self) -> ModelKey:
         """The model without its training seed: what the seeds of one method share."""
-        return ModelKey(self.base, self.method, self.variant, sweep=self.sweep)
+        return ModelKey(self.base, self.method, self.variant, sweep=self.sweep,
+                        prompt=self.prompt, scorer=self.scorer)
 
     @property
     def unswept(self) -> ModelKey:
         """The model without its swept settings (nor seed): what a sweep's rows share."""
-        return ModelKey(self.base, self.method, self.variant)
+        return ModelKey(self.base, self.method, self.variant, prompt=self.prompt,
+                        scorer=self.scorer)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from leaderboard.keys import CellKey, EvalKey, ModelKey
 from othink_bench.metrics import EXCLUDED_ERROR_KINDS
 from othink_bench.records import Manifest, RunRecord
 from othink_bench.stats import Proportion, wilson
+from othink_bench.task import DEFAULT_PROMPT
 from othink_bench.truncation import TruncationStats, truncation_stats
 from othink_bench.verify_records import check_run
 
@@ -58,8 +59,32 @@ class Run:
         info = self.manifest.model
         method = info.method or "base"
         base = info.base_model or info.name
+        name, tag, scorer = self.prompt
         return ModelKey(base=base, method=method, variant=self.variant,
-                        train_seed=self.seed_row, sweep=self.sweep)
+                        train_seed=self.seed_row, sweep=self.sweep,
+                        prompt="" if name == DEFAULT_PROMPT else tag,
+                        scorer="" if scorer == "strict" else scorer)
+
+    @cached_property
+    def prompt(self) -> tuple[str, str, str]:
+        """(name, ``name@version``, scoring profile) of the run's prompt variant, from the
+        manifest; runs written before prompt variants used the paper prompt, scored strictly."""
+        got = (self.manifest.model_extra or {}).get("prompt")
+        if not isinstance(got, dict):
+            return DEFAULT_PROMPT, f"{DEFAULT_PROMPT}@1", "strict"
+        name = str(got.get("name") or DEFAULT_PROMPT)
+        scorer = str(got.get("scored_by") or "strict")
+        return name, f"{name}@{got.get('version', '1')}", scorer
+
+    def correct(self, record: RunRecord) -> bool:
+        """A record's verdict on this run's board: the strict one, or, for a prompt variant
+        read by another profile (``direct``: ``free-form``), that profile's recorded verdict
+        (absent or failed: wrong)."""
+        scorer = self.prompt[2]
+        if scorer == "strict":
+            return record.correct
+        got = (record.profiles or {}).get(scorer)
+        return bool(got is not None and got.error is None and got.correct)
 
     @property
     def sweep(self) -> tuple[tuple[str, Any], ...]:
@@ -111,11 +136,11 @@ class Run:
 
     @cached_property
     def outcomes(self) -> dict[tuple[str, int], bool]:
-        return {r.key: r.correct for r in self.records}
+        return {r.key: self.correct(r) for r in self.records}
 
     @cached_property
     def accuracy(self) -> Proportion:
-        return wilson(sum(r.correct for r in self.records), len(self.records))
+        return wilson(sum(self.correct(r) for r in self.records), len(self.records))
 
     @cached_property
     def lenient_accuracy(self) -> Proportion:
@@ -274,4 +299,6 @@ def run_fields(run: Run) -> dict[str, Any]:
         "data_seed": col.data_seed,
         "train_seed": run.train_seed,  # not a CSV column: a row's name carries its seed there
         **({"sweep": dict(run.sweep)} if run.sweep else {}),  # nor this: the name carries it
+        **({"prompt": model.prompt} if model.prompt else {}),  # nor this (paper: no key)
+        **({"scored_by": model.scorer} if model.scorer else {}),
     }

@@ -8,11 +8,38 @@ from leaderboard.analysis import Analysis
 from leaderboard.blocks import Block, Bullets, Heading, Paragraph, TableBlock
 from leaderboard.cells import column_labels
 from leaderboard.displays import breakdown_display, table1_display
-from leaderboard.keys import method_name, short_model_name
+from leaderboard.keys import EvalKey, method_name, short_model_name
 
 
 def _proposed_names(proposed: tuple[str, ...]) -> str:
     return ", ".join(method_name(m) for m in proposed) or "none"
+
+
+def best_prompts(an: Analysis) -> str:
+    """`` Best prompt of each base model: ...`` - the prompt (paper included) with the highest
+    mean accuracy over the columns where the base model has a run for every one of its
+    prompts; empty when no base model was run with two prompts."""
+    by_base: dict[str, dict[str, dict[EvalKey, float]]] = {}
+    for key, run in an.collection.cells.items():
+        if key.model.method != "base" or key.train_task is not None or key.model.variant:
+            continue
+        label = key.model.prompt_label.removeprefix("prompt ") or "paper"
+        by_base.setdefault(key.model.base, {}).setdefault(label, {})[key.column] = (
+            run.accuracy.value)
+    said = []
+    for base, prompts in sorted(by_base.items()):
+        if len(prompts) < 2:
+            continue
+        shared = set.intersection(*(set(cols) for cols in prompts.values()))
+        if not shared:
+            continue
+        means = {p: sum(cols[c] for c in shared) / len(shared) for p, cols in prompts.items()}
+        best = max(sorted(means), key=lambda p: means[p])
+        said.append(f"{short_model_name(base)}: {best} ({100 * means[best]:.2f}% mean over "
+                    f"{len(shared)} column(s), paper prompt {100 * means['paper']:.2f}%)"
+                    if "paper" in means else
+                    f"{short_model_name(base)}: {best} ({100 * means[best]:.2f}%)")
+    return (" Best prompt of each base model: " + "; ".join(said) + ".") if said else ""
 
 
 def table1_blocks(an: Analysis) -> list[Block]:
@@ -30,6 +57,16 @@ def table1_blocks(an: Analysis) -> list[Block]:
         ),
         TableBlock(table1_display(t1)),
     ]
+    prompted = sorted({k.model.prompt_label for k in an.collection.cells if k.model.prompt})
+    if prompted:
+        blocks.append(Paragraph(
+            "Rows marked *(prompt NAME@VERSION)* are the same model asked with another prompt "
+            f"variant (`run --prompt`; here: {', '.join(prompted)}), shown beside its "
+            "paper-prompt row and counted by that variant's scoring profile where it names "
+            "one (`direct` asks for no tags and is read by `free-form`). A base model's best "
+            "prompt is the fair baseline for an RL gain; the vs columns still measure from the "
+            "paper-prompt base row." + best_prompts(an)
+        ))
     labels = column_labels(t1.columns)
     notes = []
     for note in t1.mark_notes:

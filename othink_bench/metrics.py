@@ -63,6 +63,10 @@ class Metrics:
     degenerate: int = 0  # outputs that are one character or unit repeated, or empty
     #: outputs cut off at the token budget, and outputs that leave a <think> open
     truncation: TruncationStats = field(default_factory=TruncationStats)
+    #: accuracy under each scoring profile the records hold (``run --profile``; the prompt
+    #: variant's own), over the same records as ``accuracy``; a record without that profile's
+    #: verdict, or with its error, counts as wrong
+    profiles: dict[str, Proportion] = field(default_factory=dict)
 
     @property
     def is_degenerate(self) -> bool:
@@ -97,6 +101,7 @@ class Metrics:
             "degenerate_outputs": self.degenerate,
             "degenerate": self.is_degenerate,
             "truncation": self.truncation.as_dict(),
+            **({"profiles": {k: p(v) for k, v in self.profiles.items()}} if self.profiles else {}),
         }
 
 
@@ -171,7 +176,21 @@ def summarize(
         pass_at_k=pass_at_k,
         degenerate=sum(degenerate_output(r.output) for r in recs if r.error is None),
         truncation=truncation_stats(recs, max_new_tokens),
+        profiles=profile_accuracy(scored, confidence),
     )
+
+
+def profile_accuracy(scored: list[RunRecord], confidence: float = 0.95) -> dict[str, Proportion]:
+    """Accuracy under each scoring profile named in the records (empty when none is)."""
+    names = sorted({name for r in scored for name in (r.profiles or {})})
+    out = {}
+    for name in names:
+        right = 0
+        for r in scored:
+            got = (r.profiles or {}).get(name)
+            right += bool(got is not None and got.error is None and got.correct)
+        out[name] = wilson(right, len(scored), confidence)
+    return out
 
 
 def pct(p: Proportion, digits: int = 1) -> str:

@@ -24,6 +24,22 @@ MANIFEST_FILE = "manifest.json"
 SCHEMA_VERSION = 1
 
 
+class ProfileScore(BaseModel):
+    """One scoring profile's verdict on a record's output (``run --profile``), recorded beside
+    the strict verdict and never instead of it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    extracted: str | None = None
+    correct: bool = False
+    non_answer: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    error: str | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="why the profile gave no verdict (then correct is false)",
+    )
+
+
 class RunRecord(BaseModel):
     """One sample's generation and score."""
 
@@ -80,6 +96,18 @@ class RunRecord(BaseModel):
         exclude_if=lambda v: v is None,
         description="the output opens a <think> that it never closes; None: no output, or a "
         "record written before the field",
+    )
+    prompt: str | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="the prompt variant (name@version) the output answers; None: the paper "
+        "prompt",
+    )
+    profiles: dict[str, ProfileScore] | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="verdicts of the scoring profiles the run was asked for (run --profile, "
+        "and the prompt variant's own), by profile name; the strict verdict is `correct`",
     )
 
     @property

@@ -100,6 +100,15 @@ class RunResults(BaseModel):
     truncation_warning: bool = Field(
         False, description="more than 5% of the outputs were cut off at the token budget"
     )
+    prompt: str | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="the prompt variant (name@version) when it is not the paper prompt",
+    )
+    profiles: dict[str, Rate] | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="accuracy under each scoring profile the records hold, beside the strict "
+        "`accuracy` (run --profile; `direct` prompts are read by free-form)",
+    )
 
 
 def compute_results(manifest: Manifest, records: Iterable[RunRecord]) -> RunResults:
@@ -148,7 +157,16 @@ def compute_results(manifest: Manifest, records: Iterable[RunRecord]) -> RunResu
         think_open=Rate.of(wilson(t.think_open, t.with_text)) if t.with_text else None,
         budget_p95=t.budget_p95,
         truncation_warning=t.warn,
+        prompt=_prompt_tag(extra.get("prompt")),
+        profiles={name: Rate.of(p) for name, p in m.profiles.items()} or None,
     )
+
+
+def _prompt_tag(info: object) -> str | None:
+    """``name@version`` of a manifest's prompt block, None for the paper prompt (or none)."""
+    if not isinstance(info, dict) or info.get("name") in (None, "paper"):
+        return None
+    return f"{info['name']}@{info.get('version', '1')}"
 
 
 def write_results(run_dir: Path, manifest: Manifest, records: Iterable[RunRecord]) -> RunResults:

@@ -7,8 +7,9 @@ parser and scored by another - the defect of the reference code this project rep
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -37,6 +38,57 @@ PROMPT_SUFFIX = (
     "Output the thinking process in <think> </think> and final answer (number) in "
     "<answer> </answer> tags."
 )
+
+#: The prompt every task uses unless a run names another (``--prompt``); never part of a run id.
+DEFAULT_PROMPT = "paper"
+
+
+@dataclass(frozen=True)
+class PromptVariant:
+    """A named, versioned prompt of a task (``run --prompt NAME``).
+
+    ``template`` holds ``{question}``; ``strip`` says whether the question is stripped first
+    (the paper prompt strips it; a peer's exact string may not). ``scored_by`` names the
+    scoring profile that reads outputs of this prompt (``strict``, or ``free-form`` for a
+    prompt that asks for no tags); the strict verdict is recorded whatever it says. A change to
+    the text bumps ``version``, which is part of the run id of every variant but ``paper``.
+    """
+
+    name: str
+    version: str
+    template: str
+    strip: bool = True
+    scored_by: str = "strict"
+    origin: str = ""
+    #: builds the text from the whole sample instead of ``template`` (a benchmark's own query,
+    #: options listed); ``template`` then only describes it
+    builder: Callable[[Sample], str] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def tag(self) -> str:
+        """``name@version``: how records and run ids name the variant."""
+        return f"{self.name}@{self.version}"
+
+    def render(self, question: str) -> str:
+        return self.template.replace("{question}", question.strip() if self.strip else question)
+
+    def text(self, sample: Sample) -> str:
+        """The prompt text of ``sample`` under this variant."""
+        return self.builder(sample) if self.builder is not None else self.render(sample.question)
+
+    def info(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "scored_by": self.scored_by,
+                "template": self.template, "strip": self.strip, "origin": self.origin}
+
+
+PAPER_PROMPT = PromptVariant(
+    "paper", "1", "{question} " + PROMPT_SUFFIX,
+    origin="OThink-MR1's prompt (this project's default since its first version)",
+)
+
+
+class UnknownPromptError(ValueError):
+    """A ``--prompt`` name the task does not define; the message lists the ones it does."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +180,8 @@ class Task(ABC):
     knobs: dict[str, Any] = {}
     #: where the task's published test set is downloaded from (``othink-bench data fetch``)
     test_set: PublishedSet | None = None
+    #: the prompt variant this task object renders (:meth:`with_prompt` gives another)
+    prompt_variant: str = DEFAULT_PROMPT
     #: samples declare typed answers (``Sample.meta["answer_type"]``): scoring needs the sample,
     #: not only the gold string (``rescore`` then needs the test file, ``--data``; and
     #: ``verify_records`` cannot recompute their verdicts from records alone)
@@ -152,8 +206,35 @@ class Task(ABC):
     def check_gold(self, gold: str) -> None:  # noqa: B027 - optional hook
         """Raise ``ValueError`` when a gold answer cannot be verified against (a data error)."""
 
+    def prompt_variants(self) -> dict[str, PromptVariant]:
+        """The task's named prompts; ``paper`` is always one of them (the default)."""
+        return {PAPER_PROMPT.name: PAPER_PROMPT}
+
+    @property
+    def prompt_info(self) -> PromptVariant:
+        """The variant this task object renders."""
+        return self.prompt_variants()[self.prompt_variant]
+
+    def with_prompt(self, name: str | None) -> Task:
+        """This task rendering prompt variant ``name`` (a shallow copy; ``self`` is unchanged).
+        An unknown name is an :class:`UnknownPromptError` listing the task's variants."""
+        name = name or DEFAULT_PROMPT
+        variants = self.prompt_variants()
+        if name not in variants:
+            raise UnknownPromptError(
+                f"task {self.id} has no prompt {name!r}; its prompts are "
+                f"{', '.join(sorted(variants))} (`othink-bench tasks --prompts` shows them)"
+            )
+        if name == self.prompt_variant:
+            return self
+        other = copy.copy(self)
+        other.prompt_variant = name
+        if "prompt" in self.knobs:  # a task that lists its prompt among its knobs
+            other.knobs = {**self.knobs, "prompt": name}
+        return other
+
     def prompt_text(self, sample: Sample) -> str:
-        return f"{sample.question.strip()} {PROMPT_SUFFIX}"
+        return self.prompt_info.text(sample)
 
     def prompt(self, sample: Sample) -> list[dict[str, Any]]:
         """Chat messages for a sample: one user turn, the image first, then the text."""

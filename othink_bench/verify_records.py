@@ -10,7 +10,10 @@ a run's records through :func:`check_run`, the one place that decides whether a 
   than the selection holds);
 * one (sample, draw) has two records, unless every earlier one is an error a rerun redoes;
 * a stored verdict differs from the task's verifier applied to the stored output (checked when
-  the installed task has the manifest's version; otherwise a note says it was not);
+  the installed task has the manifest's version; otherwise a note says it was not), and, for a
+  prompt variant that boards count by another scoring profile (``direct``: ``free-form``),
+  that profile's stored verdict differs from the profile applied to the stored output and the
+  question read back from the stored prompt;
 * a record's ``think_open`` differs from its output's (it is read from the text), or a record
   cut off at the budget (``truncated``) holds another new-token count than the manifest's
   ``max_new_tokens``, or one that stopped on its own holds more (records written before these
@@ -210,6 +213,8 @@ def _check_verdicts(check: RunCheck, keyed: list[tuple[str, RunRecord]]) -> None
             f"verdicts not rechecked: task {m.task} scores by each sample's declared answer "
             "type (options, precision), which records do not hold; error records still checked"
         )
+    if recheck:
+        _check_board_profile(check, keyed, task)
     for where, r in keyed:
         if r.error is not None:
             if r.correct or r.lenient_correct:
@@ -260,6 +265,77 @@ def _check_truncation(check: RunCheck, keyed: list[tuple[str, RunRecord]]) -> No
             check.problems.append(
                 f"{where}: record {r.sample_id!r} holds {r.tokens} new tokens, more than the "
                 f"manifest's max_new_tokens {budget}, yet says it was not cut off; {fix}"
+            )
+
+
+def _prompt_questions(run_dir: Path, template: str) -> dict[str, str]:
+    """The question inside each stored prompt (``prompts.jsonl``), by prompt hash: the text
+    between the variant template's parts before and after ``{question}``."""
+    import json
+
+    from othink_bench.runstate import PROMPTS_FILE
+
+    head, _, tail = template.partition("{question}")
+    out: dict[str, str] = {}
+    path = run_dir / PROMPTS_FILE
+    if not path.is_file():
+        return out
+    for raw in path.read_bytes().split(b"\n"):
+        try:
+            entry = json.loads(raw)
+            text = entry["messages"][0]["content"][-1]["text"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            continue
+        if isinstance(text, str) and text.startswith(head) and text.endswith(tail):
+            out[str(entry.get("hash"))] = text[len(head):len(text) - len(tail)]
+    return out
+
+
+def _check_board_profile(check: RunCheck, keyed: list[tuple[str, RunRecord]], task: Any) -> None:
+    """A prompt variant read by a profile other than strict (``direct``: ``free-form``) is
+    counted by that profile's recorded verdicts on boards: recheck them too, with each
+    sample's question read back from the run's stored prompts."""
+    info = (check.manifest.model_extra or {}).get("prompt")
+    if not isinstance(info, dict) or info.get("scored_by") in (None, "strict"):
+        return
+    name = str(info["scored_by"])
+    variants = task.prompt_variants()
+    variant = variants.get(str(info.get("name")))
+    if variant is None or variant.version != str(info.get("version")):
+        check.notes.append(f"{name} verdicts not rechecked: the installed task {task.id} has no "
+                           f"prompt {info.get('name')}@{info.get('version')}")
+        return
+    from othink_bench.answers.peers import resolve_profile
+    from othink_bench.task import ImageRef, Sample
+
+    profile = resolve_profile(name)
+    questions = _prompt_questions(check.run_dir, variant.template)
+    for where, r in keyed:
+        if r.error is not None or (r.repaired and "output" in r.repaired):
+            continue
+        got = (r.profiles or {}).get(name)
+        question = questions.get(r.prompt_hash or "")
+        if got is None or question is None:
+            check.problems.append(
+                f"{where}: record {r.sample_id!r} has no {name} verdict or no stored prompt, "
+                f"but the run's prompt {variant.tag} is counted by it; "
+                f"{_rescore_fix(check.run_dir)}"
+            )
+            continue
+        sample = Sample(id=r.sample_id, question=question, gold=r.gold, image=ImageRef())
+        try:
+            v = profile.score(task, sample, r.output or "")
+            want = (v.extracted, bool(v.correct))
+        except Exception as exc:  # the run recorded the failure as the profile's error
+            if got.error is None:
+                check.problems.append(f"{where}: {name} fails on record {r.sample_id!r} "
+                                      f"({exc}) yet a verdict is stored")
+            continue
+        if got.error is not None or (got.extracted, got.correct) != want:
+            check.problems.append(
+                f"{where}: stored {name} verdict of {r.sample_id!r} (extracted={got.extracted!r}, "
+                f"correct={got.correct}) differs from the profile's on the stored output "
+                f"(extracted={want[0]!r}, correct={want[1]}); {_rescore_fix(check.run_dir)}"
             )
 
 

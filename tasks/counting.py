@@ -13,7 +13,8 @@ from typing import Any
 
 from othink_bench.answers import count_equal, count_value
 from othink_bench.data import PaperDataTask, SyntheticTask, split_seed
-from othink_bench.task import ImageRef, Sample, Task
+from othink_bench.task import ImageRef, PromptVariant, Sample, Task
+from tasks.prompts import COUNTING_PROMPTS
 from tasks.published import SUPERCLEVR_200
 
 HUB_TRAIN = "leonardPKU/clevr_cogen_a_train"
@@ -47,6 +48,9 @@ class CountingTask(Task):
 
     def breakdown(self, sample: Sample) -> str:
         return f"count={sample.gold}"
+
+    def prompt_variants(self) -> dict[str, PromptVariant]:
+        return COUNTING_PROMPTS
 
 
 class VisualCounting(PaperDataTask, CountingTask):

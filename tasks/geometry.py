@@ -12,7 +12,8 @@ from typing import Any
 
 from othink_bench.answers import check_gold_math, math_equal
 from othink_bench.data import PaperDataTask, SyntheticTask, split_seed
-from othink_bench.task import ImageRef, Sample, Task
+from othink_bench.task import ImageRef, PromptVariant, Sample, Task
+from tasks.prompts import GEOMETRY_PROMPTS
 from tasks.published import GEOQA_TEST
 
 HUB_TRAIN = "leonardPKU/GEOQA_R1V_Train_8K"
@@ -59,6 +60,9 @@ class GeometryTask(Task):
 
     def breakdown(self, sample: Sample) -> str:
         return answer_form(sample.gold)
+
+    def prompt_variants(self) -> dict[str, PromptVariant]:
+        return GEOMETRY_PROMPTS
 
 
 class GeometryReasoning(PaperDataTask, GeometryTask):

@@ -152,8 +152,11 @@ def test_mathverse_specifics(parquet_dir: Path) -> None:
     decimal = next(s for s in samples if s.gold == "28.3")
     assert task.score("<answer>28.30</answer>", decimal).correct
     assert not task.score("<answer>28</answer>", decimal).correct
-    assert set(task.prompt_variants) == {"paper", "cot", "direct"}
-    assert task.prompt_variants["cot"](choice).startswith("Please first conduct reasoning")
+    assert set(task.prompt_variants()) == {"paper", "cot", "direct"}
+    cot = task.prompt_variants()["cot"]
+    assert cot.text(choice).startswith("Please first conduct reasoning")
+    assert cot.scored_by == "free-form"  # MathVerse's own query asks for no tags
+    assert task.with_prompt("cot").prompt_text(choice) == cot.text(choice)
 
 
 def test_suites() -> None:

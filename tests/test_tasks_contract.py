@@ -75,6 +75,13 @@ def _non_answers(sample: Sample) -> dict[str, str]:
     return out
 
 
+def own_profiles() -> list[str]:
+    """The project's profiles: a peer's scorer (``peer`` set: r1v-legacy, math-verify-whole)
+    reproduces that harness's verdicts, non-answers credited included, so policy 1.2 is not
+    asked of it."""
+    return [n for n, p in PROFILES.items() if not getattr(p, "peer", None)]
+
+
 @pytest.mark.parametrize("task", CHECKED, ids=lambda t: t.id)
 def test_gold_scores_one_and_non_answers_zero_under_every_profile(task, tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert set(PROFILES) >= {"strict", "free-form"}
@@ -85,7 +92,7 @@ def test_gold_scores_one_and_non_answers_zero_under_every_profile(task, tmp_path
             for output in outputs:
                 verdict = get_profile(name).score(task, sample, output)
                 assert verdict.correct and verdict.non_answer is None, (task.id, name, output, verdict)
-        for name in PROFILES:
+        for name in own_profiles():
             for output in _wrong_outputs(sample):
                 verdict = get_profile(name).score(task, sample, output)
                 assert not verdict.correct, (task.id, name, output, verdict)

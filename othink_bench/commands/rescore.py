@@ -35,16 +35,27 @@ def configure_rescore(parser: argparse.ArgumentParser) -> None:
         help="task whose verifier scores (e.g. gr, vc); default: the task the records or the "
         "run's manifest name (a reference results JSON needs it)",
     )
+    parser.add_argument(
+        "--profile",
+        action="append",
+        metavar="NAME[,NAME]",
+        help="also score under this scoring profile (repeatable): r1v-legacy (R1-V's eval "
+        "scripts), math-verify-whole, free-form, ...; reports its accuracy and its agreement "
+        "with the file's own verdicts, sample by sample (the strict verdict stays the score). "
+        "With --data: the one profile the joined samples are scored under (default strict)",
+    )
+    parser.add_argument(
+        "--compare-profiles",
+        metavar="A,B",
+        help="count the verdicts that differ between two profiles (strict is one), each way, "
+        "with the first examples of each",
+    )
     parser.add_argument("--output", type=Path, help="write one JSON line per input sample here")
     parser.add_argument(
         "--data", type=Path,
         help="the test file the predictions were made on (e.g. MathVista's data/testmini.json, "
         "MATH-V's data/testmini.jsonl, or a hub copy); joins predictions to samples by id, which "
         "also reads MathVista's and MATH-V's official output files",
-    )
-    parser.add_argument(
-        "--profile", default=None,
-        help="scoring profile: strict (the <answer> block, default) or free-form (prose answers)",
     )
     parser.add_argument("--source", choices=("hub", "local"), default=None,
                         help="how --data is read (default: local for .json/.jsonl, else hub)")
@@ -98,13 +109,30 @@ def _write_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _one_profile(args: argparse.Namespace) -> str | None:
+    """The one ``--profile`` of a ``--data`` rescore (a name, or a one-name list from the
+    repeatable flag); several are a ``RescoreInputError``."""
+    given = getattr(args, "profile", None)
+    if given is None or isinstance(given, str):
+        return given
+    names = [n.strip() for v in given for n in v.split(",") if n.strip()]
+    if len(names) > 1:
+        raise RescoreInputError(
+            f"--data scores under one profile; got {', '.join(names)} (drop --data to score a "
+            "run or a log under several, beside strict)"
+        )
+    return names[0] if names else None
+
+
 def _execute_with_samples(args: argparse.Namespace) -> int:
     """Predictions joined to the test file's samples, scored under a profile."""
+    from othink_bench.answers.peers import register_peer_profiles
     from othink_bench.commands.rescore_profile import read_outputs, rescore_samples
     from othink_bench.data_sources import DataSourceError
     from othink_bench.registry import UnknownTaskError, get_task
     from othink_bench.task import SourceName
 
+    register_peer_profiles()  # r1v-legacy, math-verify-whole beside strict and free-form
     try:
         if not args.task:
             raise RescoreInputError("--data needs --task (e.g. --task mathvista)")
@@ -116,7 +144,7 @@ def _execute_with_samples(args: argparse.Namespace) -> int:
             "local" if data.suffix.lower() in (".json", ".jsonl") else "hub")
         samples = list(task.load(split="test", source=source, data=data))
         rows = read_outputs(args.path)
-        out, summary = rescore_samples(rows, samples, task, getattr(args, "profile", None) or "strict")
+        out, summary = rescore_samples(rows, samples, task, _one_profile(args) or "strict")
     except (RescoreInputError, DataSourceError, UnknownTaskError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -142,12 +170,31 @@ def _execute_with_samples(args: argparse.Namespace) -> int:
 
 
 def execute_rescore(args: argparse.Namespace) -> int:
+    from othink_bench.answers.peers import parse_profiles
+    from othink_bench.commands.rescore_profiles import (
+        Comparison,
+        ProfileTally,
+        parse_pair,
+        profile_lines,
+        profile_score,
+    )
     from othink_bench.registry import UnknownTaskError, get_task
 
-    if getattr(args, "data", None) is not None or getattr(args, "profile", None) is not None:
+    # --data joins predictions to a test file's samples (one profile); without it, --profile
+    # scores a run or a peer's log under each named profile beside the strict verifier
+    if getattr(args, "data", None) is not None:
         return _execute_with_samples(args)
     from othink_bench.stats import wilson
 
+    try:
+        given = getattr(args, "profile", None)
+        profiles = parse_profiles([given] if isinstance(given, str) else given)
+        pair = parse_pair(args.compare_profiles) if getattr(args, "compare_profiles", None) else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    tallies = {name: ProfileTally(name) for name in profiles}
+    comparison = Comparison(*pair) if pair else None
     try:
         preds = read_predictions(args.path)
         task_id, warnings = _choose_task(preds, args.task)
@@ -184,6 +231,17 @@ def execute_rescore(args: argparse.Namespace) -> int:
             out_rows.append({**base, "gold": row.gold, "error": row.excluded,
                              "error_kind": "data", "scored": False})  # fmt: skip
             continue
+        by_profile = {}
+        if row.gold is not None and (tallies or comparison):
+            wanted = [*tallies, *(pair or ())]
+            by_profile = {name: profile_score(task, name, row) for name in dict.fromkeys(wanted)}
+            for name, tally in tallies.items():
+                tally.add(row, by_profile[name])
+            if comparison is not None and pair is not None:
+                comparison.add(row, by_profile[pair[0]], by_profile[pair[1]])
+            base["profiles"] = {
+                k: v.model_dump(mode="json") for k, v in by_profile.items() if k in tallies
+            }
         error = row.gold_error
         score = None
         if row.gold is not None:
@@ -239,8 +297,15 @@ def execute_rescore(args: argparse.Namespace) -> int:
             "correct": agree_correct / n_correct_known if n_correct_known else None,
             "extracted_answer": agree_extracted / n_extracted_known if n_extracted_known else None,
             "n_with_verdicts": n_correct_known,
+            "verdicts_from": sorted({r.verdict_from for r in preds.rows if r.verdict_from}),
         },
     }
+    if preds.reported_accuracy is not None:
+        summary["reported_accuracy"] = preds.reported_accuracy
+    if tallies:
+        summary["profiles"] = {name: t.summary() for name, t in tallies.items()}
+    if comparison is not None:
+        summary["compare_profiles"] = comparison.summary()
     if args.output:
         try:
             _write_atomic(args.output, out_rows)
@@ -251,6 +316,10 @@ def execute_rescore(args: argparse.Namespace) -> int:
         print(json.dumps(summary, ensure_ascii=True))
     else:
         _print_table(summary, acc, lenient, fmt, preds)
+        for line in profile_lines(summary.get("profiles", {})):
+            print(line)
+        if comparison is not None:
+            print(comparison.text())
     if not n:
         print(
             f"error: no sample of {preds.path} could be scored ({gold_errors} unverifiable gold "
@@ -273,9 +342,13 @@ def _print_table(summary: dict[str, Any], acc: Any, lenient: Any, fmt: Any, pred
         table.append(["data errors in the file (left out)", summary["excluded"]])
     if summary["duplicates_replaced"]:
         table.append(["repeated samples (last line kept)", summary["duplicates_replaced"]])
+    if summary.get("reported_accuracy") is not None:
+        table.append(["the file's own accuracy %", f"{summary['reported_accuracy']:.2f}"])
     agreement = summary["agreement"]
     if agreement["correct"] is not None:
-        table.append(["agreement with file's verdicts %", f"{100 * agreement['correct']:.1f}"])
+        implied = " (implied: extracted == gold)" if "implied" in agreement["verdicts_from"] else ""
+        table.append([f"agreement with file's verdicts{implied} %",
+                      f"{100 * agreement['correct']:.1f}"])
     if agreement["extracted_answer"] is not None:
         table.append(["agreement with file's extractions %",
                       f"{100 * agreement['extracted_answer']:.1f}"])  # fmt: skip

@@ -39,6 +39,14 @@ class Prediction:
     sample_id: str | None = None
     k: int = 0
     excluded: str | None = None  # the source file's own data error: not scored
+    #: "file" (its is_correct / correct) or "implied" (R1-V's counting logs record no verdict:
+    #: their script's is ``extracted_answer == ground_truth``, both integers or a null answer)
+    verdict_from: str | None = None
+    #: the question, where the file holds it (R1-V's logs: ``question.question``); profiles
+    #: that tell an echo of the question from an answer (free-form) read it
+    question: str = ""
+    #: the file has an extraction field for this row (then a null there means "none read")
+    extracted_given: bool = False
 
 
 @dataclass
@@ -48,6 +56,13 @@ class Predictions:
     manifest_task: str | None = None  # the run folder's task, when a folder was given
     duplicates: int = 0  # earlier lines replaced by a later one with the same (sample_id, k)
     partial_line: str | None = None  # an unparsable last line with no newline, left out
+    reported_accuracy: float | None = None  # a reference JSON's own "accuracy" (percent)
+
+
+def _reported(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def _kind(value: object) -> str:
@@ -128,6 +143,17 @@ def _loads(text: str, where: str) -> Any:
         ) from None
 
 
+def _question(value: object) -> str:
+    """The question of a reference row: a string, or R1-V's prompt row ``{"question": ...}``."""
+    if isinstance(value, dict):
+        value = value.get("question")
+    return value if isinstance(value, str) else ""
+
+
+def _integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _reference(doc: dict[str, Any], path: Path) -> list[Prediction]:
     rows = []
     for i, item in enumerate(doc["results"]):
@@ -136,14 +162,24 @@ def _reference(doc: dict[str, Any], path: Path) -> list[Prediction]:
             raise RescoreInputError(f"{where} has no 'ground_truth'")
         gold, gold_error = read_gold(item["ground_truth"])
         field = "is_correct" if "is_correct" in item else "correct"
+        their = _verdict(item.get(field), field, where)
+        verdict_from = "file" if their is not None else None
+        if their is None and field not in item and _integer(item["ground_truth"]):
+            answer = item.get("extracted_answer")
+            if answer is None or _integer(answer):  # R1-V's counting log layout
+                their = answer is not None and answer == item["ground_truth"]
+                verdict_from = "implied"
         rows.append(
             Prediction(
                 where=where,
                 output=_text(item.get("model_output"), "output", where) or "",
                 gold=gold,
                 gold_error=gold_error,
-                their_correct=_verdict(item.get(field), field, where),
+                their_correct=their,
                 their_extracted=_text(item.get("extracted_answer"), "extracted_answer", where),
+                verdict_from=verdict_from,
+                question=_question(item.get("question")),
+                extracted_given="extracted_answer" in item,
             )
         )
     return rows
@@ -198,7 +234,8 @@ def read_predictions(path: Path) -> Predictions:
         except (json.JSONDecodeError, RecursionError):
             doc = None
         if isinstance(doc, dict) and isinstance(doc.get("results"), list):
-            return Predictions(path, _reference(doc, path), manifest_task)
+            return Predictions(path, _reference(doc, path), manifest_task,
+                               reported_accuracy=_reported(doc.get("accuracy")))
     rows: list[Prediction] = []
     index: dict[tuple[str, int], int] = {}
     duplicates = 0

@@ -80,6 +80,23 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_MAX_IMAGE_PIXELS}); larger images, and ones with an aspect ratio "
         "over 200:1, are per-sample image errors",
     )
+    scoring = p.add_argument_group("prompt and scoring")
+    scoring.add_argument(
+        "--prompt",
+        default="paper",
+        help="the tasks' prompt variant (default paper; `othink-bench tasks --prompts` lists "
+        "each task's: r1v-eval and r1v-train are R1-V's exact strings, direct asks for the "
+        "answer alone and is read by the free-form profile); any other than paper is a run of "
+        "its own",
+    )
+    scoring.add_argument(
+        "--profile",
+        action="append",
+        metavar="NAME[,NAME]",
+        help="also record this scoring profile's verdict in each record, beside the strict one "
+        "(repeatable; e.g. r1v-legacy, math-verify-whole, free-form); the strict verifier stays "
+        "the run's score",
+    )
     gen = p.add_argument_group("generation (defaults follow the paper: greedy)")
     gen.add_argument("--batch-size", type=int, default=8)
     gen.add_argument(
@@ -328,6 +345,8 @@ def execute_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         data_seed=args.data_seed,
         out=args.out,
+        prompt=args.prompt,
+        profiles=args.profiles,
         dtype=args.dtype,
         device=args.device,
         max_errors=args.max_errors,

@@ -11,6 +11,29 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from othink_bench.task import Task
+
+
+def check_prompt_and_profiles(args: argparse.Namespace, tasks: list[Task]) -> str | None:
+    """``--prompt`` against each task's variants and ``--profile`` against the registry; sets
+    ``args.profiles`` (the parsed names). Why not, in one line, or ``None``."""
+    from othink_bench.answers.peers import parse_profiles
+    from othink_bench.harness.scoring import check_profiles
+
+    prompt = getattr(args, "prompt", None) or "paper"
+    try:
+        chosen = [t.with_prompt(prompt) for t in tasks]
+    except ValueError as exc:
+        return f"--prompt {prompt}: {exc}"
+    try:
+        args.profiles = parse_profiles(getattr(args, "profile", None))
+        check_profiles(chosen, args.profiles)
+    except (ValueError, RuntimeError) as exc:
+        return f"--profile: {exc}"
+    return None
 
 
 def check_run_args(args: argparse.Namespace) -> str | None:
@@ -19,9 +42,11 @@ def check_run_args(args: argparse.Namespace) -> str | None:
     from othink_bench.registry import UnknownTaskError, get_tasks
 
     try:
-        get_tasks(args.tasks)
+        tasks = get_tasks(args.tasks)
     except UnknownTaskError as exc:  # a KeyError: str() would quote the message
         return str(exc.args[0]) if exc.args else repr(exc)
+    if problem := check_prompt_and_profiles(args, tasks):
+        return problem
     if args.threads is not None and args.threads < 1:
         return f"--threads {args.threads}: pass a number of threads >= 1"
     if args.data is not None and not Path(args.data).expanduser().exists():

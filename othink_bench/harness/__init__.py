@@ -53,6 +53,7 @@ from othink_bench.backends.base import Backend
 from othink_bench.backends.factory import make_backend
 from othink_bench.harness.identity import identify_model
 from othink_bench.harness.present import format_summary
+from othink_bench.harness.scoring import check_profiles
 from othink_bench.harness.settings import (
     HarnessError,
     RunLocked,
@@ -117,7 +118,10 @@ def evaluate(
     the summaries attached. A task whose data cannot be loaded raises the task's own error.
     """
     s = _settings(settings, overrides)
-    task_list = get_tasks(tasks if isinstance(tasks, str) else list(tasks))
+    task_list = [
+        t.with_prompt(s.prompt) for t in get_tasks(tasks if isinstance(tasks, str) else list(tasks))
+    ]
+    check_profiles(task_list, s.profiles)
     if isinstance(backend, str) or backend is None:
         name = backend or s.backend
         s.backend = name

@@ -2,7 +2,7 @@
 
 The run id hashes the model's identity (a content fingerprint of a local checkpoint, or hub id
 and revision), backend and dtype, task id and version, source, split, data path, generation
-settings, sampling seed and data seed - but *not* the selection (``limit``, ``offset``,
+settings, sampling seed and data seed, and the prompt variant when it is not ``paper`` - but *not* the selection (``limit``, ``offset``,
 ``sample_ids``), so a larger selection extends a smaller run instead of starting over. The folder
 is ``<model>--<task>-v<version>-<hash>``.
 """
@@ -18,7 +18,7 @@ from typing import Any
 from othink_bench.backends.base import Backend, digest, resolve_model_path
 from othink_bench.harness.settings import HarnessError, RunSettings
 from othink_bench.records import MANIFEST_FILE, ModelInfo
-from othink_bench.task import Task
+from othink_bench.task import DEFAULT_PROMPT, Task
 
 RUN_ID_SCHEMA = 1
 
@@ -83,6 +83,10 @@ def run_key(
     # Before data_seed existed the one seed chose both; a run whose seeds agree keeps its id.
     if settings.data_seed != settings.seed:
         key["data_seed"] = settings.data_seed
+    # The paper prompt is what every run before prompt variants used: it adds nothing, so
+    # those runs keep their ids; any other variant (name and version) is a run of its own.
+    if task.prompt_variant != DEFAULT_PROMPT:
+        key["prompt"] = task.prompt_info.tag
     if model_info is not None:
         provenance = {
             k: getattr(model_info, k)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from othink_bench.harness.identity import RunIdentity, abs_path
+from othink_bench.harness.scoring import record_profiles
 from othink_bench.harness.sharding import Dist
 from othink_bench.records import MANIFEST_FILE, Manifest, read_manifest, write_manifest
 
@@ -135,6 +136,8 @@ def write_run_manifest(
     data.update(
         image_root=abs_path(s.image_root),
         run_key=run.key,
+        prompt=run.task.prompt_info.info(),
+        profiles=list(record_profiles(run.task, s.profiles)),
         settings={
             "batch_size": s.batch_size,
             "max_errors": s.max_errors,

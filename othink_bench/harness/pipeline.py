@@ -28,7 +28,13 @@ from typing import Any
 from othink_bench.backends.base import GenResult
 from othink_bench.harness.identity import RunIdentity
 from othink_bench.harness.prepare import Window, prepare_window, too_long
-from othink_bench.harness.scoring import ErrorGuard, Item, make_record, result_record
+from othink_bench.harness.scoring import (
+    ErrorGuard,
+    Item,
+    make_record,
+    record_profiles,
+    result_record,
+)
 from othink_bench.harness.settings import HarnessError, TooManyErrors
 from othink_bench.harness.store import WriteError
 from othink_bench.harness.workers import Prefetch, Writer
@@ -156,7 +162,10 @@ class Pipeline:
         for key, line in work.prompts or ():
             self.prompts.put(key, line)
         if work.results is not None:
-            records = [result_record(item, self.run.task, r) for item, r in work.results]
+            profiles = record_profiles(self.run.task, self.run.settings.profiles)
+            records = [
+                result_record(item, self.run.task, r, profiles) for item, r in work.results
+            ]
         else:
             records = work.records or []
         if not records:

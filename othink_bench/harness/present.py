@@ -73,6 +73,9 @@ def format_summary(summaries: Sequence[RunSummary], breakdown: bool = False) -> 
         warning = truncation_warning(s.task, s.metrics.truncation)
         if warning:
             lines.append(warning)
+        if s.metrics.profiles:
+            said = ", ".join(f"{name} {pct_ci(p)}" for name, p in s.metrics.profiles.items())
+            lines.append(f"{s.task}: accuracy % under scoring profiles (beside strict): {said}")
     for s in summaries:
         resumed = f", {s.n_resumed} resumed" if s.n_resumed else ""
         lines.append(f"{s.task}: {s.run_dir}  ({s.n_new} new{resumed})")

@@ -4,13 +4,14 @@ error-rate guard that stops a run whose samples fail wholesale."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from othink_bench.backends.base import GenResult
-from othink_bench.harness.settings import TooManyErrors
-from othink_bench.records import RunRecord
-from othink_bench.task import Sample, Task
+from othink_bench.harness.settings import HarnessError, TooManyErrors
+from othink_bench.records import ProfileScore, RunRecord
+from othink_bench.task import DEFAULT_PROMPT, Sample, Task
 from othink_bench.truncation import think_left_open
 
 #: The error-rate guard looks only after this many samples, so one early failure is not fatal.
@@ -77,6 +78,52 @@ class ErrorGuard:
         )
 
 
+def record_profiles(task: Task, profiles: Sequence[str]) -> tuple[str, ...]:
+    """The profiles a run's records hold: those asked for, and the prompt variant's own
+    (``direct`` is read by ``free-form``); never ``strict``, which is the record's own verdict."""
+    names = [p for p in profiles if p != "strict"]
+    own = task.prompt_info.scored_by
+    if own != "strict" and own not in names:
+        names.append(own)
+    return tuple(names)
+
+
+def check_profiles(tasks: Sequence[Task], profiles: Sequence[str]) -> None:
+    """Refuse, before any model loads, a profile no registry entry has (the message lists
+    them), including a prompt variant's own profile that is not installed."""
+    from othink_bench.answers.peers import resolve_profile
+
+    for task in tasks:
+        for name in record_profiles(task, profiles):
+            try:
+                resolve_profile(name)
+            except ValueError as exc:
+                why = (f" (prompt {task.prompt_variant} of task {task.id} is scored by it)"
+                       if name == task.prompt_info.scored_by else "")
+                raise HarnessError(f"{exc}{why}") from None
+
+
+def profile_scores(
+    task: Task, sample: Sample, text: str, profiles: Sequence[str]
+) -> dict[str, ProfileScore] | None:
+    """Each profile's verdict on ``text``; a profile that fails gives an ``error``, not a score."""
+    if not profiles:
+        return None
+    from othink_bench.answers.peers import resolve_profile
+
+    out: dict[str, ProfileScore] = {}
+    for name in profiles:
+        try:
+            v = resolve_profile(name).score(task, sample, text)
+        except Exception as exc:  # a peer scorer's failure is this sample's, reported
+            out[name] = ProfileScore(error=f"{type(exc).__name__}: {exc}")
+            continue
+        out[name] = ProfileScore(
+            extracted=v.extracted, correct=bool(v.correct), non_answer=v.non_answer
+        )
+    return out
+
+
 def make_record(item: Item, task: Task, **fields: Any) -> RunRecord:
     try:
         breakdown = task.breakdown(item.sample)
@@ -91,12 +138,18 @@ def make_record(item: Item, task: Task, **fields: Any) -> RunRecord:
         gold=item.sample.gold,
         breakdown=breakdown,
         prompt_hash=item.prompt_hash,
+        prompt=None if task.prompt_variant == DEFAULT_PROMPT else task.prompt_info.tag,
         **fields,
     )
 
 
 def scored(
-    item: Item, task: Task, text: str, tokens: int | None, latency: float | None
+    item: Item,
+    task: Task,
+    text: str,
+    tokens: int | None,
+    latency: float | None,
+    profiles: Sequence[str] = (),
 ) -> RunRecord:
     try:
         score = task.score(text, item.sample)
@@ -123,6 +176,7 @@ def scored(
         error_kind="gold" if score.error else None,
         tokens=tokens,
         latency_s=latency,
+        profiles=None if score.error else profile_scores(task, item.sample, text, profiles),
     )
 
 
@@ -144,7 +198,9 @@ def precheck(item: Item, task: Task) -> RunRecord | None:
     return None
 
 
-def result_record(item: Item, task: Task, result: GenResult) -> RunRecord:
+def result_record(
+    item: Item, task: Task, result: GenResult, profiles: Sequence[str] = ()
+) -> RunRecord:
     """The record of one generation: scored, or a ``generation`` error."""
     if result.error is not None or result.text is None:
         record = make_record(
@@ -157,7 +213,7 @@ def result_record(item: Item, task: Task, result: GenResult) -> RunRecord:
             latency_s=result.latency_s,
         )
     else:
-        record = scored(item, task, result.text, result.tokens, result.latency_s)
+        record = scored(item, task, result.text, result.tokens, result.latency_s, profiles)
     if result.think_from:  # the endpoint split the reasoning; we rebuilt it
         record.think_from = result.think_from
     record.truncated = result.truncated

@@ -61,6 +61,10 @@ class RunSettings:
     seed: int = 0  # the sampling seed
     data_seed: int = 0  # which procedural test set (synthetic sources)
     out: str | Path = "runs"
+    #: The tasks' prompt variant (``--prompt``); part of the run id unless it is ``paper``.
+    prompt: str = "paper"
+    #: Scoring profiles whose verdicts each record holds beside the strict one (``--profile``).
+    profiles: tuple[str, ...] = ()
     dtype: str = "auto"
     device: str = "auto"
     max_errors: float = 0.1

@@ -18,7 +18,7 @@ from typing import Any
 
 from othink_bench.answers.typed import AnswerSpec, check_gold_typed
 from othink_bench.data_sources import DataSourceError
-from othink_bench.task import ImageRef, Sample, SourceName, Split
+from othink_bench.task import PROMPT_SUFFIX, ImageRef, PromptVariant, Sample, SourceName, Split
 from tasks.battery.common import BatteryTask, PromptBuilder, paper_prompt
 from tasks.battery.rows import cell_image, error_sample, read_hub_rows, read_local_rows
 
@@ -32,13 +32,23 @@ class BenchmarkTask(BatteryTask):
     def __init__(self, prompt_variant: str = "paper") -> None:
         super().__init__(prompt_variant)
         self.knobs = {**self.knobs, "hub": self.hub_id, "rows": self.rows,
-                      "prompt_variants": sorted(self.prompt_variants)}
+                      "prompt_variants": sorted(self.prompt_variants())}
 
     # ---- prompts
 
-    @property
-    def prompt_variants(self) -> Mapping[str, PromptBuilder]:
-        return {"paper": self.paper_prompt, **self.official_prompts()}
+    def prompt_variants(self) -> dict[str, PromptVariant]:
+        """``paper`` (the question, its options, the paper's suffix; read strictly) and the
+        benchmark's own queries, which ask for no tags and are read by the free-form profile."""
+        variants = {"paper": PromptVariant(
+            "paper", "1", "{question}\n(options)\n" + PROMPT_SUFFIX, builder=self.paper_prompt,
+            origin="the question, its options, the paper's suffix",
+        )}
+        for name, build in self.official_prompts().items():
+            variants[name] = PromptVariant(
+                name, "1", f"{self.id}'s {name} query", builder=build, scored_by="free-form",
+                origin=f"{self.id}'s own query ({name})",
+            )
+        return variants
 
     def paper_prompt(self, sample: Sample) -> str:
         return paper_prompt(sample)

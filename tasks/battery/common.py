@@ -9,7 +9,8 @@ Sources
       up under ``--image-root``, by default the folder above the annotation file's folder, as
       the releases lay them out: ``data/testmini.json`` beside ``images/``).
 
-Prompt variants: each task maps names to builders (:attr:`BatteryTask.prompt_variants`);
+Prompt variants: each task maps names to variants built from the whole sample
+(:meth:`BatteryTask.prompt_variants`; ``run --prompt NAME`` chooses one);
 ``paper`` (the default) is the question, its options, and the paper's think/answer suffix;
 ``official`` is the benchmark's own query. The variant is a knob, so the run's manifest says
 which one was used.
@@ -25,7 +26,15 @@ from othink_bench.answers.choices import letter
 from othink_bench.answers.compare import GoldError
 from othink_bench.answers.typed import AnswerSpec, check_gold_typed, typed_equal
 from othink_bench.data_sources import DataSourceError
-from othink_bench.task import PROMPT_SUFFIX, ImageRef, Sample, SourceName, Split, Task
+from othink_bench.task import (
+    PROMPT_SUFFIX,
+    ImageRef,
+    PromptVariant,
+    Sample,
+    SourceName,
+    Split,
+    Task,
+)
 
 PromptBuilder = Callable[[Sample], str]
 
@@ -73,23 +82,30 @@ class BatteryTask(Task):
     release_hint: str = ""
 
     def __init__(self, prompt_variant: str = "paper") -> None:
-        if prompt_variant not in self.prompt_variants:
+        if prompt_variant not in self.prompt_variants():
             raise ValueError(
                 f"task {self.id}: unknown prompt variant {prompt_variant!r}; known: "
-                f"{', '.join(self.prompt_variants)}"
+                f"{', '.join(self.prompt_variants())}"
             )
         self.prompt_variant = prompt_variant
         self.knobs = {"prompt": prompt_variant, "hub_split": self.hub_split}
 
-    @property
-    def prompt_variants(self) -> Mapping[str, PromptBuilder]:
-        return {"paper": paper_prompt, "official": self.official_prompt}
+    def prompt_variants(self) -> dict[str, PromptVariant]:
+        # the core's variant records (run --prompt NAME; name@version in the run id but for
+        # paper), built from the whole sample (options, the benchmark's own query)
+        return {
+            "paper": PromptVariant(
+                "paper", "1", "{question}\nChoices: ...\n" + PROMPT_SUFFIX,
+                builder=paper_prompt, origin="the question, its options, the paper's suffix",
+            ),
+            "official": PromptVariant(
+                "official", "1", "the benchmark's own query", builder=self.official_prompt,
+                scored_by="free-form", origin=f"{self.id}'s official prompt (asks for prose)",
+            ),
+        }
 
     def official_prompt(self, sample: Sample) -> str:
         raise NotImplementedError
-
-    def prompt_text(self, sample: Sample) -> str:
-        return self.prompt_variants[self.prompt_variant](sample)
 
     # --- data -------------------------------------------------------------------------------
     def row_to_sample(self, row: Mapping[str, Any], where: str, root: Path | None) -> Sample:

@@ -101,6 +101,13 @@ def configure_train_and_eval(parser: argparse.ArgumentParser) -> None:
                         help="generation budget (default: the task's own, 256 / 1024)")
     parser.add_argument("--eval-backend", default="hf",
                         help="harness backend: hf or vllm (default: %(default)s)")
+    parser.add_argument("--eval-prompt", default="paper", metavar="NAME",
+                        help="prompt variant of the evaluations (default paper, the prompt the "
+                        "trainers train with; `othink-bench tasks --prompts` lists them); any "
+                        "other is a run and a board row of its own")
+    parser.add_argument("--eval-profile", action="append", metavar="NAME[,NAME]",
+                        help="also record this scoring profile's verdicts in the evaluations' "
+                        "records (repeatable), beside the strict one")
     parser.add_argument("--eval-data", action="append", metavar="TASK=PATH",
                         help="local test data of an eval task (repeatable)")
     parser.add_argument("--eval-image-root", action="append", metavar="TASK=DIR",
@@ -129,6 +136,34 @@ def _methods_of(args: argparse.Namespace) -> list[str]:
     return ["base", "sft", "grpo", "grpod"]
 
 
+def eval_prompt_settings(
+    eval_tasks: list[str], prompt: str | None, profiles: list[str] | None
+) -> dict[str, Any]:
+    """The evaluations' ``prompt`` and ``profiles`` settings, checked before anything trains;
+    empty for the paper prompt and no profile, so matrices made before these flags keep their
+    cell keys. A bad name is a ``ConfigError`` naming the flag and the choices."""
+    from othink_bench.answers.peers import parse_profiles
+    from othink_bench.harness.scoring import check_profiles
+    from othink_bench.registry import get_tasks
+
+    out: dict[str, Any] = {}
+    prompt = prompt or "paper"
+    try:
+        tasks = [t.with_prompt(prompt) for t in get_tasks(eval_tasks)]
+    except ValueError as exc:
+        raise ConfigError(f"--eval-prompt {prompt}: {exc}") from None
+    try:
+        names = parse_profiles(profiles)
+        check_profiles(tasks, names)
+    except (ValueError, RuntimeError) as exc:
+        raise ConfigError(f"--eval-profile: {exc}") from None
+    if prompt != "paper":
+        out["prompt"] = prompt
+    if names:
+        out["profiles"] = list(names)
+    return out
+
+
 def matrix_spec_from_args(args: argparse.Namespace) -> Any:
     from trainers.matrix import MatrixSpec, parse_seeds, parse_sweep
     from trainers.recipes.resolve import parse_overrides
@@ -138,6 +173,9 @@ def matrix_spec_from_args(args: argparse.Namespace) -> Any:
     eval_tasks = _task_list(args.eval_tasks) or list(train_tasks)
     eval_data = _task_map(args.eval_data, "--eval-data")
     check_eval_data(eval_tasks, eval_data)
+    prompt_settings = eval_prompt_settings(
+        eval_tasks, getattr(args, "eval_prompt", None), getattr(args, "eval_profile", None)
+    )
     return MatrixSpec(
         model=args.model,
         methods=methods,
@@ -153,6 +191,7 @@ def matrix_spec_from_args(args: argparse.Namespace) -> Any:
             "batch_size": args.eval_batch_size,
             "backend": args.eval_backend,
             **({"max_new_tokens": args.eval_max_new_tokens} if args.eval_max_new_tokens else {}),
+            **prompt_settings,
         },
         eval_data=eval_data,
         eval_image_root=_task_map(args.eval_image_root, "--eval-image-root"),
