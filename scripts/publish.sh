@@ -32,7 +32,7 @@ for src in "${outs[@]}"; do
     mkdir -p "$stage/$src/$(dirname "$f")" && cp "$src/$f" "$stage/$src/$f"
   done
   if [ -f "$src/matrix.json" ]; then cp "$src/matrix.json" "$src/matrix.md" "$stage/$src/"; fi
-  inputs+=("$stage/$src/runs")
+  inputs+=("$src/runs")
 done
 [ "${#inputs[@]}" -gt 0 ] || { echo "publish: no runs/ in ${outs[*]}" >&2; exit 1; }
 find "$stage" -name .lock -delete
@@ -44,10 +44,11 @@ for spec in vc-synth-tiny:100 gr-synth-tiny:25; do
   task=${spec%%:*} n=${spec#*:}
   othink-bench overlap --train "$task:train" --test "$task:test" --limit train="$n" \
       --limit test=200 --out "$stage/overlap/$task" > /dev/null
-  overlaps+=(--overlap "$stage/overlap/$task/overlap.json")
+  overlaps+=(--overlap "overlap/$task/overlap.json")
 done
-othink-bench leaderboard "${inputs[@]}" "${overlaps[@]}" --out "$stage/board" --root "$stage" \
-    --title "othink-bench CPU testbed: bundled tiny Qwen2-VL on the tiny procedural tasks"
+# From inside the stage, so the board names every file by its path in leaderboard/published/.
+(cd "$stage" && othink-bench leaderboard "${inputs[@]}" "${overlaps[@]}" --out board --root . \
+    --title "othink-bench CPU testbed: bundled tiny Qwen2-VL on the tiny procedural tasks")
 rm -rf "$BOARD"
 mkdir -p "$BOARD"
 cp -r "$stage/board/." "$BOARD/"
