@@ -135,13 +135,19 @@ def test_validation(call, match: str) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("recipe", ["qwen2-vl-2b", "qwen2-vl-7b", "tiny"])
 @pytest.mark.parametrize("family", ["counting", "geometry"])
 def test_recipes_carry_paper_betas(recipe: str, family: str) -> None:
+    """The paper's betas; the tiny recipe's geometry betas are the paper's x 10 (calibrated on
+    the validation stream: at the paper's 0.01 the KL gradient was 2-3% of the policy
+    gradient; docs/testbed-calibration.md), Eq. 3's shape and w/t kept."""
     raw = read_recipe(recipe)
+    scale = 10 if (recipe, family) == ("tiny", "geometry") else 1
     grpod = merged_values(raw, "grpod", family)
     assert grpod["beta_schedule"] == "grpod"
-    assert (grpod["beta_min"], grpod["beta_max"]) == PAPER_GRPOD[family]
+    assert (grpod["beta_min"], grpod["beta_max"]) == pytest.approx(
+        tuple(scale * b for b in PAPER_GRPOD[family]))
     assert grpod.get("beta_ratio", 0.3) == 0.3
     grpo = merged_values(raw, "grpo", family)
-    assert grpo["beta_schedule"] == "constant" and grpo["beta"] == PAPER_GRPO[family]
+    assert grpo["beta_schedule"] == "constant"
+    assert grpo["beta"] == pytest.approx(scale * PAPER_GRPO[family])
     assert grpo["alpha"] == grpod["alpha"] == 1.0
 
 
