@@ -105,6 +105,10 @@ def render_training_card(meta: Mapping[str, Any], data: Mapping[str, Any] | None
         *settings,
         "",
         "The complete resolved recipe, schedule and provenance are in `othink_checkpoint.json`.",
+        *(["The `tiny` recipe was calibrated on the validation stream (train split, data seed "
+           "1), never the test split: its learning rate, data and KL weights, and what each "
+           "choice measured, are in the recipe's comments and othink-bench's "
+           "`docs/testbed-calibration.md`."] if recipe.get("name") == "tiny" else []),
         "",
         "## Evaluate",
         "",
