@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import leaderboard.reported as rep
+from leaderboard.benchmark_metrics import metrics_for
 from leaderboard.collect import Collection
 from leaderboard.comparisons import COMPARED_WITH, Comparison, compare, fraction_on, shared_keys
 from leaderboard.keys import EvalKey, ModelKey, natural_key
@@ -228,6 +229,8 @@ def _label_key(label: str) -> tuple[int, float, tuple[object, ...]]:
 def build_breakdowns(table1: Table1) -> list[Breakdown]:
     out: list[Breakdown] = []
     for column in table1.columns:
+        if metrics_for(column.task) is not None:
+            continue  # a battery benchmark: its own metrics table splits its labels
         runs = [(row.model, row.cells[column]) for row in table1.rows if column in row.cells]
         labels = {r.breakdown for _, run in runs for r in run.records if r.breakdown}
         if not labels:

@@ -3,8 +3,10 @@
 Each function takes a run's records (greedy draw ``k = 0``) and returns named fractions
 (correct, n). The groupings read the sample ids the task modules document:
 
-* MathVista and MATH-V: accuracy per breakdown label (what their tasks record: MathVista's
-  category, MATH-V's level).
+* MathVista and MATH-V: accuracy per value of each dimension their tasks record in the
+  breakdown label (``key=value; key=value``): MathVista's category, task, context, grade and
+  skills (a problem counts once under each of its skills, ``+``-joined), MATH-V's level and
+  subject.
 * MathVerse (``mathverse``, ``mathverse-vision-only``): accuracy per problem version (the record's
   breakdown label).
 * We-Math (``wemath``; ids ``ID#key``): the four-dimensional metrics of We-Math's evaluation as
@@ -116,22 +118,35 @@ def hallusion_metrics(records: Sequence[RunRecord]) -> list[Metric]:
     ]
 
 
-def by_label(records: Sequence[RunRecord]) -> list[Metric]:
-    """Accuracy per breakdown label (MathVista: category; MATH-V: level), in label order."""
-    by: dict[str, list[bool]] = defaultdict(list)
+def by_dimension(records: Sequence[RunRecord]) -> list[Metric]:
+    """Accuracy per ``dimension=value`` of the records' breakdown labels (``key=value`` parts
+    joined by ``; ``, a ``skills`` value ``+``-joined), dimensions in the order the labels give
+    them, values sorted; a record without a label counts nowhere."""
+    by: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    dims: list[str] = []
     for r in _greedy(records):
-        if r.breakdown:
-            by[r.breakdown].append(r.correct)
-    return [Metric(label, sum(v), len(v)) for label, v in sorted(by.items())]
+        for part in (r.breakdown or "").split(";"):
+            key, sep, value = part.strip().partition("=")
+            if not sep:
+                continue
+            if key not in dims:
+                dims.append(key)
+            values = value.split("+") if key == "skills" else [value]
+            for v in values:
+                if v:
+                    by[(key, v)].append(r.correct)
+    return [Metric(f"{key}={value}", sum(ok), len(ok))
+            for key, value in sorted(by, key=lambda kv: (dims.index(kv[0]), kv[1]))
+            for ok in [by[(key, value)]]]
 
 
 MetricsFn = Callable[[Sequence[RunRecord]], list[Metric]]
 
 #: The benchmark metrics of each battery task id (presets use their benchmark's).
 BENCHMARK_METRICS: dict[str, MetricsFn] = {
-    "mathvista": by_label,
-    "mathvision": by_label,
-    "mathvision-full": by_label,
+    "mathvista": by_dimension,
+    "mathvision": by_dimension,
+    "mathvision-full": by_dimension,
     "mathverse": mathverse_metrics,
     "mathverse-vision-only": mathverse_metrics,
     "wemath": wemath_metrics,

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 from battery_fixtures import FIXTURE_TASKS, ROWS, write_parquet, write_release, write_saved
 
-from leaderboard.benchmark_metrics import hallusion_metrics, mathverse_metrics, wemath_metrics
+from leaderboard.benchmark_metrics import (
+    by_dimension,
+    hallusion_metrics,
+    mathverse_metrics,
+    metrics_for,
+    wemath_metrics,
+)
 from othink_bench.data_sources import DataSourceError
 from othink_bench.records import RunRecord
 from othink_bench.registry import (
@@ -261,3 +267,35 @@ def test_rescore_free_form_on_our_benchmarks(tmp_path: Path, parquet_dir: Path) 
     assert [(g["id"], g["correct"]) for g in got] == [
         ("VD/ocr/0/0/0", True), ("VD/ocr/0/0/1", False), ("VD/ocr/0/1/0", False)]
     assert got[2]["non_answer"] is not None
+
+
+def test_mathvista_and_mathv_metrics_split_every_dimension() -> None:
+    """MathVista's category, task, context, grade and each skill, MATH-V's level and subject."""
+    recs = [
+        _rec("1", True, "category=math-targeted-vqa; task=geometry problem solving; "
+                        "context=geometry diagram; grade=high school; "
+                        "skills=geometry reasoning+algebraic reasoning"),
+        _rec("2", False, "category=general-vqa; task=figure question answering; "
+                         "context=bar chart; grade=daily life; skills=statistical reasoning"),
+        _rec("3", True, "category=math-targeted-vqa; task=geometry problem solving; "
+                        "context=geometry diagram; grade=college; skills=geometry reasoning"),
+        _rec("4", True),  # no label: counted nowhere
+    ]
+    got = {m.name: (m.k, m.n) for m in by_dimension(recs)}
+    assert got["category=math-targeted-vqa"] == (2, 2)
+    assert got["category=general-vqa"] == (0, 1)
+    assert got["task=geometry problem solving"] == (2, 2)
+    assert got["context=bar chart"] == (0, 1)
+    assert got["grade=college"] == (1, 1) and got["grade=high school"] == (1, 1)
+    assert got["skills=geometry reasoning"] == (2, 2)  # a problem counts under each skill
+    assert got["skills=algebraic reasoning"] == (1, 1)
+    names = [m.name for m in by_dimension(recs)]
+    assert [n.split("=")[0] for n in names] == sorted(
+        (n.split("=")[0] for n in names),
+        key=["category", "task", "context", "grade", "skills"].index)
+    mathv = [_rec("a", True, "level=2; subject=metric geometry - angle"),
+             _rec("b", False, "level=2; subject=algebra")]
+    got = {m.name: (m.k, m.n) for m in by_dimension(mathv)}
+    assert got == {"level=2": (1, 2), "subject=algebra": (0, 1),
+                   "subject=metric geometry - angle": (1, 1)}
+    assert metrics_for("mathvista") is by_dimension is metrics_for("mathvision")

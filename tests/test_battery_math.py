@@ -39,7 +39,9 @@ def test_mathvista_release_and_hub_copies_load_the_same_samples(tmp_path: Path) 
     assert local[1].meta["unit"] == "g" and local[2].meta["options"] == ["135°", "140°", "145°", "145°"]
     assert (first.meta["category"], first.meta["context"], first.meta["grade"], first.meta["skills"]) == (
         "math-targeted-vqa", "scientific figure", "college", ["scientific reasoning"])
-    assert task.breakdown(first) == "category=math-targeted-vqa"
+    assert task.breakdown(first).startswith("category=math-targeted-vqa; task=")
+    assert [p.split("=")[0] for p in task.breakdown(first).split("; ")] == [
+        "category", "task", "context", "grade", "skills"]
     for s in [*local, *hub]:
         assert s.image.load().size == (12, 10)
 
@@ -52,7 +54,9 @@ def test_mathvision_release_and_hub_copies_load_the_same_samples(tmp_path: Path)
     kinds = [(s.meta["answer_type"], s.meta["options"]) for s in local]
     assert kinds == [("choice", MATHV_ROWS[0]["options"]), ("integer", []),
                      ("choice", list("ABCDE")), ("float", [])]
-    assert [task.breakdown(s) for s in local] == ["level=2", "level=1", "level=3", "level=4"]
+    assert [task.breakdown(s).split("; ")[0] for s in local] == [
+        "level=2", "level=1", "level=3", "level=4"]
+    assert all(task.breakdown(s).split("; ")[1].startswith("subject=") for s in local)
     assert local[0].meta["subject"] == "solid geometry"
     full = get_task("mathvision-full").load(source="hub", data=write_mathv_hub(tmp_path / "full", "test"))
     assert [s.id for s in full][:1] == ["mathvision/test/1"]

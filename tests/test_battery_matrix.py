@@ -70,7 +70,7 @@ def test_train_and_eval_on_the_battery_and_the_board(tmp_path: Path, tiny_model:
     assert "vs base" in section and "vs SFT" in section
     assert "The benchmarks' own breakdowns" in section
     for metric in ("IK", "CM (strict)", "RM (loose)", "aAcc", "qAcc", "fAcc", "Text Lite",
-                   "category=", "level="):
+                   "category=", "grade=", "skills=", "level=", "subject="):
         assert metric in section, metric
     # the JSON board carries the same metrics, by column and run
     metrics = board.data["benchmark_metrics"]

@@ -104,7 +104,7 @@ class MathVision(BatteryTask):
             benchmark_id=str(row["id"]),
             level=level,
             subject=row.get("subject"),
-            breakdown=f"level={level}",
+            breakdown=f"level={level}; subject={row.get('subject')}",  # MATH-V's two dimensions
         )
 
 

@@ -112,7 +112,11 @@ class MathVista(BatteryTask):
             context=meta.get("context"),
             grade=meta.get("grade"),
             skills=list(skills),
-            breakdown=f"category={meta.get('category')}",
+            # every dimension MathVista reports, one record label (leaderboard.benchmark_metrics
+            # splits it): category, task, context, grade, and each skill
+            breakdown=(f"category={meta.get('category')}; task={meta.get('task')}; "
+                       f"context={meta.get('context')}; grade={meta.get('grade')}; "
+                       f"skills={'+'.join(str(x) for x in skills)}"),
         )
 
 
