@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: sets up the virtual environment (scripts/setup.sh; VENV=DIR to choose it,
 # default .venv), then ruff, mypy and the pytest suite with that environment's Python.
-# Measured on 2 cores: pytest 6-8.5 minutes (2295 tests), plus 2-3 minutes to create a new
-# environment (fresh-clone .ci/run reached its next step after 8m19s idle, 11m55s busy);
+# Measured on 2 cores: pytest 12 minutes (2597 tests; the four whole tiny-recipe trainings of
+# tests/test_learning.py take about 6), plus about 2 minutes to create a new environment
+# (fresh-clone .ci/run reached its next step after 14m8s);
 # extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
