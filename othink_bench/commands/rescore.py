@@ -109,6 +109,18 @@ def _write_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _write_output(path: Path | None, rows: list[dict[str, Any]]) -> bool:
+    """Write ``--output`` when given; False (after saying why) when it cannot be written."""
+    if path is None:
+        return True
+    try:
+        _write_atomic(path, rows)
+    except OSError as exc:
+        print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def _one_profile(args: argparse.Namespace) -> str | None:
     """The one ``--profile`` of a ``--data`` rescore (a name, or a one-name list from the
     repeatable flag); several are a ``RescoreInputError``."""
@@ -148,12 +160,8 @@ def _execute_with_samples(args: argparse.Namespace) -> int:
     except (RescoreInputError, DataSourceError, UnknownTaskError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.output:
-        try:
-            _write_atomic(args.output, out)
-        except OSError as exc:
-            print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
+    if not _write_output(args.output, out):
+        return 2
     if args.json:
         print(json.dumps(summary, ensure_ascii=True))
     else:
@@ -306,12 +314,8 @@ def execute_rescore(args: argparse.Namespace) -> int:
         summary["profiles"] = {name: t.summary() for name, t in tallies.items()}
     if comparison is not None:
         summary["compare_profiles"] = comparison.summary()
-    if args.output:
-        try:
-            _write_atomic(args.output, out_rows)
-        except OSError as exc:
-            print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
+    if not _write_output(args.output, out_rows):
+        return 2
     if args.json:
         print(json.dumps(summary, ensure_ascii=True))
     else:
