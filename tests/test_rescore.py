@@ -111,6 +111,19 @@ def test_lone_surrogate_with_output_writes_every_line(
     assert json.loads(capsys.readouterr().out)["n"] == 3
 
 
+def test_an_output_that_cannot_be_written_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rec = tmp_path / "records.jsonl"
+    rec.write_text('{"gold": "3", "output": "<answer>3</answer>"}\n', encoding="utf-8")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where --output wants a folder", encoding="utf-8")
+    out = blocker / "scored.jsonl"
+    assert main(["rescore", str(rec), "--task", "vc", "--output", str(out)]) == 2
+    assert f"cannot write {out}" in _err(capsys)
+    assert rec.read_text(encoding="utf-8").count("\n") == 1  # the input is untouched
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
