@@ -84,6 +84,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
+    def _cut(self, rng: str | None) -> int | None:
+        """Bytes to send before dropping this response, or None. Decided before any header goes
+        out: once the client has the headers it may change ``drop_after`` for its next request."""
+        drop = not rng or self.server.drop_ranges
+        return self.server.drop_after.pop(self.path, None) if drop else None
+
     def do_GET(self) -> None:
         rng = self.headers.get("Range")
         self.server.log.append((self.path, rng))
@@ -100,16 +106,16 @@ class Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 return
             end = min(end, len(body) - 1)
+            cut = self._cut(rng)
             self.send_response(206)
             self.send_header("Content-Range", f"bytes {start}-{end}/{len(body)}")
             part = body[start : end + 1]
         else:
+            cut = self._cut(rng)
             self.send_response(200)
             part = body
         self.send_header("Content-Length", str(len(part)))
         self.end_headers()
-        drop = not rng or self.server.drop_ranges
-        cut = self.server.drop_after.pop(self.path, None) if drop else None
         self.wfile.write(part if cut is None else part[:cut])
         if cut is not None:
             self.close_connection = True
