@@ -4,7 +4,8 @@ Why no subclass: everything the paper changes is reachable from outside TRL. The
 (``loss_type="grpo"``, k3 KL without bias correction) and the reward weights are config
 fields; the rewards are the task's own verifier and format check
 (:func:`othink_bench.rewards.reward_functions`); the dynamic KL weight is a callback that sets
-``trainer.beta`` each optimizer step. So ``trl.GRPOTrainer`` runs unmodified, vLLM generation
+``trainer.beta`` each optimizer step; each prompt's rewards are recorded by wrapping the reward
+functions (:mod:`trainers.reward_log`). So ``trl.GRPOTrainer`` runs unmodified, vLLM generation
 (``use_vllm``, ``vllm_mode="colocate"|"server"``) included, and a TRL upgrade is not a merge.
 
 GRPO is the ``constant`` schedule (the callback sets the same beta every step, which costs a
@@ -22,6 +23,7 @@ from othink_bench.task import Task
 from trainers.callbacks import BetaScheduleCallback
 from trainers.config import GRPODConfig
 from trainers.recipes import ConfigError
+from trainers.reward_log import record_rewards
 
 RewardFn = Callable[..., list[float]]
 
@@ -73,7 +75,8 @@ def build_grpo_trainer(
     if not schedule.is_zero and config.beta == 0.0:  # pragma: no cover - guarded by the config
         raise ConfigError("a non-zero schedule needs a non-zero initial beta (reference model)")
     beta_cb = BetaScheduleCallback(schedule)
-    rewards: list[Any] = task_rewards(task, config, reward_wrapper)
+    rewards: list[Any] = record_rewards(task_rewards(task, config, reward_wrapper),
+                                        config.reward_weights or [], config.output_dir or ".")
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=rewards,
