@@ -13,7 +13,13 @@ from leaderboard.displays import steps_display
 from leaderboard.figures.rewards import FILE_NAME as REWARD_PARTS
 from leaderboard.figures.samples_seen import plot_name, samples_seen
 from leaderboard.keys import short_model_name
-from leaderboard.log_summary import quarter_text, range_text, rise_text
+from leaderboard.log_summary import (
+    prompt_rise,
+    prompt_rise_text,
+    quarter_text,
+    range_text,
+    rise_text,
+)
 from leaderboard.plots import PLOTS_DIR, Plot, model_slug
 from leaderboard.training_logs import TrainingLog
 
@@ -86,23 +92,30 @@ def training_blocks(logs: Sequence[TrainingLog], plots: dict[str, Plot]) -> list
                 DisplayCell(_fmt_num(last_step) if last_step is not None else "—"),
                 DisplayCell(quarter_text(rewards)),
                 DisplayCell(rise_text(rewards)),
+                DisplayCell(prompt_rise_text(prompt_rise(log.groups) if log.groups else None)),
                 DisplayCell(quarter_text(kls)),
                 DisplayCell(range_text(betas)),
             ]
         )
     header = ["training", "train task", "trainer log", "runs", "last step",
-              "reward (first → last quarter)", "p (rise)", "KL (first → last quarter)", "beta"]
+              "reward (first → last quarter)", "p (rise)", "same prompts (first → last quarter)",
+              "KL (first → last quarter)", "beta"]
     blocks.append(
         Paragraph(
             "TRL log histories found next to the evaluated checkpoints (the longest one per "
             "training). Reward: mean ± s.d. of the first and the last quarter of the logged "
             "steps (one step's mean over a few completions is noisy); p (rise): one-sided Welch "
-            "t-test that the last quarter's per-step rewards are above the first quarter's. KL: "
+            "t-test that the last quarter's per-step rewards are above the first quarter's. "
+            "Same prompts: from the training's `reward_groups.jsonl`, each prompt's mean reward "
+            "in the first and the last quarter of the steps, averaged over the prompts seen in "
+            "both, with the one-sided paired t-test over those prompts (which prompts a step "
+            "draws is chance, and prompt difficulty is most of the step-to-step spread; this is "
+            "the test the testbed's target is read on; — where the training has no such file). KL: "
             "the logged per-token KL to the reference model, the same quarters. Beta: first → "
             "last logged value, with its minimum and maximum."
         )
     )
-    blocks.append(TableBlock(DisplayTable(header, rows, ["l"] * 4 + ["r"] * 5)))
+    blocks.append(TableBlock(DisplayTable(header, rows, ["l"] * 4 + ["r"] * 6)))
     for name in ("beta-schedule.png", "rewards.png", REWARD_PARTS):
         if name in plots:
             blocks.append(Image(f"{PLOTS_DIR}/{name}", plots[name].title))

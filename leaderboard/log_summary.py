@@ -9,14 +9,19 @@ behind its end points.
 
 Whether a reward *rose* is a test, not a reading: :func:`rise_p` is the one-sided Welch t-test
 of "the last quarter's per-step mean reward is above the first quarter's" (each logged step one
-observation), the test the CPU testbed's calibration targets (p < 0.05 on every seed).
+observation). Which prompts a step drew is chance, and prompt difficulty makes most of the
+step-to-step spread, so :func:`prompt_rise` asks the same question of the same prompts: from a
+training's ``reward_groups.jsonl`` (each prompt's rewards at each step), each prompt's mean
+reward in the last quarter of the steps against its mean in the first quarter, a one-sided
+paired t-test over the prompts seen in both quarters. The CPU testbed's target (p < 0.05 on
+every seed) is read on this test; the board shows both.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -63,6 +68,59 @@ def rise_p(values: Sequence[float]) -> float | None:
     return float(result.pvalue)
 
 
+@dataclass(frozen=True)
+class PromptRise:
+    """The same-prompt rise test of one training."""
+
+    prompts: int  # prompts seen in both the first and the last quarter of the steps
+    first_mean: float  # mean over those prompts of their first-quarter mean reward
+    last_mean: float
+    p_value: float  # one-sided paired t-test, last > first
+
+
+def prompt_rise(groups: Mapping[int, Mapping[str, Sequence[float]]]) -> PromptRise | None:
+    """The paired test of each prompt's last-quarter mean reward against its first-quarter mean.
+
+    ``groups`` maps step -> sample id -> the rewards of its completions at that step. The
+    quarters are the first and last ``max(1, n // 4)`` recorded steps. None with fewer than 4
+    steps or fewer than 2 prompts in both quarters; p is 1.0 or 0.0 when every prompt's
+    difference is the same (no spread: a t-test is undefined).
+    """
+    steps = sorted(groups)
+    q = len(steps) // 4
+    if q < 1:
+        return None
+
+    def means(part: Sequence[int]) -> dict[str, float]:
+        pooled: dict[str, list[float]] = {}
+        for step in part:
+            for sid, values in groups[step].items():
+                pooled.setdefault(sid, []).extend(values)
+        return {sid: statistics.fmean(v) for sid, v in pooled.items() if v}
+
+    first, last = means(steps[:q]), means(steps[-q:])
+    both = sorted(set(first) & set(last))
+    if len(both) < 2:
+        return None
+    a, b = [first[s] for s in both], [last[s] for s in both]
+    diffs = [y - x for x, y in zip(a, b, strict=True)]
+    if _sd(diffs) == 0:
+        p = 0.0 if diffs[0] > 0 else 1.0
+    else:
+        from scipy.stats import ttest_rel
+
+        p = float(ttest_rel(b, a, alternative="greater").pvalue)
+    return PromptRise(len(both), statistics.fmean(a), statistics.fmean(b), p)
+
+
+def prompt_rise_text(rise: PromptRise | None) -> str:
+    """``0.71 → 0.93, p = 0.0031 (25 prompts)``, or ``—``."""
+    if rise is None:
+        return "—"
+    return (f"{_fmt(rise.first_mean)} → {_fmt(rise.last_mean)}, p = {rise.p_value:.2g} "
+            f"({rise.prompts} prompts)")
+
+
 def rise_text(values: Sequence[float]) -> str:
     """``p = 0.0031`` for :func:`rise_p`, or ``—`` when it cannot be computed."""
     p = rise_p(values)
@@ -99,4 +157,5 @@ def range_text(values: Sequence[float]) -> str:
     return f"{ends} (min {_fmt(lo)}, max {_fmt(hi)})"
 
 
-__all__ = ["QuarterMeans", "quarter_means", "quarter_text", "range_text", "rise_p", "rise_text"]
+__all__ = ["PromptRise", "QuarterMeans", "prompt_rise", "prompt_rise_text", "quarter_means",
+           "quarter_text", "range_text", "rise_p", "rise_text"]

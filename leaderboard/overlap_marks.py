@@ -98,9 +98,13 @@ def overlap_blocks(marked: list[tuple[OverlapSource, list[str]]]) -> list[Block]
     for src, refs in marked:
         c = src.counts
         where = ", ".join(refs) if refs else "no run of the board"
+        beside = [f"`{PurePath(src.path).with_name(name).as_posix()}`"
+                  for name in ("overlap.md", "overlap.html")
+                  if Path(src.path).with_name(name).is_file()]
+        pages = f"; the closest pairs side by side: {' and '.join(beside)}" if beside else ""
         lines.append(
             f"{src.test_task}:{src.test_split} against {src.train_task}:{src.train_split} "
-            f"(`{src.path}`): {src.overlapping} of {src.test_items} test items overlap "
+            f"(`{src.path}`{pages}): {src.overlapping} of {src.test_items} test items overlap "
             f"({c.get('overlap_duplicate', 0)} duplicates, {c.get('overlap_image', 0)} same "
             f"image, {c.get('overlap_text', 0)} same question); marked: {where}."
         )

@@ -1,6 +1,6 @@
 """The trainer logs a board's training plots read: TRL's ``trainer_state.json`` found next to
 the checkpoints the runs evaluated, one :class:`TrainingLog` per training (the longest history
-found)."""
+found), with the training's ``reward_groups.jsonl`` (each prompt's rewards) where it has one."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from leaderboard.keys import ModelKey, natural_key
 from leaderboard.runs import Run, display_path
+from othink_bench.reward_groups import Groups, read_reward_groups
 
 TRAINER_STATE = "trainer_state.json"
 
@@ -26,6 +27,7 @@ class TrainingLog:
     path: str  # posix path shown on boards
     history: list[dict[str, Any]]
     refs: tuple[str, ...] = ()  # runs that evaluated checkpoints of this training
+    groups: Groups | None = None  # each prompt's rewards by step (reward_groups.jsonl), if any
 
     def series(self, key: str) -> tuple[list[float], list[float]]:
         """(steps, values) of one logged quantity, by step, one value per step (the last)."""
@@ -80,6 +82,12 @@ def find_trainer_states(run: Run) -> list[Path]:
     return sorted(unique.values())
 
 
+def training_folder(trainer_state: Path) -> Path:
+    """The training's output folder of a trainer_state.json (its own or a checkpoint's)."""
+    folder = trainer_state.parent
+    return folder.parent if folder.name.startswith("checkpoint-") else folder
+
+
 def _read_history(path: Path) -> list[dict[str, Any]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -93,7 +101,7 @@ def _read_history(path: Path) -> list[dict[str, Any]]:
 
 def load_training_logs(runs: Iterable[Run], anchor: Path) -> list[TrainingLog]:
     """One log per training (model key and train task): the longest history found."""
-    best: dict[tuple[ModelKey, str | None], tuple[int, str, list[dict[str, Any]]]] = {}
+    best: dict[tuple[ModelKey, str | None], tuple[int, str, list[dict[str, Any]], Path]] = {}
     refs: dict[tuple[ModelKey, str | None], set[str]] = {}
     for run in runs:
         if run.model.method == "base":
@@ -105,7 +113,7 @@ def load_training_logs(runs: Iterable[Run], anchor: Path) -> list[TrainingLog]:
             refs.setdefault(key, set()).add(run.ref)
             current = best.get(key)
             if current is None or (len(history), shown) > (current[0], current[1]):
-                best[key] = (len(history), shown, history)
+                best[key] = (len(history), shown, history, path)
     logs = [
         TrainingLog(
             model=model,
@@ -113,7 +121,8 @@ def load_training_logs(runs: Iterable[Run], anchor: Path) -> list[TrainingLog]:
             path=shown,
             history=history,
             refs=tuple(sorted(refs.get((model, task), set()), key=natural_key)),
+            groups=read_reward_groups(training_folder(found)),
         )
-        for (model, task), (_, shown, history) in best.items()
+        for (model, task), (_, shown, history, found) in best.items()
     ]
     return sorted(logs, key=TrainingLog.sort_key)

@@ -28,7 +28,7 @@ for src in "${outs[@]}"; do
   cp -r "$src/runs" "$stage/$src/runs"
   (cd "$src" && find train -name trainer_state.json -path '*checkpoint-*' \
       -o -name 'beta_schedule.jsonl' -o -name 'othink_training.json' \
-      -o -name 'othink_checkpoint.json') | while read -r f; do
+      -o -name 'othink_checkpoint.json' -o -name 'reward_groups*.jsonl') | while read -r f; do
     mkdir -p "$stage/$src/$(dirname "$f")" && cp "$src/$f" "$stage/$src/$f"
   done
   if [ -f "$src/matrix.json" ]; then cp "$src/matrix.json" "$src/matrix.md" "$stage/$src/"; fi

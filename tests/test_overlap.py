@@ -242,3 +242,18 @@ def test_board_refuses_a_file_that_is_no_overlap_report(tmp_path: Path) -> None:
     broken.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="field 'test_items' is missing"):
         build_board([runs], plots=False, overlap=[broken])
+
+
+def test_board_names_the_side_by_side_pages_beside_a_report(tmp_path: Path) -> None:
+    from leaderboard import build_board, render_markdown
+
+    runs = Path(__file__).resolve().parent / "fixtures" / "leaderboard" / "runs"
+    folder = tmp_path / "gr"
+    folder.mkdir()
+    report = overlap_json(folder, "gr-synth", "gr-synth", 5).rename(folder / "overlap.json")
+    (folder / "overlap.md").write_text("# pairs\n", encoding="utf-8")
+    text = render_markdown(build_board([runs], plots=False, overlap=[report]))
+    assert f"(`{report}`; the closest pairs side by side: `{folder / 'overlap.md'}`)" in text
+    (folder / "overlap.html").write_text("<html></html>", encoding="utf-8")
+    text = render_markdown(build_board([runs], plots=False, overlap=[report]))
+    assert f"`{folder / 'overlap.md'}` and `{folder / 'overlap.html'}`)" in text

@@ -31,9 +31,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from othink_bench.reward_groups import REWARD_GROUPS
 from othink_bench.strict_json import dumps
-
-REWARD_GROUPS = "reward_groups.jsonl"
 
 RewardFn = Callable[..., list[float]]
 

@@ -23,10 +23,12 @@ below each figure lists every value. Nothing here reads a file: it is a function
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from leaderboard.across_seeds import RULE, PooledPairs, pool_pairs
 from leaderboard.analysis import Analysis
 from leaderboard.blocks import Block, Heading, Image, Paragraph, TableBlock
 from leaderboard.cells import EMPTY, DisplayCell, DisplayTable, acc_cell, column_labels, fmt_pct
@@ -207,6 +209,45 @@ def sweep_plots(an: Analysis) -> list[Plot]:
     return [sweep_plot(f) for f in build_sweeps(an.collection)]
 
 
+@dataclass(frozen=True)
+class SweepContrast:
+    """One swept value against the sweep's first value, pooled over training seeds."""
+
+    model: ModelKey  # the line's model without seed
+    train_task: str | None
+    column: EvalKey
+    value: Any
+    against: Any
+    pooled: PooledPairs
+
+
+def sweep_contrasts(fig: SweepFigure) -> list[SweepContrast]:
+    """Each value of a figure's lines against the first value, where two or more training seeds
+    have both (the lines of one model, train task and column differ only in their seed)."""
+    groups: dict[tuple[ModelKey, str | None, EvalKey], list[SweepLine]] = {}
+    for line in fig.lines:
+        model = dataclasses.replace(line.model, train_seed=None)
+        groups.setdefault((model, line.train_task, line.column), []).append(line)
+    out = []
+    for (model, task, column), lines in groups.items():
+        values = sorted({v for ln in lines for v, _ in ln.points}, key=value_sort_key)
+        for value in values[1:]:
+            triples = []
+            for ln in lines:
+                at = dict(ln.points)
+                if value in at and values[0] in at and ln.model.train_seed is not None:
+                    triples.append((ln.model.train_seed, at[value], at[values[0]]))
+            pooled = pool_pairs(sorted(triples, key=lambda t: t[0]))
+            if pooled is not None:
+                out.append(SweepContrast(model, task, column, value, values[0], pooled))
+    return out
+
+
+def _points_interval(pooled: PooledPairs) -> str:
+    iv = pooled.two_level
+    return f"{100 * iv.mean:+.2f} [{100 * iv.low:+.1f}, {100 * iv.high:+.1f}] pts"
+
+
 # -- the board's section -----------------------------------------------------------------------
 
 
@@ -248,6 +289,27 @@ def sweep_blocks(an: Analysis, plots: dict[str, Plot]) -> list[Block]:
                          *(_cell(by_value.get(v), fig.setting == FORMAT_WEIGHT) for v in values)])
         header = ["model", "trained on", "eval", *(f"{fig.setting}={value_text(v)}" for v in values)]
         blocks.append(TableBlock(DisplayTable(header, rows, ["l", "l", "l"] + ["r"] * len(values))))
+        contrasts = sweep_contrasts(fig)
+        if contrasts:
+            blocks.append(Paragraph(
+                f"Across seeds, each {fig.setting} against the sweep's first value, on the "
+                "questions both scored: mean paired difference in points with its two-level 95% "
+                "interval (seeds and test questions resampled), the CMH test for matched pairs "
+                f"stratified by seed, and the verdict by the board's rule ({RULE})."))
+            blocks.append(TableBlock(DisplayTable(
+                ["model", "trained on", "eval", "contrast", "seeds", "difference [95%]",
+                 "CMH p", "supported"],
+                [[DisplayCell(c.model.display), DisplayCell(c.train_task or "—"),
+                  DisplayCell(labels[c.column]),
+                  DisplayCell(f"{fig.setting}={value_text(c.value)} vs "
+                              f"{fig.setting}={value_text(c.against)}"),
+                  DisplayCell(", ".join(str(x) for x in c.pooled.seeds)),
+                  DisplayCell(_points_interval(c.pooled)),
+                  DisplayCell(f"{c.pooled.cmh.p_value:.2g}"),
+                  DisplayCell({1: "**✓ higher**", -1: "**✓ lower**"}.get(
+                      c.pooled.direction, "not supported"))]
+                 for c in contrasts],
+                ["l", "l", "l", "l", "l", "r", "r", "l"])))
         for mark in fig.ranges:
             acc = acc_cell(mark.run).plain
             span = (f"beta {mark.beta_range[0]:.4g} to {mark.beta_range[1]:.4g}"
@@ -258,5 +320,5 @@ def sweep_blocks(an: Analysis, plots: dict[str, Plot]) -> list[Block]:
     return blocks
 
 
-__all__ = ["RangeMark", "SweepFigure", "SweepLine", "build_sweeps", "sweep_blocks",
-           "sweep_plot", "sweep_plots"]
+__all__ = ["RangeMark", "SweepContrast", "SweepFigure", "SweepLine", "build_sweeps",
+           "sweep_blocks", "sweep_contrasts", "sweep_plot", "sweep_plots"]
