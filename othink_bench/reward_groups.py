@@ -45,7 +45,7 @@ def _read_file(path: Path, groups: Groups) -> None:
             ids, values = row.get("ids"), row.get("values")
             if not (isinstance(step, int) and not isinstance(step, bool) and step >= 0):
                 raise ValueError(f"{where}: 'step' must be an integer >= 0, got {step!r}")
-            if not isinstance(fn, str) or not _number(weight):
+            if not isinstance(fn, str) or not isinstance(weight, int | float) or not _number(weight):
                 raise ValueError(f"{where}: needs 'fn' (a name) and 'weight' (a number)")
             if (not isinstance(ids, list) or not isinstance(values, list)
                     or len(ids) != len(values) or not all(isinstance(i, str) for i in ids)
