@@ -7,7 +7,8 @@ saves no intermediate checkpoints, and must end with a higher mean reward over t
 of the logged steps than over the first quarter. Stopped at step 48, counting did not (1.401 ->
 1.339: its reward rises late, as its learning rate decays), so the tests run the whole recipe.
 The published board shows the same quarters with the one-sided Welch test for every seed
-(Training logs, "p (rise)").
+(Training logs, "p (rise)"), and the same-prompt test on ``reward_groups.jsonl``, whose
+per-step means these tests check against TRL's logged reward.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from leaderboard.log_summary import prompt_rise, prompt_rise_text
 from othink_bench.models.tiny import is_bundled_tiny, resolve_model
+from othink_bench.reward_groups import read_reward_groups
 from trainers.run import train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -45,3 +48,12 @@ def test_rl_with_the_tiny_recipe_raises_its_own_reward(
 ) -> None:
     first, last, rewards = _reward_quarters(method, task, tmp_path)
     assert last > first, (first, last, rewards)
+    # each prompt's rewards, as recorded beside the log, add up to the reward TRL logged
+    groups = read_reward_groups(tmp_path)
+    assert groups is not None and len(groups) == len(rewards)
+    for step, logged in zip(sorted(groups), rewards, strict=True):
+        values = [v for per_prompt in groups[step].values() for v in per_prompt]
+        assert sum(values) / len(values) == pytest.approx(logged, abs=1e-6), step
+    rise = prompt_rise(groups)
+    assert rise is not None and rise.last_mean > rise.first_mean, rise
+    print(f"same prompts: {prompt_rise_text(rise)}")
