@@ -1,6 +1,7 @@
 """Each prompt's rewards at each GRPO step (reward_groups.jsonl): written by a wrapper on the
 reward functions, read back weighted, trimmed on resume, damaged lines named; the same-prompt rise
-test on them; and the sweep section's across-seed contrasts."""
+test on them; and the sweep section's across-seed contrasts, of final checkpoints and of the
+training logs."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from scipy.stats import ttest_rel
+from scipy.stats import ttest_1samp, ttest_rel
 
 from leaderboard import build_board, collect, render_markdown
-from leaderboard.figures.sweeps import build_sweeps, sweep_contrasts
+from leaderboard.figures.sweeps import (
+    SweepFigure,
+    build_sweeps,
+    sweep_contrasts,
+    sweep_training_parts,
+)
+from leaderboard.keys import ModelKey
 from leaderboard.log_summary import prompt_rise, prompt_rise_text
+from leaderboard.training_logs import TrainingLog
 from othink_bench.records import Manifest, ModelInfo, RunRecord, append_records, write_manifest
 from othink_bench.reward_groups import read_reward_groups
 from trainers.reward_log import RewardRecorder, record_rewards, reward_groups_path
@@ -160,3 +168,44 @@ def test_sweep_contrasts_pool_the_seeds_and_say_the_verdict(tmp_path: Path) -> N
     text = render_markdown(build_board([tmp_path / "runs"]))
     assert "| alpha=1.0 vs alpha=0.0 | 0, 1, 2 | -33.33" in text and "**✓ lower**" in text
     assert "| alpha=0.5 vs alpha=0.0 | 0, 1, 2 |" in text and "not supported" in text
+
+
+def _train_log(alpha: float, seed: int, fmt: list[float], acc: list[float],
+               kl: list[float] | None = None) -> TrainingLog:
+    history = []
+    for i, (f, a) in enumerate(zip(fmt, acc, strict=True)):
+        row = {"step": i + 1, "rewards/format_reward/mean": f,
+               "rewards/accuracy_vc_synth_tiny/mean": a}
+        if kl is not None:
+            row["kl"] = kl[i]
+        history.append(row)
+    return TrainingLog(model=ModelKey("tiny", "grpo", train_seed=seed, sweep=(("alpha", alpha),)),
+                       train_task="vc-synth-tiny", path=f"a{alpha}/s{seed}", history=history)
+
+
+def test_sweep_training_parts_contrast_the_first_quarter_over_seeds() -> None:
+    # alpha 0 learns the format late on every seed; alpha 1 early
+    logs = [_train_log(0.0, s, [0.5 + 0.01 * s] * 2 + [1.0] * 6, [0.2] * 8) for s in range(3)]
+    logs += [_train_log(1.0, s, [0.9 - 0.02 * s] * 2 + [1.0] * 6, [0.2] * 8) for s in range(3)]
+    logs.append(_train_log(0.5, 0, [0.7] * 8, [0.2] * 8))  # one seed only: no row
+    fig = SweepFigure("tiny", "alpha", ())
+    ((model, task), parts), = sweep_training_parts(fig, logs).items()
+    assert model.display == "+ GRPO" and task == "vc-synth-tiny"
+    fmt = {tp.value: tp for tp in parts if tp.part == "format reward"}
+    assert set(fmt) == {0.0, 1.0} and fmt[0.0].p_value is None
+    one = fmt[1.0]
+    assert one.quarter == "first" and one.seeds == (0, 1, 2) and one.against == 0.0
+    assert one.diffs == pytest.approx((0.4, 0.37, 0.34))
+    assert one.p_value == pytest.approx(ttest_1samp([0.4, 0.37, 0.34], 0.0).pvalue)
+    acc = next(tp for tp in parts if tp.part == "accuracy reward" and tp.value == 1.0)
+    assert acc.p_value == 1.0  # no difference at all
+    # beta is read on the last quarter's KL, against the first value that logged one
+    betas = [TrainingLog(model=ModelKey("tiny", "grpo", train_seed=s, sweep=(("beta", b),)),
+                         train_task="gr", path=f"{b}/{s}",
+                         history=[{"step": i + 1, **({"kl": k} if b else {}),
+                                   "rewards/accuracy_gr/mean": 0.3} for i in range(8)])
+             for b, k in ((0.0, 0.0), (0.01, 0.2), (0.3, 0.05)) for s in range(2)]
+    (parts_b,) = sweep_training_parts(SweepFigure("tiny", "beta", ()), betas).values()
+    kl = {tp.value: tp for tp in parts_b if tp.part == "KL"}
+    assert set(kl) == {0.01, 0.3} and kl[0.3].against == 0.01 and kl[0.3].quarter == "last"
+    assert kl[0.3].diffs == pytest.approx((-0.15, -0.15)) and kl[0.3].p_value == 0.0

@@ -24,6 +24,7 @@ below each figure lists every value. Nothing here reads a file: it is a function
 from __future__ import annotations
 
 import dataclasses
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ from leaderboard.blocks import Block, Heading, Image, Paragraph, TableBlock
 from leaderboard.cells import EMPTY, DisplayCell, DisplayTable, acc_cell, column_labels, fmt_pct
 from leaderboard.collect import Collection
 from leaderboard.keys import EvalKey, ModelKey, natural_key, short_model_name, slugify
+from leaderboard.log_summary import quarter_means
 from leaderboard.plots import (
     PLOTS_DIR,
     Plot,
@@ -46,6 +48,7 @@ from leaderboard.plots import (
     png_bytes,
 )
 from leaderboard.runs import Run
+from leaderboard.training_logs import TrainingLog
 from othink_bench.sweeps import value_sort_key, value_text
 
 FORMAT_WEIGHT = "alpha"  # Figure 4: format accuracy is drawn too
@@ -243,6 +246,122 @@ def sweep_contrasts(fig: SweepFigure) -> list[SweepContrast]:
     return out
 
 
+#: The per-step quantities of TRL's log the sweep section reads, by part name.
+FORMAT_PART = "rewards/format_reward/mean"
+_ACCURACY_PREFIX = "rewards/accuracy_"
+#: What each swept setting is contrasted on during training, and in which quarter: the format
+#: weight on how fast the format (and the accuracy) reward rise, the KL weight on how far the
+#: policy has moved from the reference by the end.
+TRAINING_CONTRASTS: dict[str, tuple[tuple[str, str], ...]] = {
+    FORMAT_WEIGHT: (("format reward", "first"), ("accuracy reward", "first")),
+    KL_WEIGHT: (("KL", "last"), ("accuracy reward", "last")),
+}
+
+
+@dataclass(frozen=True)
+class TrainingPart:
+    """One logged quantity's quarter means over one swept value's training seeds."""
+
+    value: Any
+    part: str  # "format reward", "accuracy reward" or "KL"
+    quarter: str  # the quarter contrasted: "first" or "last"
+    seeds: tuple[int, ...]
+    first: tuple[float, ...]  # each seed's first-quarter mean, in seed order
+    last: tuple[float, ...]
+    # against the first value that logged this quantity (TRL logs no KL at beta 0), on the
+    # seeds both have: differences in ``quarter``
+    against: Any = None
+    diffs: tuple[float, ...] = ()
+    p_value: float | None = None  # two-sided paired t-test over seeds; None for ``against``
+
+    @property
+    def contrasted(self) -> tuple[float, ...]:
+        return self.first if self.quarter == "first" else self.last
+
+
+def _part_series(log: TrainingLog, part: str) -> list[float]:
+    if part == "format reward":
+        return log.series(FORMAT_PART)[1]
+    if part == "KL":
+        return log.series("kl")[1]
+    keys = sorted({k for e in log.history for k in e
+                   if k.startswith(_ACCURACY_PREFIX) and k.endswith("/mean")})
+    return log.series(keys[0])[1] if keys else []
+
+
+def sweep_training_parts(fig: SweepFigure, logs: Sequence[TrainingLog]
+                         ) -> dict[tuple[ModelKey, str | None], list[TrainingPart]]:
+    """What a swept setting did *during* training (:data:`TRAINING_CONTRASTS`), where the final
+    checkpoints may agree (every alpha ends with the format learnt).
+
+    One entry per (model without seed, train task) with two or more seeds at two or more values.
+    """
+    wanted = TRAINING_CONTRASTS.get(fig.setting, ())
+    by_key: dict[tuple[ModelKey, str | None], dict[Any, dict[int, TrainingLog]]] = {}
+    for log in logs:
+        swept = dict(log.model.sweep)
+        if fig.setting not in swept or log.model.train_seed is None:
+            continue
+        if log.model.base != fig.base:
+            continue
+        rest = tuple(kv for kv in log.model.sweep if kv[0] != fig.setting)
+        model = ModelKey(log.model.base, log.model.method, log.model.variant, None, rest)
+        per_value = by_key.setdefault((model, log.train_task), {})
+        per_value.setdefault(swept[fig.setting], {})[log.model.train_seed] = log
+    out: dict[tuple[ModelKey, str | None], list[TrainingPart]] = {}
+    for key, per_value in sorted(by_key.items(), key=lambda kv: (kv[0][0].sort_key(),
+                                                                 natural_key(kv[0][1] or ""))):
+        values = sorted(per_value, key=value_sort_key)
+        if len(values) < 2:
+            continue
+        parts: list[TrainingPart] = []
+        for part, quarter in wanted:
+            quarters: dict[Any, dict[int, tuple[float, float]]] = {}
+            for value in values:
+                for seed, log in per_value[value].items():
+                    q = quarter_means(_part_series(log, part))
+                    if q is not None:
+                        quarters.setdefault(value, {})[seed] = (q.first_mean, q.last_mean)
+            logged = [v for v in values if v in quarters]
+            if len(logged) < 2:
+                continue
+            at = 0 if quarter == "first" else 1
+            ref = quarters[logged[0]]
+            for value in logged:
+                got = quarters.get(value, {})
+                seeds = tuple(sorted(got))
+                if len(seeds) < 2:
+                    continue
+                diffs: tuple[float, ...] = ()
+                p = None
+                if value != logged[0]:
+                    both = [sd for sd in seeds if sd in ref]
+                    diffs = tuple(got[sd][at] - ref[sd][at] for sd in both)
+                    p = _paired_p(diffs)
+                parts.append(TrainingPart(value, part, quarter, seeds,
+                                          tuple(got[sd][0] for sd in seeds),
+                                          tuple(got[sd][1] for sd in seeds), logged[0], diffs, p))
+        if parts:
+            out[key] = parts
+    return out
+
+
+def _paired_p(diffs: Sequence[float]) -> float | None:
+    """Two-sided one-sample t-test of the differences against 0 (None below 2; 0 or 1 when
+    they have no spread)."""
+    if len(diffs) < 2:
+        return None
+    if len(set(diffs)) == 1:
+        return 1.0 if diffs[0] == 0 else 0.0
+    from scipy.stats import ttest_1samp
+
+    return float(ttest_1samp(list(diffs), 0.0).pvalue)
+
+
+def _seed_values(values: Sequence[float]) -> str:
+    return ", ".join(f"{v:.3g}" for v in values)
+
+
 def _points_interval(pooled: PooledPairs) -> str:
     iv = pooled.two_level
     return f"{100 * iv.mean:+.2f} [{100 * iv.low:+.1f}, {100 * iv.high:+.1f}] pts"
@@ -310,6 +429,32 @@ def sweep_blocks(an: Analysis, plots: dict[str, Plot]) -> list[Block]:
                       c.pooled.direction, "not supported"))]
                  for c in contrasts],
                 ["l", "l", "l", "l", "l", "r", "r", "l"])))
+        for (model, task), parts in sweep_training_parts(fig, an.collection.logs).items():
+            blocks.append(Paragraph(
+                f"During training ({model.display} on {task}, training logs): each quantity's "
+                "mean over the first and the last quarter of the logged steps (mean over seeds), "
+                "each seed's mean in the quarter contrasted, and the difference there from the "
+                "first value that logged it, with the two-sided paired t-test over seeds (seeds "
+                "higher : lower)."))
+            rows = []
+            for tp in parts:
+                higher = sum(d > 0 for d in tp.diffs)
+                lower = sum(d < 0 for d in tp.diffs)
+                contrast = ("—" if tp.p_value is None else
+                            f"{statistics.fmean(tp.diffs):+.3g} vs {fig.setting}="
+                            f"{value_text(tp.against)} ({higher} : {lower}), "
+                            f"p = {tp.p_value:.2g}")
+                rows.append([DisplayCell(f"{fig.setting}={value_text(tp.value)}"),
+                             DisplayCell(tp.part),
+                             DisplayCell(", ".join(str(x) for x in tp.seeds)),
+                             DisplayCell(f"{statistics.fmean(tp.first):.3g} → "
+                                         f"{statistics.fmean(tp.last):.3g}"),
+                             DisplayCell(f"{tp.quarter}: {_seed_values(tp.contrasted)}"),
+                             DisplayCell(contrast)])
+            blocks.append(TableBlock(DisplayTable(
+                ["value", "quantity", "seeds", "first → last quarter", "per seed",
+                 "difference"],
+                rows, ["l", "l", "l", "r", "r", "r"])))
         for mark in fig.ranges:
             acc = acc_cell(mark.run).plain
             span = (f"beta {mark.beta_range[0]:.4g} to {mark.beta_range[1]:.4g}"
@@ -320,5 +465,6 @@ def sweep_blocks(an: Analysis, plots: dict[str, Plot]) -> list[Block]:
     return blocks
 
 
-__all__ = ["RangeMark", "SweepContrast", "SweepFigure", "SweepLine", "build_sweeps",
-           "sweep_blocks", "sweep_contrasts", "sweep_plot", "sweep_plots"]
+__all__ = ["RangeMark", "SweepContrast", "SweepFigure", "SweepLine", "TrainingPart",
+           "build_sweeps", "sweep_blocks", "sweep_contrasts", "sweep_plot", "sweep_plots",
+           "sweep_training_parts"]
