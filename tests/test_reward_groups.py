@@ -17,6 +17,7 @@ from leaderboard.figures.sweeps import (
     SweepFigure,
     build_sweeps,
     sweep_contrasts,
+    sweep_plot,
     sweep_training_parts,
 )
 from leaderboard.keys import ModelKey
@@ -209,3 +210,16 @@ def test_sweep_training_parts_contrast_the_first_quarter_over_seeds() -> None:
     kl = {tp.value: tp for tp in parts_b if tp.part == "KL"}
     assert set(kl) == {0.01, 0.3} and kl[0.3].against == 0.01 and kl[0.3].quarter == "last"
     assert kl[0.3].diffs == pytest.approx((-0.15, -0.15)) and kl[0.3].p_value == 0.0
+
+
+def test_the_sweep_figure_gains_a_training_panel(tmp_path: Path) -> None:
+    for seed in range(2):
+        for alpha in (0.0, 1.0):
+            _run(tmp_path, f"a{alpha}-s{seed}", set(range(30)), seed, alpha)
+    (fig,) = build_sweeps(collect([tmp_path / "runs"]))
+    logs = [_train_log(a, s, [0.5 + a / 4] * 8, [0.2] * 8) for a in (0.0, 1.0) for s in range(2)]
+    training = sweep_training_parts(fig, logs)
+    assert training
+    plain, with_training = sweep_plot(fig).png, sweep_plot(fig, training).png
+    assert with_training != plain and with_training == sweep_plot(fig, training).png
+    assert sweep_plot(fig, {}).png == plain  # nothing logged: the figure is unchanged

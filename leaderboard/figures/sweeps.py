@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,14 +165,19 @@ def _grpod_ranges(coll: Collection, base: str, lines: Sequence[SweepLine]) -> tu
 # -- drawing -----------------------------------------------------------------------------------
 
 
-def sweep_plot(fig: SweepFigure) -> Plot:
-    """One panel per eval column: accuracy (and, for alpha, format accuracy) vs the value."""
+def sweep_plot(fig: SweepFigure, training: Mapping[tuple[ModelKey, str | None],
+                                                   Sequence[TrainingPart]] | None = None) -> Plot:
+    """One panel per eval column: accuracy (and, for alpha, format accuracy) vs the value; with
+    ``training`` (:func:`sweep_training_parts`) a last panel of what the value did during
+    training: each quantity's mean over seeds in the quarter contrasted, min to max as a band."""
     labels = column_labels(fig.columns)
+    training = {k: v for k, v in (training or {}).items() if v}
     with plot_style():
         figure = new_figure()
         columns = fig.columns
-        axes = [figure.add_subplot(1, len(columns), i + 1) for i in range(len(columns))]
-        for ax, column in zip(axes, columns, strict=True):
+        n = len(columns) + (1 if training else 0)
+        axes = [figure.add_subplot(1, n, i + 1) for i in range(n)]
+        for ax, column in zip(axes[: len(columns)], columns, strict=True):
             series = []
             for line in (ln for ln in fig.lines if ln.column == column):
                 x = [float(v) for v, _ in line.points]
@@ -202,6 +207,23 @@ def sweep_plot(fig: SweepFigure) -> Plot:
             ax.set_xlabel(fig.setting)
             ax.set_ylim(0, 100)
             ax.legend(loc="best")
+        if training:
+            ax = axes[-1]
+            series = []
+            for (model, task), parts in training.items():
+                for part in dict.fromkeys(tp.part for tp in parts):
+                    rows = [tp for tp in parts if tp.part == part]
+                    series.append(Series(
+                        f"{model.display} on {task}: {part}, {rows[0].quarter} quarter",
+                        model.method, [float(tp.value) for tp in rows],
+                        [statistics.fmean(tp.contrasted) for tp in rows],
+                        [min(tp.contrasted) for tp in rows], [max(tp.contrasted) for tp in rows],
+                        dashed=part != "accuracy reward", marker="s"))
+            _draw_lines(ax, series)
+            ax.set_title("during training (mean of seeds, min-max)")
+            ax.set_xlabel(fig.setting)
+            ax.set_ylabel("logged per-step mean")
+            ax.legend(loc="best")
         axes[0].set_ylabel("accuracy (%), Wilson 95% interval")
         figure.suptitle(fig.title)
         figure.tight_layout()
@@ -209,7 +231,8 @@ def sweep_plot(fig: SweepFigure) -> Plot:
 
 
 def sweep_plots(an: Analysis) -> list[Plot]:
-    return [sweep_plot(f) for f in build_sweeps(an.collection)]
+    return [sweep_plot(f, sweep_training_parts(f, an.collection.logs))
+            for f in build_sweeps(an.collection)]
 
 
 @dataclass(frozen=True)
