@@ -510,6 +510,8 @@ def test_tiny_model_end_to_end_via_hf(toy: ToyCount, tiny_dir: Path, tmp_path: P
     assert m.model.revision and len(m.model.revision) == 16  # the weights' fingerprint
     info = json.loads((s.run_dir / "manifest.json").read_text())["backend_info"]
     assert info["dtype"] == "float32" and info["device"] == "cpu"
+    assert info["model_class"] and info["parameters"] > 0
+    time.sleep(1.1)  # a rewritten "finished" would differ
     again = evaluate(
         str(tiny_dir),
         "toy-count",
@@ -520,6 +522,12 @@ def test_tiny_model_end_to_end_via_hf(toy: ToyCount, tiny_dir: Path, tmp_path: P
         progress=False,
     )[0]
     assert again.run_id == s.run_id and again.n_new == 0
+    # meeting the finished run again (as a matrix reusing it does) loses nothing: the backend
+    # that made the records is still described (its model class and size), and it finished when
+    # it did
+    after = read_manifest(s.run_dir)
+    assert json.loads((s.run_dir / "manifest.json").read_text())["backend_info"] == info
+    assert after.finished == m.finished and after.status == "complete"
 
 
 def test_a_megabyte_question_is_a_per_sample_error_not_a_forward_pass(

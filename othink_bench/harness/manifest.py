@@ -90,9 +90,13 @@ def now() -> str:
 
 
 def write_run_manifest(
-    run: RunIdentity, dist: Dist, n_samples: int, status: str, **extra: Any
+    run: RunIdentity, dist: Dist, n_samples: int, status: str, *, finished: str | None = None,
+    **extra: Any,
 ) -> None:
-    """Write the manifest of ``run`` (main process only), merged with what it already says."""
+    """Write the manifest of ``run`` (main process only), merged with what it already says.
+
+    ``finished``: the time to record instead of now (a run met again that generated nothing
+    keeps the time its records were made)."""
     if not dist.main:
         return
     s = run.settings
@@ -128,7 +132,7 @@ def write_run_manifest(
         git_revision=git_revision(),
         hardware=hardware_info(),
         started=old.started if old is not None and old.started else now(),
-        finished=now() if status != "running" else None,
+        finished=None if status == "running" else finished or now(),
         n_samples=n_samples,
         status=status,
     )

@@ -62,6 +62,7 @@ class TaskRun:
         self.dist = dist
         self.n_new = 0
         self.elapsed = 0.0
+        self._before: dict[str, Any] | None = None  # the manifest before this call, if any
         self.image_root = (
             confinement_root(settings.image_root, settings.data)
             if self.ident.source == "local" and not settings.allow_outside_images
@@ -86,6 +87,21 @@ class TaskRun:
             self._results()
         except (OSError, ValueError) as exc:
             log.error("cannot write the manifest or results of %s: %s", self.ident.run_dir, exc)
+
+    def _nothing_generated(self) -> bool:
+        """True when this call wrote no record (a finished run met again, e.g. by a matrix that
+        reuses its evaluations); in one process only, where that is known."""
+        return self.n_new == 0 and self.dist.world == 1
+
+    def _recorded_backend_info(self) -> dict[str, Any]:
+        """What produced the records: this backend, or, when this call generated nothing, what
+        the manifest already says. A backend that had nothing to do never loaded its model and
+        knows less (no model class, parameter count or CPU threads); its description must not
+        replace the one of the backend that did the work."""
+        before = (self._before or {}).get("backend_info")
+        if self._nothing_generated() and isinstance(before, dict) and before:
+            return before
+        return self._describe()
 
     def _describe(self) -> dict[str, Any]:
         backend = self.ident.backend
@@ -139,6 +155,10 @@ class TaskRun:
         for record in resume.counted:
             guard.add(record)
         done = resume.done
+        try:  # what the manifest said before this call marks the run as running
+            self._before = read_manifest(r.run_dir).model_dump()
+        except (OSError, ValueError):
+            self._before = None
         try:
             self._manifest(n, "running")
         except OSError as exc:
@@ -198,12 +218,15 @@ class TaskRun:
                     "than one); rerun the same command to redo them"
                 )
         extra: dict[str, Any] = {
-            "backend_info": self._describe(),
+            "backend_info": self._recorded_backend_info(),
             "selection": {**s.selection.describe(), "requested": n * s.samples},
         }
         if error:
             extra["error"] = error
-        self._manifest(n, status, **extra)
+        before = self._before or {}
+        kept = (before.get("finished") if self._nothing_generated()
+                and before.get("status") == status else None)
+        self._manifest(n, status, finished=kept, **extra)
         try:
             self._results()
         except OSError as exc:
