@@ -211,19 +211,22 @@ def sweep_plot(fig: SweepFigure, training: Mapping[tuple[ModelKey, str | None],
             ax = axes[-1]
             series = []
             for (model, task), parts in training.items():
+                who = f"{model.display} on {task}: " if len(training) > 1 else ""
                 for part in dict.fromkeys(tp.part for tp in parts):
                     rows = [tp for tp in parts if tp.part == part]
                     series.append(Series(
-                        f"{model.display} on {task}: {part}, {rows[0].quarter} quarter",
+                        f"{who}{part}, {rows[0].quarter} quarter",
                         model.method, [float(tp.value) for tp in rows],
                         [statistics.fmean(tp.contrasted) for tp in rows],
                         [min(tp.contrasted) for tp in rows], [max(tp.contrasted) for tp in rows],
                         dashed=part != "accuracy reward", marker="s"))
             _draw_lines(ax, series)
-            ax.set_title("during training (mean of seeds, min-max)")
+            only = next(iter(training)) if len(training) == 1 else None
+            ax.set_title("during training" + (f": {only[0].display} on {only[1]}" if only else "")
+                         + "\n(mean of seeds, band min-max)")
             ax.set_xlabel(fig.setting)
             ax.set_ylabel("logged per-step mean")
-            ax.legend(loc="best")
+            ax.legend(loc="best", fontsize="small")
         axes[0].set_ylabel("accuracy (%), Wilson 95% interval")
         figure.suptitle(fig.title)
         figure.tight_layout()
