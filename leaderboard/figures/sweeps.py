@@ -176,6 +176,7 @@ def sweep_plot(fig: SweepFigure, training: Mapping[tuple[ModelKey, str | None],
         figure = new_figure()
         columns = fig.columns
         n = len(columns) + (1 if training else 0)
+        figure.set_size_inches(figure.get_figwidth() * max(1.0, n / 1.5), figure.get_figheight())
         axes = [figure.add_subplot(1, n, i + 1) for i in range(n)]
         for ax, column in zip(axes[: len(columns)], columns, strict=True):
             series = []
@@ -206,7 +207,7 @@ def sweep_plot(fig: SweepFigure, training: Mapping[tuple[ModelKey, str | None],
             ax.set_title(labels[column])
             ax.set_xlabel(fig.setting)
             ax.set_ylim(0, 100)
-            ax.legend(loc="best")
+            ax.legend(loc="best", fontsize="small")
         if training:
             ax = axes[-1]
             series = []
