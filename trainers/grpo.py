@@ -75,8 +75,9 @@ def build_grpo_trainer(
     if not schedule.is_zero and config.beta == 0.0:  # pragma: no cover - guarded by the config
         raise ConfigError("a non-zero schedule needs a non-zero initial beta (reference model)")
     beta_cb = BetaScheduleCallback(schedule)
-    rewards: list[Any] = record_rewards(task_rewards(task, config, reward_wrapper),
-                                        config.reward_weights or [], config.output_dir or ".")
+    rewards: list[Any] = task_rewards(task, config, reward_wrapper)
+    if config.output_dir:  # each prompt's rewards beside the training's logs
+        rewards = record_rewards(rewards, config.reward_weights or [], config.output_dir)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=rewards,
