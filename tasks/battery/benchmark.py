@@ -19,8 +19,10 @@ from typing import Any
 from othink_bench.answers.typed import AnswerSpec, check_gold_typed
 from othink_bench.data_sources import DataSourceError
 from othink_bench.task import PROMPT_SUFFIX, ImageRef, PromptVariant, Sample, SourceName, Split
-from tasks.battery.common import BatteryTask, PromptBuilder, paper_prompt
+from tasks.battery.common import BatteryTask, PromptBuilder, paper_prompt, typed_meta
 from tasks.battery.rows import cell_image, error_sample, read_hub_rows, read_local_rows
+
+__all__ = ["BenchmarkTask", "typed_meta"]
 
 
 class BenchmarkTask(BatteryTask):
@@ -146,9 +148,3 @@ class BenchmarkTask(BatteryTask):
             raise ValueError(f"{where}: field {name!r} holds no image")
         return ref
 
-
-def typed_meta(answer_type: str, options: Sequence[str] = (), precision: int | None = None,
-               unit: str | None = None, **extra: Any) -> dict[str, Any]:
-    """The typed-answer metadata of a sample (the contract of :class:`Sample`)."""
-    return {"answer_type": answer_type, "options": list(options), "precision": precision,
-            "unit": unit, **extra}

@@ -35,6 +35,7 @@ from othink_bench.task import (
     Split,
     Task,
 )
+from tasks.battery.rows import cell_image
 
 PromptBuilder = Callable[[Sample], str]
 
@@ -54,17 +55,19 @@ def paper_prompt(sample: Sample) -> str:
 
 
 def image_ref(value: Any, root: Path | None, where: str) -> ImageRef:
-    """An image from a hub cell (``{"bytes", "path"}``) or a release path under ``root``."""
-    if isinstance(value, dict):
-        if value.get("bytes"):
-            return ImageRef(data=value["bytes"])
-        value = value.get("path")
-    if isinstance(value, str) and value:
-        p = Path(value)
-        if not p.is_absolute() and root is not None:
-            p = root / p
-        return ImageRef(path=str(p))
-    raise DataSourceError(f"{where}: no image (expected a path string or an image cell)")
+    """An image from a hub cell (``{"bytes", "path"}``) or a release path under ``root``
+    (:func:`tasks.battery.rows.cell_image`); none is a data error naming the row."""
+    ref = cell_image(value, root)
+    if ref is None:
+        raise DataSourceError(f"{where}: no image (expected a path string or an image cell)")
+    return ref
+
+
+def typed_meta(answer_type: str, options: Sequence[str] = (), precision: int | None = None,
+               unit: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The typed-answer metadata of a sample (the contract of :class:`Sample`)."""
+    return {"answer_type": answer_type, "options": list(options), "precision": precision,
+            "unit": unit, **extra}
 
 
 class BatteryTask(Task):
@@ -203,11 +206,8 @@ def typed_sample(
 ) -> Sample:
     """A sample with the typed-answer metadata; a gold that cannot be verified is a data error
     naming the row."""
-    sample = Sample(
-        id=sid, question=question, gold=gold, image=image,
-        meta={"answer_type": answer_type, "options": list(options), "precision": precision,
-              "unit": unit, **meta},
-    )
+    sample = Sample(id=sid, question=question, gold=gold, image=image,
+                    meta=typed_meta(answer_type, options, precision, unit, **meta))
     spec = AnswerSpec.from_meta(sample.meta)
     assert spec is not None
     try:
