@@ -17,6 +17,14 @@ from pathlib import Path
 from typing import Any
 
 REWARD_GROUPS = "reward_groups.jsonl"
+_RANK_FILES = "reward_groups.rank*.jsonl"
+
+
+def reward_groups_path(output_dir: str | Path, rank: int = 0) -> Path:
+    """A process's file in a training's output folder: rank 0 writes :data:`REWARD_GROUPS`,
+    rank r > 0 ``reward_groups.rank<r>.jsonl``."""
+    name = REWARD_GROUPS if rank == 0 else _RANK_FILES.replace("*", str(rank))
+    return Path(output_dir) / name
 
 #: step -> sample id -> the rewards of that prompt's completions at that step
 Groups = dict[int, dict[str, list[float]]]
@@ -73,7 +81,7 @@ def _read_file(path: Path, groups: Groups) -> None:
 def read_reward_groups(folder: str | Path) -> Groups | None:
     """The groups of a training's output folder, or None when it has no reward_groups file."""
     root = Path(folder)
-    files = sorted(root.glob("reward_groups.rank*.jsonl"))
+    files = sorted(root.glob(_RANK_FILES))
     main = root / REWARD_GROUPS
     if main.is_file():
         files.insert(0, main)
@@ -85,4 +93,4 @@ def read_reward_groups(folder: str | Path) -> Groups | None:
     return groups
 
 
-__all__ = ["REWARD_GROUPS", "Groups", "read_reward_groups"]
+__all__ = ["REWARD_GROUPS", "Groups", "read_reward_groups", "reward_groups_path"]

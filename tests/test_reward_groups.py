@@ -24,8 +24,8 @@ from leaderboard.keys import ModelKey
 from leaderboard.log_summary import prompt_rise, prompt_rise_text
 from leaderboard.training_logs import TrainingLog
 from othink_bench.records import Manifest, ModelInfo, RunRecord, append_records, write_manifest
-from othink_bench.reward_groups import read_reward_groups
-from trainers.reward_log import RewardRecorder, record_rewards, reward_groups_path
+from othink_bench.reward_groups import read_reward_groups, reward_groups_path
+from trainers.reward_log import RewardRecorder, record_rewards
 
 
 def _acc(completions: list[str], **_: Any) -> list[float]:

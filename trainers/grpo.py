@@ -18,14 +18,12 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from othink_bench.rewards import reward_functions
+from othink_bench.rewards import RewardFn, reward_functions
 from othink_bench.task import Task
 from trainers.callbacks import BetaScheduleCallback
 from trainers.config import GRPODConfig
 from trainers.recipes import ConfigError
 from trainers.reward_log import record_rewards
-
-RewardFn = Callable[..., list[float]]
 
 
 def task_rewards(
@@ -76,8 +74,8 @@ def build_grpo_trainer(
         raise ConfigError("a non-zero schedule needs a non-zero initial beta (reference model)")
     beta_cb = BetaScheduleCallback(schedule)
     rewards: list[Any] = task_rewards(task, config, reward_wrapper)
-    if config.output_dir:  # each prompt's rewards beside the training's logs
-        rewards = record_rewards(rewards, config.reward_weights or [], config.output_dir)
+    if config.output_dir and config.reward_weights:  # each prompt's rewards beside the logs
+        rewards = record_rewards(rewards, config.reward_weights, config.output_dir)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=rewards,

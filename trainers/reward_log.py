@@ -27,20 +27,13 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from othink_bench.reward_groups import REWARD_GROUPS
+from othink_bench.reward_groups import reward_groups_path
+from othink_bench.rewards import RewardFn
 from othink_bench.strict_json import dumps
-
-RewardFn = Callable[..., list[float]]
-
-
-def reward_groups_path(output_dir: str | Path, rank: int = 0) -> Path:
-    """This rank's file in a training's output folder."""
-    name = REWARD_GROUPS if rank == 0 else f"reward_groups.rank{rank}.jsonl"
-    return Path(output_dir) / name
 
 
 def _rank() -> int:
@@ -103,4 +96,4 @@ def record_rewards(funcs: Sequence[RewardFn], weights: Sequence[float],
     return [recorder.wrap(fn, float(w)) for fn, w in zip(funcs, weights, strict=True)]
 
 
-__all__ = ["REWARD_GROUPS", "RewardRecorder", "record_rewards", "reward_groups_path"]
+__all__ = ["RewardRecorder", "record_rewards"]
