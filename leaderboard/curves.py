@@ -109,8 +109,8 @@ def training_blocks(logs: Sequence[TrainingLog], plots: dict[str, Plot]) -> list
             "Same prompts: from the training's `reward_groups.jsonl`, each prompt's mean reward "
             "in the first and the last quarter of the steps, averaged over the prompts seen in "
             "both, with the one-sided paired t-test over those prompts (which prompts a step "
-            "draws is chance, and prompt difficulty is most of the step-to-step spread; this is "
-            "the test the testbed's target is read on; — where the training has no such file). KL: "
+            "draws is chance, and prompt difficulty is most of the step-to-step spread; — where "
+            "the training has no such file). KL: "
             "the logged per-token KL to the reference model, the same quarters. Beta: first → "
             "last logged value, with its minimum and maximum."
         )

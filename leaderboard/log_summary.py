@@ -13,8 +13,7 @@ observation). Which prompts a step drew is chance, and prompt difficulty makes m
 step-to-step spread, so :func:`prompt_rise` asks the same question of the same prompts: from a
 training's ``reward_groups.jsonl`` (each prompt's rewards at each step), each prompt's mean
 reward in the last quarter of the steps against its mean in the first quarter, a one-sided
-paired t-test over the prompts seen in both quarters. The CPU testbed's target (p < 0.05 on
-every seed) is read on this test; the board shows both.
+paired t-test over the prompts seen in both quarters. The board shows both tests.
 """
 
 from __future__ import annotations
