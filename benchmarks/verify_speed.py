@@ -316,7 +316,7 @@ def free_form_speed(outputs: Path | None, annotations: Path | None, seed: int) -
     else:
         rows = _synthetic_mathvista(1000, seed)
         label = "synthetic prose"
-    samples = [task.row_to_sample(r, f"row {i}", None) for i, r in enumerate(rows)]
+    samples = [task.row_sample(r, i, f"row {i}", None) for i, r in enumerate(rows)]
     texts = [r.get("response") if isinstance(r.get("response"), str) else "" for r in rows]
     profile = get_profile("free-form")
     for s_, t in zip(samples[:50], texts[:50], strict=True):

@@ -263,69 +263,6 @@ FIXTURES: dict[str, Callable[[Path], list[Sample]]] = {
 """Task id -> builder(folder) returning samples loaded from fixture files written there."""
 
 
-# --------------------------------------------------------------------------------------------
-# Part A's tasks (mathvista, mathvision): their release layouts, for the end-to-end matrix
-
-
-def write_mathvista_release(root: Path) -> Path:
-    """MathVista's release layout: ``data/testmini.json`` ({pid: problem}) beside ``images/``."""
-    (root / "data").mkdir(parents=True, exist_ok=True)
-    (root / "images").mkdir(parents=True, exist_ok=True)
-    problems: dict[str, Any] = {}
-    specs = [
-        ("multi_choice", "text", ["3", "4", "5", "6"], "5", None),
-        ("free_form", "integer", None, "12", None),
-        ("free_form", "float", None, "2.5", 1.0),
-    ]
-    for n, (qtype, atype, choices, answer, precision) in enumerate(specs, 1):
-        (root / "images" / f"{n}.jpg").write_bytes(_jpeg(n))
-        problems[str(n)] = {
-            "pid": str(n), "question": f"How long is side {n}?", "image": f"images/{n}.jpg",
-            "choices": choices, "unit": None, "precision": precision, "answer": answer,
-            "question_type": qtype, "answer_type": atype,
-            "metadata": {"category": "math-targeted-vqa", "context": "geometry diagram",
-                         "grade": "high school", "img_height": 32, "img_width": 32,
-                         "language": "english", "skills": ["geometry reasoning"],
-                         "source": "synthetic", "split": "testmini",
-                         "task": "geometry problem solving"},
-            "query": f"Hint: answer the question.\nQuestion: How long is side {n}?",
-        }
-    path = root / "data" / "testmini.json"
-    path.write_text(json.dumps(problems, indent=1), encoding="utf-8")
-    return path
-
-
-def write_mathvision_release(root: Path) -> Path:
-    """MATH-V's release layout: ``data/testmini.jsonl`` beside ``images/``."""
-    (root / "data").mkdir(parents=True, exist_ok=True)
-    (root / "images").mkdir(parents=True, exist_ok=True)
-    rows = [
-        {"id": "1", "question": "<image1>\nWhich shape is shaded?", "options":
-         ["circle", "square", "triangle", "star", "moon"], "answer": "C"},
-        {"id": "2", "question": "<image1>\nHow many dots are there?", "options": [],
-         "answer": "7"},
-        {"id": "3", "question": "<image1>\nWhat fraction is shaded?", "options": [],
-         "answer": "1/300"},
-    ]
-    lines = []
-    for n, row in enumerate(rows, 1):
-        (root / "images" / f"{n}.jpg").write_bytes(_jpeg(n))
-        lines.append(json.dumps({**row, "image": f"images/{n}.jpg", "solution": None,
-                                 "level": n, "subject": "metric geometry - area"}))
-    path = root / "data" / "testmini.jsonl"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def _jpeg(seed: int) -> bytes:
-    buf = io.BytesIO()
-    Image.open(io.BytesIO(png(seed))).convert("RGB").save(buf, format="JPEG")
-    return buf.getvalue()
-
-
-RELEASE_A = {"mathvista": write_mathvista_release, "mathvision": write_mathvision_release}
-
-
 def _png(path: Path, color: tuple[int, int, int]) -> None:
     from PIL import Image
 
@@ -494,3 +431,8 @@ FIXTURES.update({
     "mathvision": _mathvision("mathvision"),
     "mathvision-full": _mathvision("mathvision-full"),
 })
+
+# MathVista's and MATH-V's release layouts, for the end-to-end matrix (--eval-data with
+# --eval-image-root the repository folder)
+RELEASE_A: dict[str, Callable[[Path], Path]] = {
+    "mathvista": write_mathvista_release, "mathvision": write_mathv_release}

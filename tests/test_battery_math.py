@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from argparse import Namespace
 from pathlib import Path
 
@@ -83,6 +84,8 @@ def test_prompt_variants(tmp_path: Path) -> None:
 
 
 def test_bad_data_is_a_clear_error(tmp_path: Path) -> None:
+    """A bad row is one data-error sample naming the file, the row and the field, and the load
+    goes on (the battery's one load path); a missing file or source is refused outright."""
     task = get_task("mathvista")
     with pytest.raises(DataSourceError, match="test split only"):
         task.load(split="train")
@@ -91,14 +94,21 @@ def test_bad_data_is_a_clear_error(tmp_path: Path) -> None:
     rows = {r["pid"]: dict(r) for r in MATHVISTA_ROWS}
     rows["3"]["answer"] = "150°"
     bad.write_text(json.dumps(rows))
-    with pytest.raises(DataSourceError, match=r"testmini.json: row 3: choice gold '150°' names none"):
-        task.load(source="local", data=bad)
+    samples = task.load(source="local", data=bad)
+    errors = [s for s in samples if "error" in s.meta]
+    assert len(samples) == len(MATHVISTA_ROWS) and len(errors) == 1
+    assert re.search(r"testmini.json: row 2: choice gold '150°' names none", errors[0].meta["error"])
     del rows["3"]["answer"]
+    rows["4"]["precision"] = "two"
     bad.write_text(json.dumps(rows))
-    with pytest.raises(DataSourceError, match=r"row 3: missing field\(s\) answer"):
-        task.load(source="local", data=bad)
-    with pytest.raises(DataSourceError, match="needs --data FILE"):
+    errors = [s.meta["error"] for s in task.load(source="local", data=bad) if "error" in s.meta]
+    assert len(errors) == 2
+    assert "row 2: missing field(s) answer" in errors[0]
+    assert "row 3: 'precision' is 'two'; expected an integer or null" in errors[1]
+    with pytest.raises(DataSourceError, match="needs --data PATH"):
         task.load(source="local")
+    with pytest.raises(DataSourceError, match="no such data path"):
+        task.load(source="local", data=tmp_path / "absent.json")
 
 
 def _rescore(tmp_path: Path, pred: Path, task: str, data: Path, profile: str = "free-form"):  # type: ignore[no-untyped-def]

@@ -1,13 +1,21 @@
-"""The base of the battery tasks that read any copy of their benchmark (:mod:`.rows`):
-``hub`` (``datasets``), and ``local`` (a parquet file or folder, a saved dataset, or the
-benchmark's release file). With ``--data`` and no ``--source`` the harness picks ``local``, so
-``train-and-eval --eval-data TASK=FILE`` takes any of these copies.
+"""The base of the battery's tasks: test data only, typed answers, prompt variants, and one
+way to read any copy of a benchmark (:mod:`.rows`): ``hub`` (``datasets``), and ``local`` (a
+parquet file or folder, a saved dataset, or the benchmark's release file). With ``--data`` and
+no ``--source`` the harness picks ``local``, so ``train-and-eval --eval-data TASK=FILE`` takes
+any of these copies. A release file's image paths start at its folder, or at the folder
+:meth:`BenchmarkTask.read_local` names for a release laid out otherwise, or at
+``--image-root``.
 
 Samples declare typed answers (``meta["answer_type"]``, ``["options"]``, ...; see
 :class:`othink_bench.task.Sample`), so both scoring profiles judge them by ANSWERS.md policy 1.2.
 A malformed row, or a gold its declared type cannot verify, becomes one sample carrying
 ``meta["error"]`` that names the file, the row and the field (the harness records it as a data
 error); the load goes on.
+
+Prompt variants (``run --prompt NAME``): ``paper`` (the default: the question, its options, the
+paper's think/answer suffix) and the benchmark's own queries (:meth:`official_prompts`), which
+ask for prose and are read by the free-form profile. The variant is a knob, so the run's
+manifest says which one was used.
 """
 
 from __future__ import annotations
@@ -16,25 +24,48 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from othink_bench.answers.typed import AnswerSpec, check_gold_typed
+from othink_bench.answers.typed import AnswerSpec, check_gold_typed, typed_equal
 from othink_bench.data_sources import DataSourceError
-from othink_bench.task import PROMPT_SUFFIX, ImageRef, PromptVariant, Sample, SourceName, Split
-from tasks.battery.common import BatteryTask, PromptBuilder, paper_prompt, typed_meta
+from othink_bench.task import (
+    PROMPT_SUFFIX,
+    ImageRef,
+    PromptVariant,
+    Sample,
+    SourceName,
+    Split,
+    Task,
+)
+from tasks.battery.common import PromptBuilder, paper_prompt, typed_meta
 from tasks.battery.rows import cell_image, error_sample, read_hub_rows, read_local_rows
 
 __all__ = ["BenchmarkTask", "typed_meta"]
 
 
-class BenchmarkTask(BatteryTask):
+class BenchmarkTask(Task):
     """A battery task read from the hub, a parquet / saved-dataset copy or its release file."""
 
+    # the paper's settings family (token budget, betas) closest to multi-step visual math;
+    # the battery is evaluation-only, so only the generation settings follow from it
+    family = "geometry"
+    typed_answers = True
+    sources: tuple[SourceName, ...] = ("hub", "local")
+    default_source: SourceName = "hub"
+    max_new_tokens = 1024
+    hub_id: str = ""
     hub_config: str | None = None
+    hub_split: str = "testmini"
     rows: int = 0  # the benchmark's size, as its card gives it
+    release_hint: str = ""
 
     def __init__(self, prompt_variant: str = "paper") -> None:
-        super().__init__(prompt_variant)
-        self.knobs = {**self.knobs, "hub": self.hub_id, "rows": self.rows,
-                      "prompt_variants": sorted(self.prompt_variants())}
+        if prompt_variant not in self.prompt_variants():
+            raise ValueError(
+                f"task {self.id}: unknown prompt variant {prompt_variant!r}; known: "
+                f"{', '.join(self.prompt_variants())}"
+            )
+        self.prompt_variant = prompt_variant
+        self.knobs = {"prompt": prompt_variant, "hub_split": self.hub_split, "hub": self.hub_id,
+                      "rows": self.rows, "prompt_variants": sorted(self.prompt_variants())}
 
     # ---- prompts
 
@@ -81,6 +112,13 @@ class BenchmarkTask(BatteryTask):
     def prepare(self, rows: list[dict[str, Any]]) -> None:
         """A hook to look at all the rows read before they become samples."""
 
+    def read_local(self, path: Path, limit: int | None) -> tuple[list[dict[str, Any]], Path | None]:
+        """Rows of a local copy, and the folder relative image paths start at
+        (:func:`.rows.read_local_rows`: a release file's own folder). A benchmark whose release
+        lays its files out otherwise (MathVista, MATH-V: ``data/`` beside ``images/``) overrides
+        this."""
+        return read_local_rows(path, self.hub_split, limit)
+
     def load(
         self,
         split: Split = "test",
@@ -105,7 +143,7 @@ class BenchmarkTask(BatteryTask):
             if data is None:
                 raise DataSourceError(f"task {self.id}: the local source needs --data PATH. "
                                       f"{self.offline_hint}")
-            rows, root = read_local_rows(data, self.hub_split, read_limit)
+            rows, root = self.read_local(Path(data), read_limit)
             where = str(data)
         else:
             raise DataSourceError(f"task {self.id} has no {source!r} source; use hub or local")
@@ -148,3 +186,20 @@ class BenchmarkTask(BatteryTask):
             raise ValueError(f"{where}: field {name!r} holds no image")
         return ref
 
+
+    # ---- scoring
+
+    def verify(self, answer: str | None, gold: str) -> bool:
+        """Without the sample: a text or number comparison. Scoring goes through
+        :meth:`Task.score`, which reads the sample's declared answer type."""
+        return typed_equal(answer, gold, AnswerSpec("text"))
+
+    def check_sample(self, sample: Sample) -> None:
+        """Raise ``ValueError`` when a sample's gold cannot be verified against."""
+        spec = AnswerSpec.from_meta(sample.meta)
+        if spec is None:
+            raise ValueError(f"sample {sample.id} declares no answer_type")
+        check_gold_typed(sample.gold, spec)
+
+    def breakdown(self, sample: Sample) -> str:
+        return str(sample.meta.get("breakdown", ""))

@@ -20,15 +20,13 @@ options as ``(A) ...`` lines.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from othink_bench.data_sources import DataSourceError
 from othink_bench.task import Sample
-from tasks.battery.common import BatteryTask, image_ref, options_block, typed_sample
+from tasks.battery.benchmark import BenchmarkTask
+from tasks.battery.common import PromptBuilder, options_block, typed_meta
 
 RELEASE_HINT = (
     "MATH-V offline: pass the repository's annotation file, --source local --data "
@@ -43,42 +41,38 @@ _INTEGER = re.compile(r"-?\d+")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
-class MathVision(BatteryTask):
+def _official(sample: Sample) -> str:
+    opts = sample.meta.get("options") or []
+    shown = opts if opts and "".join(opts) != "ABCDE" else []
+    block = f"\n{options_block(shown)}" if shown else ""
+    return f"{OFFICIAL_INSTRUCTION}\n{sample.question}{block}"
+
+
+class MathVision(BenchmarkTask):
     id = "mathvision"
     version = "1.0"
     description = "MATH-V testmini (304): competition math with visual contexts."
     hub_id = "MathLLMs/MathVision"
     hub_split = "testmini"
+    rows = 304
     release_hint = RELEASE_HINT
 
-    def official_prompt(self, sample: Sample) -> str:
-        opts = sample.meta.get("options") or []
-        shown = opts if opts and "".join(opts) != "ABCDE" else []
-        block = f"\n{options_block(shown)}" if shown else ""
-        return f"{OFFICIAL_INSTRUCTION}\n{sample.question}{block}"
+    def official_prompts(self) -> dict[str, PromptBuilder]:
+        return {"official": _official}
 
-    def read_release(self, path: Path) -> list[dict[str, Any]]:
-        rows = []
-        try:
-            lines = path.read_text(encoding="utf-8").split("\n")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataSourceError(f"{path}: cannot read ({exc}). {RELEASE_HINT}") from None
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataSourceError(f"{path}:{n}: not JSON ({exc.msg}). {RELEASE_HINT}") from None
-            if not isinstance(row, dict):
-                raise DataSourceError(f"{path}:{n}: expected an object per line")
-            rows.append(row)
-        return rows
+    def read_local(self, path: Path, limit: int | None) -> tuple[list[dict[str, Any]], Path | None]:
+        """The repository's ``data/<split>.jsonl``: image paths start at the folder above
+        ``data/``. Other copies read as the base class reads them."""
+        rows, root = super().read_local(path, limit)
+        if path.is_file() and path.suffix.lower() in (".jsonl", ".json"):
+            root = path.resolve().parent.parent
+        return rows, root
 
-    def row_to_sample(self, row: Mapping[str, Any], where: str, root: Path | None) -> Sample:
+    def row_sample(self, row: dict[str, Any], index: int, where: str,
+                   root: Path | None) -> Sample:
         missing = [c for c in ("id", "question", "options", "answer") if c not in row]
         if missing:
-            raise DataSourceError(f"{where}: missing field(s) {', '.join(missing)}. {RELEASE_HINT}")
+            raise ValueError(f"{where}: missing field(s) {', '.join(missing)}. {RELEASE_HINT}")
         options = [str(o) for o in (row["options"] or [])]
         answer = str(row["answer"]).strip()
         if options:
@@ -93,18 +87,18 @@ class MathVision(BatteryTask):
             kind = "text"
         level = row.get("level")
         image = row.get("decoded_image") or row.get("image")
-        return typed_sample(
-            sid=f"mathvision/{self.hub_split}/{row['id']}",
+        return Sample(
+            id=f"mathvision/{self.hub_split}/{row['id']}",
             question=str(row["question"]),
             gold=answer,
-            image=image_ref(image, root, where),
-            answer_type=kind,
-            options=options,
-            where=where,
-            benchmark_id=str(row["id"]),
-            level=level,
-            subject=row.get("subject"),
-            breakdown=f"level={level}; subject={row.get('subject')}",  # MATH-V's two dimensions
+            image=self.require_image(image, where, "image", root),
+            meta=typed_meta(
+                kind, options,
+                benchmark_id=str(row["id"]),
+                level=level,
+                subject=row.get("subject"),
+                breakdown=f"level={level}; subject={row.get('subject')}",  # MATH-V's two dimensions
+            ),
         )
 
 
@@ -112,6 +106,7 @@ class MathVisionFull(MathVision):
     id = "mathvision-full"
     description = "MATH-V test (3040): the full benchmark."
     hub_split = "test"
+    rows = 3040
 
 
 TASKS = [MathVision(), MathVisionFull()]

@@ -25,7 +25,8 @@ from typing import Any
 
 from othink_bench.data_sources import DataSourceError
 from othink_bench.task import Sample
-from tasks.battery.common import BatteryTask, image_ref, typed_sample
+from tasks.battery.benchmark import BenchmarkTask
+from tasks.battery.common import PromptBuilder, typed_meta
 
 RELEASE_HINT = (
     "MathVista offline: pass the repository's annotation file, --source local --data "
@@ -40,83 +41,94 @@ def _precision(value: Any, where: str) -> int | None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
         return int(value)
-    raise DataSourceError(f"{where}: 'precision' is {value!r}; expected an integer or null")
+    raise ValueError(f"{where}: 'precision' is {value!r}; expected an integer or null")
 
 
-class MathVista(BatteryTask):
+def _official(sample: Sample) -> str:
+    query = sample.meta.get("query")
+    if not query:
+        raise ValueError(
+            f"sample {sample.id} has no official query (the hub's 'query' column, or "
+            "data/query.json beside the annotation file); use the 'paper' prompt"
+        )
+    return str(query)
+
+
+class MathVista(BenchmarkTask):
     id = "mathvista"
     version = "1.0"
     description = "MathVista testmini (1000): math reasoning in visual contexts, choice and free form."
     hub_id = "AI4Math/MathVista"
     hub_split = "testmini"
+    rows = 1000
     release_hint = RELEASE_HINT
 
-    def official_prompt(self, sample: Sample) -> str:
-        query = sample.meta.get("query")
-        if not query:
-            raise ValueError(
-                f"sample {sample.id} has no official query (the hub's 'query' column, or "
-                "data/query.json beside the annotation file); use the 'paper' prompt"
-            )
-        return str(query)
+    def official_prompts(self) -> dict[str, PromptBuilder]:
+        return {"official": _official}
 
-    def read_release(self, path: Path) -> list[dict[str, Any]]:
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DataSourceError(f"{path}: cannot read MathVista annotations ({exc}). {RELEASE_HINT}") from None
-        if not isinstance(doc, dict):
-            raise DataSourceError(f"{path}: expected a JSON object {{pid: problem}}. {RELEASE_HINT}")
-        queries: dict[str, str] = {}
+    def read_local(self, path: Path, limit: int | None) -> tuple[list[dict[str, Any]], Path | None]:
+        """The repository's ``data/testmini.json`` ({pid: problem}): image paths start at the
+        folder above ``data/``, and ``data/query.json`` beside it ({pid: query}) adds the
+        official queries. Other copies read as the base class reads them."""
+        rows, root = super().read_local(path, limit)
+        if not (path.is_file() and path.suffix.lower() == ".json"):
+            return rows, root
+        queries: dict[str, Any] = {}
         qpath = path.with_name("query.json")
         if qpath.is_file():
-            queries = json.loads(qpath.read_text(encoding="utf-8"))
-        rows = []
-        for pid, row in doc.items():
-            if not isinstance(row, dict):
-                raise DataSourceError(f"{path}: problem {pid!r} is not an object")
-            rows.append({**row, "pid": str(row.get("pid", pid)), "query": row.get("query") or queries.get(str(pid))})
-        return rows
+            try:
+                loaded = json.loads(qpath.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise DataSourceError(f"{qpath}: cannot read MathVista's queries ({exc}); fix or "
+                                      f"remove it. {RELEASE_HINT}") from None
+            queries = loaded if isinstance(loaded, dict) else {}
+        for row in rows:
+            pid = str(row.get("pid", row.get("_key", "")))
+            if not row.get("query") and queries.get(pid):
+                row["query"] = queries[pid]
+        return rows, path.resolve().parent.parent
 
-    def row_to_sample(self, row: Mapping[str, Any], where: str, root: Path | None) -> Sample:
-        missing = [c for c in ("pid", "question", "answer", "question_type", "answer_type") if c not in row]
+    def row_sample(self, row: dict[str, Any], index: int, where: str,
+                   root: Path | None) -> Sample:
+        missing = [c for c in ("question", "answer", "question_type", "answer_type") if c not in row]
+        if "pid" not in row and "_key" not in row:
+            missing.insert(0, "pid")
         if missing:
-            raise DataSourceError(f"{where}: missing field(s) {', '.join(missing)}. {RELEASE_HINT}")
-        pid = str(row["pid"])
-        meta = row.get("metadata") or {}
+            raise ValueError(f"{where}: missing field(s) {', '.join(missing)}. {RELEASE_HINT}")
+        pid = str(row.get("pid", row.get("_key")))
+        meta: Mapping[str, Any] = row.get("metadata") or {}
         choices = row.get("choices") or []
         if row["question_type"] == "multi_choice":
             kind = "choice"
             if not choices:
-                raise DataSourceError(f"{where}: multi_choice problem {pid} has no 'choices'")
+                raise ValueError(f"{where}: multi_choice problem {pid} has no 'choices'")
         else:
             kind = _TYPES.get(str(row["answer_type"]), "")
             if not kind:
-                raise DataSourceError(f"{where}: unknown answer_type {row['answer_type']!r}")
+                raise ValueError(f"{where}: unknown answer_type {row['answer_type']!r}")
         image = row.get("decoded_image") or row.get("image")
         skills = meta.get("skills") or []
-        return typed_sample(
-            sid=f"mathvista/{self.hub_split}/{pid}",
+        return Sample(
+            id=f"mathvista/{self.hub_split}/{pid}",
             question=str(row["question"]),
             gold=str(row["answer"]),
-            image=image_ref(image, root, where),
-            answer_type=kind,
-            options=[str(c) for c in choices],
-            precision=_precision(row.get("precision"), where),
-            unit=row.get("unit") or None,
-            where=where,
-            benchmark_id=pid,
-            query=row.get("query"),
-            category=meta.get("category"),
-            task=meta.get("task"),
-            context=meta.get("context"),
-            grade=meta.get("grade"),
-            skills=list(skills),
-            # every dimension MathVista reports, one record label (leaderboard.benchmark_metrics
-            # splits it): category, task, context, grade, and each skill
-            breakdown=(f"category={meta.get('category')}; task={meta.get('task')}; "
-                       f"context={meta.get('context')}; grade={meta.get('grade')}; "
-                       f"skills={'+'.join(str(x) for x in skills)}"),
+            image=self.require_image(image, where, "image", root),
+            meta=typed_meta(
+                kind, [str(c) for c in choices], _precision(row.get("precision"), where),
+                row.get("unit") or None,
+                benchmark_id=pid,
+                query=row.get("query"),
+                category=meta.get("category"),
+                task=meta.get("task"),
+                context=meta.get("context"),
+                grade=meta.get("grade"),
+                skills=list(skills),
+                # every dimension MathVista reports, one record label (leaderboard.benchmark_metrics
+                # splits it): category, task, context, grade, and each skill
+                breakdown=(f"category={meta.get('category')}; task={meta.get('task')}; "
+                           f"context={meta.get('context')}; grade={meta.get('grade')}; "
+                           f"skills={'+'.join(str(x) for x in skills)}"),
+            ),
         )
 
 
