@@ -3,7 +3,8 @@
 For each training folder given (``othink-bench train ... --output DIR``): its settings (from
 ``othink_training.json``), steps logged, mean reward, accuracy reward and format reward over the
 first and last quarter of the logged steps, the one-sided Welch p of the reward's rise (the
-board's "p (rise)"), the logged KL around mid-training and over the last quarter, and the share of
+board's "p (rise)"), the same-prompt rise test where the training wrote ``reward_groups.jsonl``
+(the board's "same prompts"), the logged KL around mid-training and over the last quarter, and the share of
 groups with zero reward variance. Partial logs (a training stopped early) are shown as such.
 
     python scripts/calibration_table.py RUN_DIR [RUN_DIR ...]
@@ -16,7 +17,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from leaderboard.log_summary import rise_p
+from leaderboard.log_summary import prompt_rise, prompt_rise_text, rise_p
+from othink_bench.reward_groups import read_reward_groups
 
 
 def _mean(values: list[float]) -> float:
@@ -55,18 +57,20 @@ def row(folder: Path) -> str | None:
                                       "alpha", "temperature", "num_generations")
         if k in values
     )
+    groups = read_reward_groups(folder)
+    same = prompt_rise_text(prompt_rise(groups)) if groups else "—"
     planned = meta.get("steps", "?")
     status = "" if meta.get("finished") else " (stopped early)"
     return (f"| `{folder.name}` | {meta.get('method', '?')} | {meta.get('task', '?')} | "
             f"{settings} | {len(rows)} of {planned}{status} | {quarters('reward')} | "
-            f"{'—' if p is None else f'{p:.2g}'} | {quarters(acc_key)} | {quarters(fmt_key)} | "
+            f"{'—' if p is None else f'{p:.2g}'} | {same} | {quarters(acc_key)} | {quarters(fmt_key)} | "
             f"{_mean(kls[max(0, mid - 5):mid + 5]):.3f} / {_mean(kls[-q:]):.3f} | {zero:.2f} |")
 
 
 def main(argv: list[str]) -> int:
     print("| training | method | task | settings | steps logged | reward (first → last quarter) "
-          "| p (rise) | accuracy reward | format reward | KL mid / last quarter | zero-variance groups |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| p (rise) | same prompts | accuracy reward | format reward | KL mid / last quarter | zero-variance groups |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for arg in argv:
         line = row(Path(arg))
         if line:

@@ -40,7 +40,7 @@ find "$stage" -name .lock -delete
 # each preset: 100 counting, 25 geometry) with the 200 test items the board scores: the board
 # marks the cells of rows trained on an overlapping set (`othink-bench overlap`).
 overlaps=()
-for spec in vc-synth-tiny:100 gr-synth-tiny:25; do
+for spec in vc-synth-tiny:50 gr-synth-tiny:25; do
   task=${spec%%:*} n=${spec#*:}
   othink-bench overlap --train "$task:train" --test "$task:test" --limit train="$n" \
       --limit test=200 --out "$stage/overlap/$task" > /dev/null

@@ -35,9 +35,10 @@ START="$OUT/format-naive-start"
 if [ ! -f "$START/othink_checkpoint.json" ]; then
   # 16 steps of a 40-step answer-only SFT (lr 1e-4 decaying over 40 steps), as calibrated:
   # format rate 74%, accuracy 31% on 100 validation samples (docs/testbed-calibration.md).
+  # 100 samples, as calibrated (the recipe's counting SFT now sees 50).
   echo "format-naive start: $START_STEPS of 40 answer-only SFT steps ..."
   othink-bench train --method sft --task vc-synth-tiny --model tiny --recipe tiny \
-      --output "$OUT/answer-only-sft" sft_target=answer-only max_steps=40 \
+      --output "$OUT/answer-only-sft" sft_target=answer-only max_steps=40 train_samples=100 \
       save_steps="$START_STEPS" > "$OUT/logs/start.log" 2>&1
   rm -rf "$START.tmp" && cp -r "$OUT/answer-only-sft/checkpoint-$START_STEPS" "$START.tmp"
   mv "$START.tmp" "$START"  # named for the board's row
