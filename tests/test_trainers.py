@@ -233,12 +233,17 @@ def test_paper_sft_follows_r1v(name: str) -> None:
 
 
 def test_tiny_sft_unchanged() -> None:
-    """The bundled tiny model and the published board were made with these."""
-    cfg = resolve_recipe("tiny", "sft", "counting").build_config("/tmp/unused")
+    """The published board was made with these: counting SFT sees the 50 samples RL sees, for
+    as many epochs (docs/testbed-calibration.md, round 2)."""
+    recipe = resolve_recipe("tiny", "sft", "counting")
+    cfg = recipe.build_config("/tmp/unused")
     assert (cfg.learning_rate, cfg.per_device_train_batch_size, cfg.gradient_accumulation_steps,
             cfg.num_train_epochs, str(getattr(cfg.lr_scheduler_type, "value",
                                               cfg.lr_scheduler_type)), cfg.warmup_steps) == (
-        1e-4, 4, 2, 2, "linear", 0)
+        1e-4, 4, 2, 4, "linear", 0)
+    grpo = resolve_recipe("tiny", "grpo", "counting")
+    assert recipe.values["train_samples"] == grpo.values["train_samples"] == 50
+    assert grpo.build_config("/tmp/unused").num_train_epochs == 4
 
 
 def test_overrides_and_unknown_keys(tmp_path: Path) -> None:
