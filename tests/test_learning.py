@@ -4,8 +4,9 @@ This is the check the CPU reproduction rests on (issue 25). Each test is one tra
 ``tiny`` recipe exactly as `scripts/reproduce.sh` runs it for seed 0 (learning rate, KL weights,
 batch, generations, data, 96-100 optimizer steps, about 1.5 minutes on one core) except that it
 saves no intermediate checkpoints, and must end with a higher mean reward over the last quarter
-of the logged steps than over the first quarter. Stopped at step 48, counting did not (1.401 ->
-1.339: its reward rises late, as its learning rate decays), so the tests run the whole recipe.
+of the logged steps than over the first quarter. Stopped at step 48, counting with the first
+recipe did not (1.401 -> 1.339: its reward rose late, as its learning rate decayed), so the
+tests run the whole recipe.
 The published board shows the same quarters with the one-sided Welch test for every seed
 (Training logs, "p (rise)"), and the same-prompt test on ``reward_groups.jsonl``, whose
 per-step means these tests check against TRL's logged reward.
