@@ -4,8 +4,9 @@ For each training folder given (``othink-bench train ... --output DIR``): its se
 ``othink_training.json``), steps logged, mean reward, accuracy reward and format reward over the
 first and last quarter of the logged steps, the one-sided Welch p of the reward's rise (the
 board's "p (rise)"), the same-prompt rise test where the training wrote ``reward_groups.jsonl``
-(the board's "same prompts"), the logged KL around mid-training and over the last quarter, and the share of
-groups with zero reward variance. Partial logs (a training stopped early) are shown as such.
+(the board's "same prompts"), the logged KL around mid-training and over the last quarter, and
+the share of groups with zero reward variance. Partial logs (a training stopped early) are
+shown as such.
 
     python scripts/calibration_table.py RUN_DIR [RUN_DIR ...]
 """

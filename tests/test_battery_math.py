@@ -105,6 +105,9 @@ def test_bad_data_is_a_clear_error(tmp_path: Path) -> None:
     assert len(errors) == 2
     assert "row 2: missing field(s) answer" in errors[0]
     assert "row 3: 'precision' is 'two'; expected an integer or null" in errors[1]
+    (tmp_path / "data" / "query.json").write_text("[1, 2]")
+    with pytest.raises(DataSourceError, match=r"query.json: expected a JSON object \{pid: query\}"):
+        task.load(source="local", data=bad)
     with pytest.raises(DataSourceError, match="needs --data PATH"):
         task.load(source="local")
     with pytest.raises(DataSourceError, match="no such data path"):

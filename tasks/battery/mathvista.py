@@ -81,7 +81,10 @@ class MathVista(BenchmarkTask):
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise DataSourceError(f"{qpath}: cannot read MathVista's queries ({exc}); fix or "
                                       f"remove it. {RELEASE_HINT}") from None
-            queries = loaded if isinstance(loaded, dict) else {}
+            if not isinstance(loaded, dict):
+                raise DataSourceError(f"{qpath}: expected a JSON object {{pid: query}}, found "
+                                      f"{type(loaded).__name__}; fix or remove it. {RELEASE_HINT}")
+            queries = loaded
         for row in rows:
             pid = str(row.get("pid", row.get("_key", "")))
             if not row.get("query") and queries.get(pid):
